@@ -1,0 +1,165 @@
+"""Keeping the knowledge true: reviews, flags and the append-only audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from kb.models import Article, ArticleVersion
+
+
+class Review(models.Model):
+    """The approval workflow of one submitted version (Wagtail's WorkflowState, simplified)."""
+
+    class Status(models.TextChoices):
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved and published"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews")
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="reviews")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_REVIEW)
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submitted_reviews"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True, help_text="The reviewer's reason when changes are requested.")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article"],
+                condition=models.Q(status="in_review"),
+                name="one_open_review_per_article",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__gte=1, required_approvals__lte=2),
+                name="review_required_approvals_1_or_2",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.version} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.IN_REVIEW
+
+
+class ReviewApproval(models.Model):
+    """One approver's approval of a review; two are needed in spaces with an extra step."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["review", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "approver"], name="approval_once_per_approver"),
+            models.UniqueConstraint(fields=["review", "step"], name="approval_once_per_step"),
+        ]
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every change (database triggers refuse UPDATE and DELETE)."""
+
+    class Type(models.TextChoices):
+        ARTICLE_CREATE = "article.create", "Article created"
+        ARTICLE_EDIT = "article.edit", "Article settings edited"
+        VERSION_CREATE = "version.create", "Version created"
+        VERSION_SUBMIT = "version.submit", "Submitted for review"
+        VERSION_APPROVE = "version.approve", "Approved (step)"
+        VERSION_REQUEST_CHANGES = "version.request_changes", "Changes requested"
+        VERSION_WITHDRAW = "version.withdraw", "Review withdrawn"
+        VERSION_PUBLISH = "version.publish", "Published"
+        VERSION_ROLLBACK = "version.rollback", "Rollback version created"
+        ARTICLE_VERIFY = "article.verify", "Verified as still correct"
+        ARTICLE_IMPORT = "article.import", "Imported"
+        FLAG_RAISE = "flag.raise", "Flag raised"
+        FLAG_RESOLVE = "flag.resolve", "Flag resolved"
+        FLAG_DISMISS = "flag.dismiss", "Flag dismissed"
+
+    event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_label = models.CharField(max_length=254, help_text="Who acted, kept if the user is deleted.")
+    # Plain references without database constraints: the log outlives what it describes.
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="audit_events",
+    )
+    version = models.ForeignKey(
+        ArticleVersion, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
+    target_label = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.event_type} {self.target_label}"
+
+
+class Flag(models.Model):
+    """Why an article needs its owner's attention, with a due date and a resolution."""
+
+    class Reason(models.TextChoices):
+        REVIEW_DUE = "review_due", "Review due"
+        EXPIRED = "expired", "Expired"
+        CHANGE_EVENT = "change_event", "Affected by a change"
+        TRANSLATION_DRIFT = "out_of_sync", "Translation out of sync"
+        AGENT_REPORT = "agent_report", "Reported by an agent"
+        FEEDBACK = "feedback", "Negative feedback"
+        CONTRADICTION = "contradiction", "Contradicts another article"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    summary = models.TextField(help_text="What is wrong, in words.")
+    evidence = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
+    due_at = models.DateTimeField(default=timezone.now)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+    resolved_by_version = models.ForeignKey(
+        ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_flags"
+    )
+
+    class Meta:
+        ordering = ["state", "due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "reason"],
+                condition=models.Q(state="open", reason__in=["review_due", "expired"]),
+                name="one_open_timer_flag_per_article_and_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.article.slug}"

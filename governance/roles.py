@@ -1,0 +1,40 @@
+"""The four roles as groups, with the permissions the services check."""
+
+from __future__ import annotations
+
+VIEW_ALL = [
+    "kb.view_space", "kb.view_article", "kb.view_articleversion",
+    "governance.view_review", "governance.view_reviewapproval", "governance.view_auditevent",
+    "governance.view_flag",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "agents": ["kb.view_article", "kb.view_articleversion", "kb.view_space"],
+    "authors": VIEW_ALL + ["kb.add_article", "kb.change_article", "kb.add_articleversion"],
+    "approvers": VIEW_ALL + ["kb.approve_version", "kb.verify_article", "governance.change_flag"],
+    "knowledge admins": VIEW_ALL + [
+        "kb.add_space", "kb.change_space", "kb.add_article", "kb.change_article",
+        "kb.add_articleversion", "kb.approve_version", "kb.verify_article", "governance.change_flag",
+    ],
+}
+
+
+def roles_sync(apps=None) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

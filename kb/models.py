@@ -1,0 +1,166 @@
+"""The knowledge: spaces, articles and their immutable versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+slug_validator = RegexValidator(SLUG_PATTERN, "Use lowercase letters a-z, digits 0-9 and '-'.")
+
+
+class Space(models.Model):
+    """A collection of articles with its own review interval and approval rules."""
+
+    slug = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    default_review_interval_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1)]
+    )
+    requires_extra_approval = models.BooleanField(
+        default=False,
+        help_text="Publishing needs a second approval by a different approver (e.g. legal, refunds).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Article(models.Model):
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Help article"
+        MACRO = "macro", "Macro"
+        RUNBOOK = "runbook", "Runbook"
+        POLICY = "policy", "Policy"
+
+    class Audience(models.TextChoices):
+        PUBLIC = "public", "Public"
+        INTERNAL = "internal", "Internal"
+
+    slug = models.SlugField(max_length=120, unique=True, validators=[slug_validator])
+    title = models.CharField(max_length=300, help_text="Title of the latest version.")
+    locale = models.CharField(
+        max_length=12,
+        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", "A language code such as de or en.")],
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ARTICLE)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.INTERNAL)
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="articles")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_articles"
+    )
+    review_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Empty: the space's default interval.",
+    )
+    last_verified_at = models.DateTimeField(default=timezone.now)
+    review_due_at = models.DateTimeField(db_index=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    tags = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    translation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="translations"
+    )
+    metadata = models.JSONField(default=dict, blank=True, help_text="Extra front-matter keys.")
+    live_version = models.ForeignKey(
+        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    latest_version = models.ForeignKey(
+        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__gt=models.F("valid_from")),
+                name="article_valid_until_after_valid_from",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(translation_of=models.F("id")),
+                name="article_not_translation_of_itself",
+            ),
+        ]
+        permissions = [
+            ("approve_version", "Can approve or request changes to article versions"),
+            ("verify_article", "Can verify that an article is still correct"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} ({self.locale})"
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValidationError({"valid_until": "Must be after valid_from."})
+        if self.translation_of_id and self.translation_of_id == self.pk:
+            raise ValidationError({"translation_of": "An article cannot translate itself."})
+
+    @property
+    def effective_review_interval_days(self) -> int:
+        return self.review_interval_days or self.space.default_review_interval_days
+
+    def compute_review_due_at(self) -> dt.datetime:
+        return self.last_verified_at + dt.timedelta(days=self.effective_review_interval_days)
+
+    def is_review_due(self, now: dt.datetime | None = None) -> bool:
+        return self.review_due_at <= (now or timezone.now())
+
+    def is_expired(self, today: dt.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.valid_until is not None and self.valid_until <= today
+
+    def is_not_yet_valid(self, today: dt.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.valid_from is not None and self.valid_from > today
+
+    @property
+    def has_unpublished_version(self) -> bool:
+        return self.latest_version_id is not None and self.latest_version_id != self.live_version_id
+
+
+def content_hash(title: str, body: str) -> str:
+    return hashlib.sha256(f"{title.strip()}\n\n{body.strip()}".encode()).hexdigest()
+
+
+class ArticleVersion(models.Model):
+    """One immutable revision of an article. A database trigger refuses UPDATEs."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_versions"
+    )
+    change_note = models.CharField(max_length=500, blank=True)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The version the author edited; a rollback names the version it restores.",
+    )
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="version_number_unique"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="version_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article.slug} v{self.number}"

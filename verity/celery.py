@@ -1,0 +1,28 @@
+"""The Celery app. With CELERY_BROKER_URL unset the embedded Valkey broker is started on demand."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import before_task_publish, worker_init, beat_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verity.settings")
+
+app = Celery("verity")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _ensure_embedded_broker(**_: object) -> None:
+    from django.conf import settings
+
+    if getattr(settings, "CELERY_BROKER_EMBEDDED", False) and not settings.CELERY_TASK_ALWAYS_EAGER:
+        from verity import embedded
+
+        embedded.ensure_broker()
+
+
+worker_init.connect(_ensure_embedded_broker, weak=False)
+beat_init.connect(_ensure_embedded_broker, weak=False)
+before_task_publish.connect(_ensure_embedded_broker, weak=False)
