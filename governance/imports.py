@@ -1,0 +1,233 @@
+"""Import and export of knowledge-base folders (kb-format.md).
+
+Import lives in governance, not kb, because every imported file is a governed transition: it
+creates or updates an article, publishes the version and writes an audit event. Each file is
+imported in its own transaction: a bad file changes nothing, the good ones still land.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import transaction
+from django.utils import timezone
+
+from governance import services
+from governance.models import AuditEvent
+from kb.kbformat import ArticleFile, KbFormatError, parse_article_file, render_article_file
+from kb.models import Article, Space, content_hash
+
+IMPORTER_USERNAME = "verity-importer"
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[KbFormatError] = field(default_factory=list)
+    published_version_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def importer_user() -> AbstractBaseUser:
+    """The system account recorded as author and approver of imported versions."""
+    user, created = get_user_model().objects.get_or_create(
+        username=IMPORTER_USERNAME,
+        defaults={"is_superuser": True, "is_staff": False, "first_name": "Verity", "last_name": "Importer"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _owner(email: str) -> AbstractBaseUser:
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email).order_by("pk").first()
+    if user is None:
+        user = User.objects.filter(username=email).first()
+    if user is None:
+        user = User.objects.create(username=email, email=email, is_staff=True)
+        user.set_unusable_password()  # an admin sets a password or an SSO login before first use
+        user.save(update_fields=["password"])
+        user.groups.add(*Group.objects.filter(name="authors"))
+    return user
+
+
+def _space(slug: str) -> Space:
+    space, _ = Space.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
+    return space
+
+
+def _verified_at(day: dt.date | None) -> dt.datetime:
+    if day is None:
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
+
+
+def _load_folder(folder: Path, report: ImportReport) -> list[ArticleFile]:
+    files: list[ArticleFile] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.md")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        try:
+            parsed = parse_article_file(path)
+        except KbFormatError as error:
+            report.errors.append(error)
+            continue
+        if parsed.slug in seen:
+            report.errors.append(KbFormatError(path, "slug", f"'{parsed.slug}' is already used by {seen[parsed.slug]}"))
+            continue
+        seen[parsed.slug] = str(path)
+        files.append(parsed)
+    # Sources before their translations, so translation_of can point at them.
+    by_slug = {item.slug: item for item in files}
+    ordered: list[ArticleFile] = []
+    placed: set[str] = set()
+
+    def place(item: ArticleFile, chain: tuple[str, ...] = ()) -> None:
+        if item.slug in placed or item.slug in chain:
+            return
+        source = by_slug.get(item.translation_of or "")
+        if source is not None:
+            place(source, chain + (item.slug,))
+        placed.add(item.slug)
+        ordered.append(item)
+
+    for item in files:
+        place(item)
+    return ordered
+
+
+def kb_import(*, folder: Path, actor: AbstractBaseUser | None = None) -> ImportReport:
+    """Import every article file of `folder`; each file is all-or-nothing."""
+    report = ImportReport()
+    if not folder.is_dir():
+        report.errors.append(KbFormatError(folder, None, "is not a folder"))
+        return report
+    actor = actor or importer_user()
+    for item in _load_folder(folder, report):
+        try:
+            with transaction.atomic():
+                outcome, version_id = _import_one(item, actor)
+        except KbFormatError as error:
+            report.errors.append(error)
+            continue
+        getattr(report, outcome).append(item.slug)
+        if version_id:
+            report.published_version_ids.append(version_id)
+    return report
+
+
+def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | None]:
+    translation_of = None
+    if item.translation_of:
+        translation_of = Article.objects.filter(slug=item.translation_of).first()
+        if translation_of is None:
+            raise KbFormatError(item.path, "translation_of", f"no article with the slug '{item.translation_of}' exists")
+    settings = {
+        "locale": item.locale, "kind": item.kind, "audience": item.audience, "space": _space(item.space),
+        "owner": _owner(item.owner), "review_interval_days": item.review_interval_days,
+        "valid_from": item.valid_from, "valid_until": item.valid_until, "tags": item.tags,
+        "translation_of": translation_of, "metadata": item.metadata,
+    }
+    verified_at = _verified_at(item.last_reviewed)
+    article = Article.objects.select_for_update().filter(slug=item.slug).first()
+    if article is None:
+        article = services.article_create(
+            actor=actor, slug=item.slug, title=item.title, body=item.body, change_note="Imported",
+            last_verified_at=verified_at, audit=False, **settings,
+        )
+        version = article.latest_version
+        services.version_publish(actor=actor, version=version, audit=False)
+        _set_verified(article, verified_at)
+        services.audit_record(
+            event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version,
+            details={"file": item.path, "outcome": "created", "approved_by": actor.get_username()},
+        )
+        return "created", version.pk
+
+    changed_settings = {key: value for key, value in settings.items() if getattr(article, key) != value}
+    current = article.live_version or article.latest_version
+    content_changed = current is None or current.content_hash != content_hash(item.title, item.body)
+    verified_changed = item.last_reviewed is not None and timezone.localdate(article.last_verified_at) != item.last_reviewed
+    if not changed_settings and not content_changed and not verified_changed:
+        return "unchanged", None
+    for key, value in changed_settings.items():
+        setattr(article, key, value)
+    version = None
+    if content_changed:
+        if services._open_review(article):
+            raise KbFormatError(item.path, None, f"'{item.slug}' has a version in review; decide or withdraw it before importing a new one")
+        version = services._version_insert(
+            article=article, author=actor, title=item.title, body=item.body, change_note="Imported",
+            based_on=article.latest_version,
+        )
+        services.version_publish(actor=actor, version=version, audit=False)
+        article.refresh_from_db()
+        for key, value in changed_settings.items():
+            setattr(article, key, value)
+    if item.last_reviewed is not None:
+        article.last_verified_at = verified_at
+    article.review_due_at = article.compute_review_due_at()
+    article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
+    article.save()
+    services.audit_record(
+        event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version or article.live_version,
+        details={
+            "file": item.path, "outcome": "updated", "new_version": version.number if version else None,
+            "changed_settings": sorted(changed_settings), "approved_by": actor.get_username(),
+        },
+    )
+    return "updated", version.pk if version else None
+
+
+def _set_verified(article: Article, verified_at: dt.datetime) -> None:
+    article.refresh_from_db()
+    article.last_verified_at = verified_at
+    article.review_due_at = article.compute_review_due_at()
+    article.save(update_fields=["last_verified_at", "review_due_at"])
+
+
+def article_to_file(article: Article) -> ArticleFile:
+    version = article.live_version
+    return ArticleFile(
+        path=f"{article.slug}.md", slug=article.slug, title=version.title, locale=article.locale,
+        body=version.body, kind=article.kind, space=article.space.slug, audience=article.audience,
+        owner=article.owner.email or article.owner.get_username(),
+        review_interval_days=article.review_interval_days,
+        last_reviewed=timezone.localdate(article.last_verified_at),
+        valid_from=article.valid_from, valid_until=article.valid_until, tags=list(article.tags),
+        translation_of=article.translation_of.slug if article.translation_of_id else None,
+        metadata=dict(article.metadata),
+    )
+
+
+@dataclass
+class ExportReport:
+    written: list[str] = field(default_factory=list)
+    skipped_unpublished: list[str] = field(default_factory=list)
+
+
+def kb_export(*, folder: Path) -> ExportReport:
+    """Write every article's live version as `<slug>.md`; articles never published are skipped."""
+    report = ExportReport()
+    folder.mkdir(parents=True, exist_ok=True)
+    articles = Article.objects.select_related("live_version", "space", "owner", "translation_of").order_by("slug")
+    for article in articles:
+        if article.live_version_id is None:
+            report.skipped_unpublished.append(article.slug)
+            continue
+        target = folder / f"{article.slug}.md"
+        target.write_text(render_article_file(article_to_file(article)), encoding="utf-8")
+        report.written.append(article.slug)
+    return report

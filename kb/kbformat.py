@@ -1,0 +1,200 @@
+"""The knowledge-base folder format (shared/kb-format.md): parse and write one Markdown file.
+
+Front matter is read with YAML's BaseLoader (every scalar a string), so that values such as
+`locale: no` or `slug: 2026` are never silently turned into booleans or numbers; each key is then
+validated here, and an error names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.models import SLUG_PATTERN, Article
+
+REQUIRED_KEYS = ("slug", "title", "locale")
+KNOWN_KEYS = (
+    "slug", "title", "locale", "kind", "space", "audience", "owner", "review_interval_days",
+    "last_reviewed", "valid_from", "valid_until", "tags", "translation_of",
+)
+DEFAULT_SPACE = "allgemein"
+DEFAULT_OWNER = "knowledge@verity.local"
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class KbFormatError(ValueError):
+    def __init__(self, path: Path | str, key: str | None, problem: str):
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        where = f"{self.path}: key '{key}'" if key else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class ArticleFile:
+    path: str
+    slug: str
+    title: str
+    locale: str
+    body: str
+    kind: str = Article.Kind.ARTICLE
+    space: str = DEFAULT_SPACE
+    audience: str = Article.Audience.INTERNAL
+    owner: str = DEFAULT_OWNER
+    review_interval_days: int | None = None
+    last_reviewed: dt.date | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    tags: list[str] = field(default_factory=list)
+    translation_of: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _split(text: str, path: Path) -> tuple[str, str]:
+    text = text.lstrip("\ufeff")
+    match = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)(.*)\Z", text, re.S)
+    if not match:
+        raise KbFormatError(path, None, "expected YAML front matter between '---' lines at the top of the file")
+    return match.group(1), match.group(2)
+
+
+def _text(path: Path, key: str, value: Any, *, pattern: str | None = None, expected: str = "") -> str:
+    if not isinstance(value, str):
+        raise KbFormatError(path, key, f"expected {expected or 'a text value'}, got {type(value).__name__}")
+    value = value.strip()
+    if pattern and not re.match(pattern, value):
+        raise KbFormatError(path, key, f"expected {expected}, got '{value}'")
+    return value
+
+
+def _date(path: Path, key: str, value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    text = _text(path, key, value, expected="a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise KbFormatError(path, key, f"expected a date YYYY-MM-DD, got '{text}'") from None
+
+
+def _choice(path: Path, key: str, value: Any, choices: list[str], default: str) -> str:
+    if value in (None, ""):
+        return default
+    text = _text(path, key, value)
+    if text not in choices:
+        raise KbFormatError(path, key, f"expected one of {' | '.join(choices)}, got '{text}'")
+    return text
+
+
+def parse_article_file(path: Path) -> ArticleFile:
+    """Read and validate one article file; raises KbFormatError naming the file and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise KbFormatError(path, None, "expected UTF-8 text") from None
+    header, body = _split(text, path)
+    try:
+        meta = yaml.load(header, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
+    except yaml.YAMLError as error:
+        raise KbFormatError(path, None, f"front matter is not valid YAML: {error}") from None
+    if not isinstance(meta, dict):
+        raise KbFormatError(path, None, "front matter must be a mapping of keys to values")
+    for key in REQUIRED_KEYS:
+        if meta.get(key) in (None, ""):
+            raise KbFormatError(path, key, "required key is missing or empty")
+    if not body.strip():
+        raise KbFormatError(path, None, "the article body (after the front matter) is empty")
+
+    interval = meta.get("review_interval_days")
+    if interval in (None, ""):
+        review_interval_days = None
+    else:
+        text_interval = _text(path, "review_interval_days", interval, expected="a whole number of days")
+        if not text_interval.isdigit() or int(text_interval) < 1:
+            raise KbFormatError(path, "review_interval_days", f"expected a whole number of days >= 1, got '{text_interval}'")
+        review_interval_days = int(text_interval)
+
+    tags_value = meta.get("tags")
+    if tags_value in (None, ""):
+        tags: list[str] = []
+    elif isinstance(tags_value, list) and all(isinstance(tag, str) for tag in tags_value):
+        tags = [tag.strip() for tag in tags_value if tag.strip()]
+    else:
+        raise KbFormatError(path, "tags", "expected a list of words, e.g. [tarif, vertrag]")
+
+    translation_of = meta.get("translation_of")
+    translation_of = (
+        _text(path, "translation_of", translation_of, pattern=SLUG_PATTERN, expected="the slug of the source article")
+        if translation_of not in (None, "") else None
+    )
+
+    article = ArticleFile(
+        path=str(path),
+        slug=_text(path, "slug", meta["slug"], pattern=SLUG_PATTERN, expected="a slug of a-z, 0-9 and '-'"),
+        title=_text(path, "title", meta["title"], expected="a title"),
+        locale=_text(path, "locale", meta["locale"], pattern=LOCALE_PATTERN, expected="a language code such as de or en"),
+        body=body.strip() + "\n",
+        kind=_choice(path, "kind", meta.get("kind"), list(Article.Kind.values), Article.Kind.ARTICLE),
+        space=_text(path, "space", meta.get("space") or DEFAULT_SPACE, pattern=SLUG_PATTERN, expected="a space slug of a-z, 0-9 and '-'"),
+        audience=_choice(path, "audience", meta.get("audience"), list(Article.Audience.values), Article.Audience.INTERNAL),
+        owner=_text(path, "owner", meta.get("owner") or DEFAULT_OWNER, pattern=EMAIL_PATTERN, expected="an e-mail address"),
+        review_interval_days=review_interval_days,
+        last_reviewed=_date(path, "last_reviewed", meta.get("last_reviewed")),
+        valid_from=_date(path, "valid_from", meta.get("valid_from")),
+        valid_until=_date(path, "valid_until", meta.get("valid_until")),
+        tags=tags,
+        translation_of=translation_of,
+        metadata={key: value for key, value in meta.items() if key not in KNOWN_KEYS},
+    )
+    if len(article.title) > 300:
+        raise KbFormatError(path, "title", "expected at most 300 characters")
+    if article.valid_from and article.valid_until and article.valid_until <= article.valid_from:
+        raise KbFormatError(path, "valid_until", f"expected a date after valid_from ({article.valid_from}), got {article.valid_until}")
+    if article.translation_of == article.slug:
+        raise KbFormatError(path, "translation_of", "an article cannot be a translation of itself")
+    return article
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9ÄÖÜäöüß][\w .,/()äöüÄÖÜß@+-]*$")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, int)):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    if _PLAIN.match(text) and not text.endswith((":", " ")) and ": " not in text and " #" not in text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def render_article_file(article: ArticleFile) -> str:
+    """The file text for an article; parse_article_file(render_article_file(a)) == a."""
+    pairs: list[tuple[str, Any]] = [
+        ("slug", article.slug), ("title", article.title), ("locale", article.locale),
+        ("kind", article.kind), ("space", article.space), ("audience", article.audience),
+        ("owner", article.owner), ("review_interval_days", article.review_interval_days),
+        ("last_reviewed", article.last_reviewed), ("valid_from", article.valid_from),
+        ("valid_until", article.valid_until), ("tags", article.tags),
+        ("translation_of", article.translation_of),
+    ]
+    pairs += sorted(article.metadata.items())
+    lines = ["---"]
+    for key, value in pairs:
+        rendered = _scalar(value)
+        lines.append(f"{key}: {rendered}" if rendered else f"{key}:")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + article.body.strip() + "\n"
