@@ -513,3 +513,17 @@ def flags_notify_owners(*, now: dt.datetime) -> int:
             )
         Flag.objects.filter(pk__in=[flag.pk for flag in flags]).update(notified_at=now)
     return len(by_owner)
+
+
+@transaction.atomic
+def space_save(*, actor: AbstractBaseUser, space: Space) -> Space:
+    """Create or change a space; articles on the space's default interval get a new due date."""
+    _require_perm(actor, "kb.change_space" if space.pk else "kb.add_space", "manage spaces")
+    space.full_clean()
+    space.save()
+    for article in Article.objects.select_for_update().filter(space=space, review_interval_days__isnull=True):
+        due = article.compute_review_due_at()
+        if due != article.review_due_at:
+            article.review_due_at = due
+            article.save(update_fields=["review_due_at"])
+    return space

@@ -1,0 +1,460 @@
+"""The knowledge owners' admin: articles with state badges, versions, diffs and workflow buttons.
+
+Every write goes through governance.services, so four-eyes, permissions, optimistic
+concurrency and the audit log hold here exactly as in the API and the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.postgres.forms import SimpleArrayField
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+
+from governance import selectors, services
+from governance.models import AuditEvent, Flag, Review, ReviewApproval
+from kb.models import Article, ArticleVersion, Space
+from kb.rendering import diff_lines, render_markdown
+from verity.errors import ApplicationError
+
+admin.site.site_header = "Verity: knowledge governance"
+admin.site.site_title = "Verity"
+admin.site.index_title = "Knowledge owners' workspace"
+
+SETTINGS_FIELDS = (
+    "owner", "space", "locale", "kind", "audience", "review_interval_days",
+    "valid_from", "valid_until", "tags", "translation_of",
+)
+
+
+# --- list filters -----------------------------------------------------------------------------
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = "owner"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", "Mine")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(owner=request.user)
+        return queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("awaiting_me", "Awaiting my approval"),
+            ("in_review", "In review"),
+            ("draft", "Draft pending"),
+            ("due", "Review due"),
+            ("expired", "Expired"),
+            ("not_yet_valid", "Not yet valid"),
+            ("flagged", "Flagged"),
+            ("unpublished", "Never published"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        today = timezone.localdate(now)
+        value = self.value()
+        if value == "awaiting_me":
+            return queryset.filter(pk__in=selectors.articles_awaiting_approval(request.user).values("pk"))
+        if value == "in_review":
+            return queryset.filter(has_open_review=True)
+        if value == "draft":
+            return queryset.filter(has_open_review=False, latest_version__isnull=False).exclude(latest_version=F("live_version"))
+        if value == "due":
+            return queryset.filter(live_version__isnull=False, review_due_at__lte=now)
+        if value == "expired":
+            return queryset.filter(valid_until__lte=today)
+        if value == "not_yet_valid":
+            return queryset.filter(valid_from__gt=today)
+        if value == "flagged":
+            return queryset.filter(open_flag_count__gt=0)
+        if value == "unpublished":
+            return queryset.filter(live_version__isnull=True)
+        return queryset
+
+
+# --- the article form -----------------------------------------------------------------------
+
+
+class ArticleAdminForm(forms.ModelForm):
+    content_title = forms.CharField(label="Title", max_length=300)
+    content_body = forms.CharField(
+        label="Body (Markdown)", widget=forms.Textarea(attrs={"rows": 22, "class": "vLargeTextField", "style": "font-family: monospace; width: 95%"})
+    )
+    change_note = forms.CharField(label="Change note", max_length=500, required=False,
+                                  help_text="What changed and why: shown in the history and to the reviewer.")
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    tags = SimpleArrayField(forms.CharField(max_length=60), required=False, help_text="Comma-separated.")
+
+    class Meta:
+        model = Article
+        fields = ("slug", *SETTINGS_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        latest = self.instance.latest_version if self.instance.pk else None
+        if latest is not None:
+            self.fields["content_title"].initial = latest.title
+            self.fields["content_body"].initial = latest.body
+            self.fields["base_version"].initial = latest.number
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk and self.content_changed():
+            latest = Article.objects.get(pk=self.instance.pk).latest_version
+            if cleaned.get("base_version") != latest.number:
+                raise forms.ValidationError(
+                    f"Version {latest.number} was saved by {latest.author} at "
+                    f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M} while you were editing version "
+                    f"{cleaned.get('base_version')}. Your text was NOT saved and nothing was overwritten: copy your "
+                    "changes, reload the page and apply them to the current version.",
+                    code="concurrent_edit",
+                )
+        return cleaned
+
+    def content_changed(self) -> bool:
+        return bool({"content_title", "content_body"} & set(self.changed_data))
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
+    change_form_template = "admin/kb/article/change_form.html"
+    list_display = ("slug", "title", "locale", "kind", "audience", "space", "owner", "state_badges", "review_due_at")
+    list_filter = (MineFilter, StateFilter, "space", "locale", "audience", "kind")
+    search_fields = ("slug", "title", "tags")
+    list_select_related = ("space", "owner", "live_version", "latest_version")
+    list_per_page = 50
+    readonly_fields = ("live_version", "latest_version", "last_verified_at", "review_due_at", "metadata")
+    autocomplete_fields = ("translation_of",)
+    actions = None
+
+    def get_fieldsets(self, request, obj=None):
+        content = ("content_title", "content_body", "change_note", "base_version")
+        settings = ("owner", "space", ("locale", "kind", "audience"), "review_interval_days",
+                    ("valid_from", "valid_until"), "tags", "translation_of")
+        if obj is not None and not self.has_change_permission(request, obj):
+            content = ()  # read-only visitors see the rendered live version and the history instead
+        fieldsets = [
+            (None, {"fields": ("slug",) if obj is None else ()}),
+            ("Content (saving a change creates a new draft version)", {"fields": content}),
+            ("Governance", {"fields": settings}),
+        ]
+        if obj is not None:
+            fieldsets.append(("Status", {"fields": self.readonly_fields}))
+        return [fs for fs in fieldsets if fs[1]["fields"]]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj is not None:
+            readonly.append("slug")
+        return readonly
+
+    def get_queryset(self, request):
+        return selectors.articles_with_state()
+
+    @admin.display(description="state")
+    def state_badges(self, article: Article) -> str:
+        return format_html_join(
+            " ", '<span class="verity-badge verity-badge-{}">{}</span>',
+            ((badge.key, badge.label) for badge in selectors.article_badges(article)),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # articles are retired with valid_until, never deleted: the history must stay
+
+    # Saving goes through the services; the admin's own save is never used.
+    def save_model(self, request, obj, form, change):
+        cleaned = form.cleaned_data
+        if not change:
+            created = services.article_create(
+                actor=request.user, slug=cleaned["slug"], title=cleaned["content_title"], body=cleaned["content_body"],
+                change_note=cleaned.get("change_note") or "First version",
+                **{field: cleaned.get(field) for field in SETTINGS_FIELDS if field != "tags"},
+                tags=cleaned.get("tags") or [],
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        changed_settings = {field: cleaned.get(field) for field in SETTINGS_FIELDS if field in form.changed_data}
+        if field_tags := changed_settings.get("tags"):
+            changed_settings["tags"] = list(field_tags)
+        if changed_settings:
+            services.article_update_settings(actor=request.user, article=obj, **changed_settings)
+        if form.content_changed():
+            services.version_create(
+                actor=request.user, article=obj, title=cleaned["content_title"], body=cleaned["content_body"],
+                change_note=cleaned.get("change_note", ""), base_version=cleaned["base_version"],
+            )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no related objects are edited on this page
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:
+            # A race the form could not see (e.g. a concurrent save): the transaction rolled back.
+            messages.error(request, f"Nothing was saved: {error.message}")
+            if object_id:
+                return HttpResponseRedirect(reverse("admin:kb_article_change", args=[object_id]))
+            return HttpResponseRedirect(reverse("admin:kb_article_changelist"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        article = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if article is not None:
+            extra_context.update(self._workflow_context(request, article))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workflow_context(self, request: HttpRequest, article: Article) -> dict[str, Any]:
+        review = selectors.open_review(article)
+        user = request.user
+        can_approve = bool(
+            review and user.has_perm("kb.approve_version") and review.version.author_id != user.pk
+            and not any(approval.approver_id == user.pk for approval in review.approvals.all())
+        )
+        return {
+            "article": article,
+            "badges": selectors.article_badges(article),
+            "history": selectors.version_history(article),
+            "audit_events": selectors.article_audit_events(article),
+            "open_review": review,
+            "can_submit": bool(
+                user.has_perm("kb.add_articleversion") and review is None and article.has_unpublished_version
+            ),
+            "can_approve": can_approve,
+            "is_own_version": bool(review and review.version.author_id == user.pk),
+            "can_withdraw": bool(review and (review.submitted_by_id == user.pk or user.has_perm("kb.change_space"))),
+            "can_verify": bool(article.live_version_id and (article.owner_id == user.pk or user.has_perm("kb.verify_article"))),
+            "can_rollback": user.has_perm("kb.add_articleversion") and review is None,
+            "live_preview": render_markdown(article.live_version.body) if article.live_version_id else None,
+        }
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:article_id>/workflow/<str:action>/", wrap(require_POST(self.workflow_view)), name="kb_article_workflow"),
+            path("<int:article_id>/versions/<int:number>/", wrap(self.version_view), name="kb_article_version"),
+            path("<int:article_id>/diff/", wrap(self.diff_view), name="kb_article_diff"),
+            *super().get_urls(),
+        ]
+
+    def _article_for(self, request: HttpRequest, article_id: int) -> Article:
+        article = get_object_or_404(Article.objects.select_related("live_version", "latest_version"), pk=article_id)
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        return article
+
+    def workflow_view(self, request: HttpRequest, article_id: int, action: str) -> HttpResponse:
+        article = self._article_for(request, article_id)
+        back = HttpResponseRedirect(reverse("admin:kb_article_change", args=[article.pk]))
+        review = selectors.open_review(article)
+        user = request.user
+        comment = request.POST.get("comment", "")
+        try:
+            with transaction.atomic():
+                if action == "submit":
+                    services.version_submit(actor=user, version=article.latest_version)
+                    done = f"Version {article.latest_version.number} submitted for review."
+                elif action in {"approve", "request_changes", "withdraw"}:
+                    if review is None or str(review.pk) != request.POST.get("review"):
+                        raise ApplicationError("This review is no longer open: someone decided it in the meantime.")
+                    if action == "approve":
+                        review = services.version_approve(actor=user, review=review, comment=comment)
+                        done = ("Approved and published." if review.status == Review.Status.APPROVED
+                                else "Approved step 1: a second approver must approve before it is published.")
+                    elif action == "request_changes":
+                        services.version_request_changes(actor=user, review=review, comment=comment)
+                        done = "Changes requested; the author has been sent back the version with your comment."
+                    else:
+                        services.review_withdraw(actor=user, review=review)
+                        done = "Review withdrawn; the version is a draft again."
+                elif action == "verify":
+                    services.article_verify(actor=user, article=article, note=comment)
+                    done = "Verified as still correct; the review clock was reset."
+                elif action == "rollback":
+                    number = int(request.POST.get("version", "0"))
+                    target = get_object_or_404(ArticleVersion, article=article, number=number)
+                    version = services.version_rollback(
+                        actor=user, article=article, to_version=target, base_version=int(request.POST.get("base_version", "0"))
+                    )
+                    done = f"Version {version.number} restores version {number}; submit it for review to publish it."
+                else:
+                    raise Http404("Unknown workflow action")
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return back
+        except ValueError:
+            messages.error(request, "The form was incomplete: a version number was missing or not a number.")
+            return back
+        messages.success(request, done)
+        return back
+
+    def version_view(self, request: HttpRequest, article_id: int, number: int) -> HttpResponse:
+        article = self._article_for(request, article_id)
+        version = get_object_or_404(ArticleVersion.objects.select_related("author"), article=article, number=number)
+        return TemplateResponse(request, "admin/kb/article/version.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "article": article, "version": version,
+            "rendered": render_markdown(version.body), "title": f"{article.slug}: version {number}",
+        })
+
+    def diff_view(self, request: HttpRequest, article_id: int) -> HttpResponse:
+        article = self._article_for(request, article_id)
+        versions = {v.number: v for v in article.versions.all()}
+        try:
+            old = versions[int(request.GET.get("from", ""))]
+            new = versions[int(request.GET.get("to", ""))]
+        except (KeyError, ValueError):
+            messages.error(request, "Choose two existing versions to compare.")
+            return HttpResponseRedirect(reverse("admin:kb_article_change", args=[article.pk]))
+        return TemplateResponse(request, "admin/kb/article/diff.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "article": article, "old": old, "new": new,
+            "title_changed": old.title != new.title,
+            "rows": diff_lines(old.body, new.body), "numbers": sorted(versions, reverse=True),
+            "title": f"{article.slug}: version {old.number} → {new.number}",
+        })
+
+
+@admin.register(Space)
+class SpaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "default_review_interval_days", "requires_extra_approval", "article_count")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description="articles")
+    def article_count(self, space: Space) -> int:
+        return space.articles.count()
+
+    def save_model(self, request, obj, form, change):
+        services.space_save(actor=request.user, space=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_label", "event_type", "article_link", "version_number", "details_short")
+    list_filter = ("event_type", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("target_label", "actor_label")
+    date_hierarchy = "created_at"
+    list_select_related = ("version",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        article_id = request.GET.get("article")
+        return queryset.filter(article_id=article_id) if article_id and article_id.isdigit() else queryset
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "article" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="article")
+    def article_link(self, event: AuditEvent) -> str:
+        if event.article_id and Article.objects.filter(pk=event.article_id).exists():
+            return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[event.article_id]), event.target_label)
+        return event.target_label
+
+    @admin.display(description="version")
+    def version_number(self, event: AuditEvent) -> str:
+        return f"v{event.version.number}" if event.version_id and event.version else ""
+
+    @admin.display(description="details")
+    def details_short(self, event: AuditEvent) -> str:
+        text = ", ".join(f"{key}: {value}" for key, value in event.details.items() if value not in (None, "", []))
+        return text[:160]
+
+
+class ApprovalInline(admin.TabularInline):
+    model = ReviewApproval
+    extra = 0
+    can_delete = False
+    fields = ("step", "approver", "comment", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AwaitingMeFilter(admin.SimpleListFilter):
+    title = "for me"
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Awaiting my approval")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(
+                status=Review.Status.IN_REVIEW,
+                article__in=selectors.articles_awaiting_approval(request.user),
+            )
+        return queryset
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ("article_link", "version_number", "status", "submitted_by", "submitted_at", "approvals_given", "decided_at")
+    list_filter = (AwaitingMeFilter, "status", "article__space")
+    search_fields = ("article__slug", "article__title")
+    list_select_related = ("article", "version", "submitted_by")
+    inlines = [ApprovalInline]
+
+    @admin.display(description="article")
+    def article_link(self, review: Review) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[review.article_id]), review.article.slug)
+
+    @admin.display(description="version")
+    def version_number(self, review: Review) -> str:
+        return f"v{review.version.number}"
+
+    @admin.display(description="approvals")
+    def approvals_given(self, review: Review) -> str:
+        return f"{review.approvals.count()}/{review.required_approvals}"
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ("article_link", "reason", "state", "owner", "due_at", "summary")
+    list_filter = ("state", "reason", MineFilter, "article__space")
+    search_fields = ("article__slug", "summary")
+    list_select_related = ("article", "owner")
+
+    @admin.display(description="article")
+    def article_link(self, flag: Flag) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[flag.article_id]), flag.article.slug)

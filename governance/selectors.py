@@ -1,0 +1,114 @@
+"""Read-side queries for the admin and dashboards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from governance.models import AuditEvent, Flag, Review, ReviewApproval
+from kb.models import Article, ArticleVersion
+
+
+def articles_with_state() -> QuerySet[Article]:
+    """Articles annotated with what the state badges need, in one query."""
+    open_reviews = Review.objects.filter(article=OuterRef("pk"), status=Review.Status.IN_REVIEW)
+    return Article.objects.select_related("space", "owner", "live_version", "latest_version").annotate(
+        has_open_review=Exists(open_reviews),
+        open_flag_count=Count("flags", filter=Q(flags__state=Flag.State.OPEN), distinct=True),
+    )
+
+
+def articles_awaiting_approval(user: AbstractBaseUser) -> QuerySet[Article]:
+    """Articles with an open review this user may decide: not their own version, not yet approved by them."""
+    if not user.has_perm("kb.approve_version"):
+        return Article.objects.none()
+    reviews = (
+        Review.objects.filter(article=OuterRef("pk"), status=Review.Status.IN_REVIEW)
+        .exclude(version__author=user)
+        .exclude(Exists(ReviewApproval.objects.filter(review=OuterRef("pk"), approver=user)))
+    )
+    return Article.objects.filter(Exists(reviews))
+
+
+@dataclass(frozen=True)
+class Badge:
+    key: str
+    label: str
+
+
+def article_badges(article: Article, *, now: dt.datetime | None = None) -> list[Badge]:
+    """State badges: live, draft pending, in review, due, expired, not yet valid, flagged."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    badges: list[Badge] = []
+    has_open_review = getattr(article, "has_open_review", None)
+    if has_open_review is None:
+        has_open_review = Review.objects.filter(article=article, status=Review.Status.IN_REVIEW).exists()
+    if article.live_version_id:
+        badges.append(Badge("live", f"live v{article.live_version.number}"))
+    else:
+        badges.append(Badge("unpublished", "not published"))
+    if has_open_review:
+        badges.append(Badge("in-review", "in review"))
+    elif article.has_unpublished_version:
+        badges.append(Badge("draft", f"draft v{article.latest_version.number} pending"))
+    if article.is_expired(today):
+        badges.append(Badge("expired", f"expired {article.valid_until:%Y-%m-%d}"))
+    elif article.is_not_yet_valid(today):
+        badges.append(Badge("not-yet-valid", f"valid from {article.valid_from:%Y-%m-%d}"))
+    if article.live_version_id and article.is_review_due(now):
+        badges.append(Badge("due", "review due"))
+    flags = getattr(article, "open_flag_count", None)
+    if flags is None:
+        flags = article.flags.filter(state=Flag.State.OPEN).count()
+    if flags:
+        badges.append(Badge("flagged", f"{flags} open flag{'s' if flags != 1 else ''}"))
+    return badges
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: ArticleVersion
+    status: str
+    is_live: bool
+
+
+def version_history(article: Article) -> list[VersionRow]:
+    """All versions, newest first, each with its workflow status."""
+    latest_review: dict[int, Review] = {}
+    for review in Review.objects.filter(article=article).order_by("submitted_at"):
+        latest_review[review.version_id] = review
+    rows = []
+    for version in article.versions.select_related("author").order_by("-number"):
+        review = latest_review.get(version.pk)
+        if version.pk == article.live_version_id:
+            status = "live"
+        elif review is not None:
+            status = review.get_status_display().lower()
+            if review.status == Review.Status.APPROVED:
+                status = "published earlier"
+        elif article.live_version_id and version.number < article.live_version.number:
+            status = "superseded"
+        elif version.change_note == "Imported":
+            status = "published earlier"
+        else:
+            status = "draft"
+        rows.append(VersionRow(version, status, version.pk == article.live_version_id))
+    return rows
+
+
+def article_audit_events(article: Article, limit: int = 50) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(article_id=article.pk).select_related("version")[:limit]
+
+
+def open_review(article: Article) -> Review | None:
+    return (
+        Review.objects.filter(article=article, status=Review.Status.IN_REVIEW)
+        .select_related("version", "version__author", "submitted_by")
+        .prefetch_related("approvals__approver")
+        .first()
+    )
