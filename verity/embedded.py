@@ -90,7 +90,10 @@ def _run_as() -> dict:
             check=True,
             capture_output=True,
         )
-    return {"user": SYSTEM_USER}
+    entry = pwd.getpwnam(SYSTEM_USER)
+    # Drop the group too: with root's group the server could not enter a 0700 data dir made
+    # traversable by _grant_traversal (o+x), and it should not keep root's groups anyway.
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def _grant_traversal(path: Path) -> None:

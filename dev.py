@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Verity's developer entry point; needs nothing but Python 3.11.
+
+    python3 dev.py up      # create .venv, install, start everything with the demo data
+    python3 dev.py test    # create .venv, install, run the whole test suite
+    python3 dev.py bench   # run the benchmarks and print their figures
+
+The virtualenv is (re)built whenever a requirements file changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".requirements.sha256"
+REQUIREMENTS = ROOT / "requirements" / "dev.txt"
+BROWSER_PACKAGES = ["chromium"]
+
+
+def _requirements_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "requirements").glob("*.txt")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"Verity needs Python 3.11 (this is {sys.version.split()[0]}); run it with python3.11.")
+    wanted = _requirements_digest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"Creating the virtualenv in {VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    print("Installing dependencies (first run: a few minutes) ...", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    STAMP.write_text(wanted)
+
+
+def ensure_browser() -> None:
+    """Debian's Chromium for the browser tests (Playwright drives it; no browser download)."""
+    if os.environ.get("VERITY_SKIP_BROWSER") or shutil.which("chromium"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("Chromium is not installed; browser tests will be skipped.", flush=True)
+        return
+    print("Installing Debian's chromium for the browser tests ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=False)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *BROWSER_PACKAGES], check=False,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def run(*args: str) -> int:
+    """Replace this process with the virtualenv's Python, so signals (Ctrl-C) reach it directly."""
+    os.chdir(ROOT)
+    os.execve(str(PYTHON), [str(PYTHON), *args], {**os.environ, "HF_HUB_OFFLINE": "1"})
+    return 0  # not reached
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    rest = argv[1:]
+    if command == "up":
+        ensure_venv()
+        return run("manage.py", "up", *rest)
+    if command == "test":
+        ensure_venv()
+        ensure_browser()
+        return run("-m", "pytest", *rest)
+    if command == "bench":
+        ensure_venv()
+        return run("-m", "retrieval.bench", *rest)
+    if command == "lint":
+        ensure_venv()
+        return run("-m", "ruff", "check", ".")
+    if command == "install":
+        ensure_venv()
+        return 0
+    print(__doc__)
+    return 0 if command in {"help", "-h", "--help"} else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
