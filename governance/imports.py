@@ -181,6 +181,9 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
     article.review_due_at = article.compute_review_due_at()
     article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     article.save()
+    if changed_settings:
+        for hook in services.SETTINGS_HOOKS:
+            hook(article=article, changed=set(changed_settings))
     services.audit_record(
         event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version or article.live_version,
         details={

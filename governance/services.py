@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +28,13 @@ from verity.errors import (
 )
 
 User = Any  # a django.contrib.auth user; typed loosely to avoid importing the swappable model
+
+# Called inside the publishing transaction with (article=, version=, previous=): the search index
+# registers here (retrieval reads governance, never the other way round), so that publishing and
+# becoming searchable commit together.
+PUBLISH_HOOKS: list[Callable[..., None]] = []
+# Called with (article=, changed=) after an article's settings changed, in the same transaction.
+SETTINGS_HOOKS: list[Callable[..., None]] = []
 
 ARTICLE_SETTINGS_FIELDS = (
     "locale", "kind", "audience", "space", "owner", "review_interval_days",
@@ -69,9 +76,10 @@ def _require_perm(actor: AbstractBaseUser, perm: str, doing: str) -> None:
 
 
 def _lock_article(article: Article) -> Article:
-    return Article.objects.select_for_update(of=("self",)).select_related("space", "latest_version", "live_version").get(
-        pk=article.pk
-    )
+    # Lock the row alone, without joins: after waiting for a concurrent writer PostgreSQL re-reads
+    # the locked row, but rows joined into the same query come from the snapshot taken before the
+    # wait, so a version saved meanwhile would be returned as latest_version=None.
+    return Article.objects.select_for_update().get(pk=article.pk)
 
 
 def _open_review(article: Article) -> Review | None:
@@ -205,6 +213,8 @@ def article_update_settings(*, actor: AbstractBaseUser, article: Article, **chan
     article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     article.save()
     audit_record(event_type=AuditEvent.Type.ARTICLE_EDIT, actor=actor, article=article, details={"changed": diff})
+    for hook in SETTINGS_HOOKS:
+        hook(article=article, changed=set(diff))
     return article
 
 
@@ -372,6 +382,8 @@ def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, 
             event_type=AuditEvent.Type.VERSION_PUBLISH, actor=actor, article=article, version=version,
             details={"previous_version": previous.number if previous else None},
         )
+    for hook in PUBLISH_HOOKS:
+        hook(article=article, version=version, previous=previous)
     _flags_resolve(article=article, reasons=[Flag.Reason.REVIEW_DUE], actor=actor, version=version,
                    note=f"Version {version.number} was reviewed and published.")
     return article

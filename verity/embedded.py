@@ -243,13 +243,12 @@ def _start_postgres(root: Path, pgdata: Path, socket_dir: Path) -> None:
 def _create_database(location: PostgresLocation) -> None:
     import psycopg
 
+    name = os.environ.get("VERITY_DATABASE_NAME", location.database)
     params = {"host": str(location.socket_dir), "port": location.port, "user": location.user}
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [location.database]
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{location.database}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def stop_postgres(root: Path | None = None) -> bool:

@@ -89,7 +89,7 @@ else:
     _location = embedded.postgres_location(DATA_DIR)
     _database = {
         "ENGINE": "verity.db",
-        "NAME": _location.database,
+        "NAME": os.environ.get("VERITY_DATABASE_NAME", _location.database),
         "USER": _location.user,
         "HOST": str(_location.socket_dir),
         "PORT": str(_location.port),
@@ -142,6 +142,10 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "verity@localhost")
 VERITY_BASE_URL = os.environ.get("VERITY_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Retrieval ------------------------------------------------------------------------------
+VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use")
+VERITY_SEMANTIC_WEIGHT = float(os.environ.get("VERITY_SEMANTIC_WEIGHT", "0.5"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

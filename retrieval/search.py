@@ -1,0 +1,278 @@
+"""Hybrid search over live, valid chunks: BM25 keyword scores and HNSW vector similarity, fused.
+
+Every query joins the article table and keeps only chunks of the article's *live* version, of
+an allowed audience, valid today: that join is the gate; the pre-filters on the vector table
+are only there to make the index scan efficient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from governance.models import Flag
+from kb.models import Article
+from retrieval.analysis import STOP_WORDS, query_terms, tokens
+from retrieval.embeddings import Embedder, active_embedder
+from retrieval.indexing import embedder_changed
+
+Mode = Literal["hybrid", "keyword", "semantic"]
+K1 = 1.2
+B = 0.75
+CANDIDATES = 100
+SEMANTIC_WEIGHT = 0.5  # fused = (1 - w) * keyword + w * semantic, both normalised to [0, 1]
+STATS_TTL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str
+    audiences: tuple[str, ...]
+    locale: str | None = None
+    limit: int = 10
+    spaces: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    mode: Mode = "hybrid"
+    today: dt.date | None = None
+    chunks_per_article: int = 3
+
+
+@dataclass
+class ChunkHit:
+    chunk_id: int
+    article_id: int
+    version_id: int
+    keyword: float = 0.0
+    semantic: float = 0.0
+    score: float = 0.0
+
+
+@dataclass
+class ArticleResult:
+    article: Article
+    version_number: int
+    score: float
+    snippet: str
+    state: str
+    chunks: list[ChunkHit] = field(default_factory=list)
+
+
+def detect_locale(text: str, default: str = "de") -> str:
+    """German or English by stop words and umlauts (general language knowledge)."""
+    words = tokens(text)
+    german = sum(word in STOP_WORDS["de"] for word in words) + 2 * len(re.findall(r"[äöüß]", text.lower()))
+    english = sum(word in STOP_WORDS["en"] for word in words)
+    if german == english:
+        return default
+    return "de" if german > english else "en"
+
+
+_stats_lock = threading.Lock()
+_stats_cache: tuple[float, float, float] | None = None  # (fetched_at, n, avgdl)
+
+
+def _corpus_stats() -> tuple[float, float]:
+    global _stats_cache
+    with _stats_lock:
+        if _stats_cache and time.monotonic() - _stats_cache[0] < STATS_TTL_SECONDS and not connection.in_atomic_block:
+            return _stats_cache[1], _stats_cache[2]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), coalesce(avg(length), 1) FROM retrieval_chunk WHERE is_indexed")
+        n, avgdl = cursor.fetchone()
+    n, avgdl = float(n), float(avgdl) or 1.0
+    if not connection.in_atomic_block:  # inside a transaction (e.g. a simulation) stats may differ
+        with _stats_lock:
+            _stats_cache = (time.monotonic(), n, avgdl)
+    return n, avgdl
+
+
+def stats_invalidate() -> None:
+    global _stats_cache
+    with _stats_lock:
+        _stats_cache = None
+
+
+def _article_filters(query: SearchQuery, today: dt.date) -> tuple[str, list]:
+    clauses = [
+        "a.audience = ANY(%s)",
+        "(a.valid_from IS NULL OR a.valid_from <= %s)",
+        "(a.valid_until IS NULL OR a.valid_until > %s)",
+    ]
+    params: list = [list(query.audiences), today, today]
+    if query.spaces:
+        clauses.append("a.space_id IN (SELECT id FROM kb_space WHERE slug = ANY(%s))")
+        params.append(list(query.spaces))
+    if query.kinds:
+        clauses.append("a.kind = ANY(%s)")
+        params.append(list(query.kinds))
+    if query.tags:
+        clauses.append("a.tags && %s::varchar[]")
+        params.append(list(query.tags))
+    return " AND ".join(clauses), params
+
+
+def _keyword_hits(query: SearchQuery, today: dt.date, locales: list[str]) -> list[ChunkHit]:
+    weights = query_terms(query.text, locales)
+    if not weights:
+        return []
+    n, avgdl = _corpus_stats()
+    if n == 0:
+        return []
+    where, params = _article_filters(query, today)
+    sql = f"""
+        WITH q(term, qtf) AS (SELECT * FROM unnest(%s::text[], %s::int[])),
+        df AS (
+            SELECT p.term, count(*)::float8 AS n FROM retrieval_posting p JOIN q ON q.term = p.term GROUP BY p.term
+        ),
+        scored AS (
+            SELECT p.chunk_id,
+                   sum(q.qtf * ln(1 + (%s - df.n + 0.5) / (df.n + 0.5))
+                       * (p.tf * (%s + 1)) / (p.tf + %s * (1 - %s + %s * p.chunk_length / %s))) AS score
+            FROM retrieval_posting p JOIN q ON q.term = p.term JOIN df ON df.term = p.term
+            GROUP BY p.chunk_id
+        )
+        SELECT s.chunk_id, c.article_id, c.version_id, s.score
+        FROM scored s
+        JOIN retrieval_chunk c ON c.id = s.chunk_id
+        JOIN kb_article a ON a.live_version_id = c.version_id
+        WHERE {where}
+        ORDER BY s.score DESC
+        LIMIT %s
+    """
+    terms = list(weights)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [terms, [weights[t] for t in terms], n, K1, K1, B, B, avgdl, *params, CANDIDATES])
+        return [ChunkHit(chunk_id=row[0], article_id=row[1], version_id=row[2], keyword=float(row[3])) for row in cursor.fetchall()]
+
+
+def _semantic_hits(query: SearchQuery, today: dt.date, embedder: Embedder) -> list[ChunkHit]:
+    vector = embedder.embed_query(query.text)
+    literal = "[" + ",".join(f"{value:.6f}" for value in vector.tolist()) + "]"
+    dim = int(embedder.dimension)
+    where, params = _article_filters(query, today)
+    sql = f"""
+        WITH nn AS (
+            SELECT e.chunk_id, (e.embedding::halfvec({dim})) <=> %s::halfvec({dim}) AS distance
+            FROM retrieval_chunkembedding e
+            WHERE e.embedder_key = %s AND e.audience = ANY(%s)
+            ORDER BY (e.embedding::halfvec({dim})) <=> %s::halfvec({dim})
+            LIMIT %s
+        )
+        SELECT nn.chunk_id, c.article_id, c.version_id, 1 - nn.distance
+        FROM nn
+        JOIN retrieval_chunk c ON c.id = nn.chunk_id
+        JOIN kb_article a ON a.live_version_id = c.version_id
+        WHERE {where}
+        ORDER BY nn.distance
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET hnsw.ef_search = 100")
+        cursor.execute("SET hnsw.iterative_scan = relaxed_order")
+        cursor.execute(sql, [literal, embedder.key, list(query.audiences), literal, CANDIDATES, *params])
+        return [ChunkHit(chunk_id=row[0], article_id=row[1], version_id=row[2], semantic=float(row[3])) for row in cursor.fetchall()]
+
+
+def fuse(keyword: list[ChunkHit], semantic: list[ChunkHit], weight: float = SEMANTIC_WEIGHT) -> list[ChunkHit]:
+    """Convex combination of max-normalised BM25 and min-max-normalised cosine similarity."""
+    hits: dict[int, ChunkHit] = {}
+    top_keyword = max((hit.keyword for hit in keyword), default=0.0) or 1.0
+    for hit in keyword:
+        hits[hit.chunk_id] = ChunkHit(hit.chunk_id, hit.article_id, hit.version_id, keyword=hit.keyword / top_keyword)
+    if semantic:
+        high = max(hit.semantic for hit in semantic)
+        low = min(hit.semantic for hit in semantic)
+        spread = (high - low) or 1.0
+        for hit in semantic:
+            normalised = (hit.semantic - low) / spread if len(semantic) > 1 else 1.0
+            target = hits.setdefault(hit.chunk_id, ChunkHit(hit.chunk_id, hit.article_id, hit.version_id))
+            target.semantic = normalised
+    kw_weight = 0.0 if not keyword else (1 - weight if semantic else 1.0)
+    sem_weight = 0.0 if not semantic else (weight if keyword else 1.0)
+    for hit in hits.values():
+        hit.score = kw_weight * hit.keyword + sem_weight * hit.semantic
+    return sorted(hits.values(), key=lambda hit: hit.score, reverse=True)
+
+
+def chunk_hits(query: SearchQuery, *, embedder: Embedder | None = None) -> list[ChunkHit]:
+    """Ranked chunks for a query: the shared core of search, answers and change impact."""
+    today = query.today or timezone.localdate()
+    locales = [query.locale] if query.locale else []
+    locales += [loc for loc in ("de", "en") if loc not in locales]
+    keyword = _keyword_hits(query, today, locales) if query.mode in {"hybrid", "keyword"} else []
+    semantic: list[ChunkHit] = []
+    if query.mode in {"hybrid", "semantic"}:
+        embedder = embedder or active_embedder()
+        if not embedder_changed(embedder):  # never compare a query with vectors of another model
+            semantic = _semantic_hits(query, today, embedder)
+    weight = getattr(settings, "VERITY_SEMANTIC_WEIGHT", SEMANTIC_WEIGHT)
+    return fuse(keyword, semantic, weight)
+
+
+def _state(article: Article, open_reasons: set[str], now: dt.datetime) -> str:
+    if open_reasons & {Flag.Reason.CHANGE_EVENT, Flag.Reason.AGENT_REPORT, Flag.Reason.CONTRADICTION, Flag.Reason.FEEDBACK}:
+        return "flagged"
+    if Flag.Reason.TRANSLATION_DRIFT in open_reasons:
+        return "out_of_sync"
+    if article.review_due_at <= now:
+        return "review_due"
+    return "current"
+
+
+def snippet_for(text: str, query_text: str, width: int = 240) -> str:
+    words = {word for word in tokens(query_text) if len(word) > 3}
+    lowered = text.lower()
+    positions = [lowered.find(word) for word in words if lowered.find(word) >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    excerpt = re.sub(r"\s+", " ", text[start:start + width]).strip()
+    return ("…" if start else "") + excerpt + ("…" if start + width < len(text) else "")
+
+
+def search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[ArticleResult]:
+    """Article results: best chunk per article, one article per translation group, requested locale first."""
+    hits = chunk_hits(query, embedder=embedder)
+    by_article: dict[int, list[ChunkHit]] = defaultdict(list)
+    for hit in hits:
+        by_article[hit.article_id].append(hit)
+    articles = Article.objects.in_bulk(list(by_article))
+    from retrieval.models import Chunk
+
+    groups: dict[int, list[tuple[float, Article]]] = defaultdict(list)
+    for article_id, article_hits in by_article.items():
+        article = articles[article_id]
+        best = article_hits[0].score
+        # a little credit for several matching passages, bounded so one long article cannot dominate
+        bonus = 0.05 * sum(hit.score for hit in article_hits[1:3])
+        groups[article.translation_of_id or article.pk].append((best + bonus, article))
+    chosen: list[tuple[float, Article]] = []
+    for members in groups.values():
+        group_score = max(score for score, _ in members)
+        preferred = [m for m in members if query.locale and m[1].locale == query.locale]
+        _, article = max(preferred or members, key=lambda member: member[0])
+        chosen.append((group_score, article))
+    chosen.sort(key=lambda item: item[0], reverse=True)
+    chosen = chosen[: query.limit]
+    now = timezone.now()
+    open_reasons: dict[int, set[str]] = defaultdict(set)
+    for article_id, reason in Flag.objects.filter(article_id__in=[a.pk for _, a in chosen], state=Flag.State.OPEN).values_list("article_id", "reason"):
+        open_reasons[article_id].add(reason)
+    chunk_text = dict(Chunk.objects.filter(pk__in=[by_article[a.pk][0].chunk_id for _, a in chosen]).values_list("pk", "text"))
+    live_numbers = dict(Article.objects.filter(pk__in=[a.pk for _, a in chosen]).values_list("pk", "live_version__number"))
+    results = []
+    for score, article in chosen:
+        top = by_article[article.pk]
+        results.append(ArticleResult(
+            article=article, version_number=live_numbers[article.pk], score=round(min(1.0, score), 4),
+            snippet=snippet_for(chunk_text[top[0].chunk_id], query.text), state=_state(article, open_reasons[article.pk], now),
+            chunks=top[: query.chunks_per_article],
+        ))
+    return results
