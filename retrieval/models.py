@@ -131,3 +131,14 @@ class ApiKey(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_key(raw)
+
+
+class ApiKeyUsage(models.Model):
+    """Requests per key and minute (fixed window), for the rate limit."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "window_start"], name="apikey_usage_window_unique")]

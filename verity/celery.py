@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import before_task_publish, worker_init, beat_init
+from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verity.settings")
 
@@ -26,3 +26,9 @@ def _ensure_embedded_broker(**_: object) -> None:
 worker_init.connect(_ensure_embedded_broker, weak=False)
 beat_init.connect(_ensure_embedded_broker, weak=False)
 before_task_publish.connect(_ensure_embedded_broker, weak=False)
+
+
+@worker_ready.connect(weak=False)
+def _reindex_if_embedder_changed(sender, **_: object) -> None:
+    """A worker that starts with a different embedding model queues a full reindex."""
+    sender.app.send_task("retrieval.tasks.reindex_if_embedder_changed", expires=3600)

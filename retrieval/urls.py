@@ -1,0 +1,12 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from retrieval import api
+from verity.views import not_found
+
+urlpatterns = [
+    path("v1/search", api.SearchApi.as_view(), name="api-search"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^.*$", not_found),
+]
