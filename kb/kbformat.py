@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from kb.models import SLUG_PATTERN, Article
+from kb.models import SLUG_PATTERN, Article, Space
 
 REQUIRED_KEYS = ("slug", "title", "locale")
 KNOWN_KEYS = (
@@ -27,6 +27,7 @@ DEFAULT_SPACE = "allgemein"
 DEFAULT_OWNER = "knowledge@verity.local"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_REVIEW_INTERVAL_DAYS = 36500  # a century; far longer intervals overflow the review due date
 
 
 class KbFormatError(ValueError):
@@ -118,8 +119,11 @@ def parse_article_file(path: Path) -> ArticleFile:
         review_interval_days = None
     else:
         text_interval = _text(path, "review_interval_days", interval, expected="a whole number of days")
-        if not text_interval.isdigit() or int(text_interval) < 1:
-            raise KbFormatError(path, "review_interval_days", f"expected a whole number of days >= 1, got '{text_interval}'")
+        if not text_interval.isdigit() or not 1 <= int(text_interval) <= MAX_REVIEW_INTERVAL_DAYS:
+            raise KbFormatError(
+                path, "review_interval_days",
+                f"expected a whole number of days from 1 to {MAX_REVIEW_INTERVAL_DAYS}, got '{text_interval}'",
+            )
         review_interval_days = int(text_interval)
 
     tags_value = meta.get("tags")
@@ -127,6 +131,10 @@ def parse_article_file(path: Path) -> ArticleFile:
         tags: list[str] = []
     elif isinstance(tags_value, list) and all(isinstance(tag, str) for tag in tags_value):
         tags = [tag.strip() for tag in tags_value if tag.strip()]
+        tag_max = Article._meta.get_field("tags").base_field.max_length
+        for tag in tags:
+            if len(tag) > tag_max:
+                raise KbFormatError(path, "tags", f"expected words of at most {tag_max} characters, got '{tag}'")
     else:
         raise KbFormatError(path, "tags", "expected a list of words, e.g. [tarif, vertrag]")
 
@@ -154,8 +162,12 @@ def parse_article_file(path: Path) -> ArticleFile:
         translation_of=translation_of,
         metadata={key: value for key, value in meta.items() if key not in KNOWN_KEYS},
     )
-    if len(article.title) > 300:
-        raise KbFormatError(path, "title", "expected at most 300 characters")
+    for key, model, field_name in (
+        ("slug", Article, "slug"), ("title", Article, "title"), ("space", Space, "slug"),
+    ):
+        max_length = model._meta.get_field(field_name).max_length
+        if len(getattr(article, key)) > max_length:
+            raise KbFormatError(path, key, f"expected at most {max_length} characters")
     if article.valid_from and article.valid_until and article.valid_until <= article.valid_from:
         raise KbFormatError(path, "valid_until", f"expected a date after valid_from ({article.valid_from}), got {article.valid_until}")
     if article.translation_of == article.slug:
@@ -166,17 +178,18 @@ def parse_article_file(path: Path) -> ArticleFile:
 _PLAIN = re.compile(r"^[A-Za-z0-9ÄÖÜäöüß][\w .,/()äöüÄÖÜß@+-]*$")
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any, *, in_list: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, (dt.date, int)):
         return str(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+        return "[" + ", ".join(_scalar(item, in_list=True) for item in value) + "]"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     text = str(value)
-    if _PLAIN.match(text) and not text.endswith((":", " ")) and ": " not in text and " #" not in text:
+    plain = _PLAIN.match(text) and not text.endswith((":", " ")) and ": " not in text and " #" not in text
+    if plain and not (in_list and "," in text):  # inside [...] a plain comma would split the item
         return text
     return json.dumps(text, ensure_ascii=False)
 

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from governance import services
-from kb.models import Article, Space
+from governance.models import AuditEvent, Review, ReviewApproval
+from governance.roles import ROLE_PERMISSIONS
+from kb.models import Article, ArticleVersion, Space
+
+
+def _ensure_roles() -> None:
+    """Recreate the role groups when a transactional test has flushed the migration data.
+
+    (Not roles_sync(): called with the global app registry it resets each app's models_module.)
+    """
+    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() == len(ROLE_PERMISSIONS):
+        return
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in (perm.split(".") for perm in perms)
+        ])
 
 
 def _user(username: str, *groups: str, **extra):
+    _ensure_roles()
     user = get_user_model().objects.create_user(
         username=username, email=f"{username}@example.com", password="pw-" + username, is_staff=True, **extra
     )
@@ -78,3 +98,40 @@ def published_article(make_article, author, approver):
     services.version_approve(actor=approver, review=review)
     article.refresh_from_db()
     return article
+
+
+@pytest.fixture
+def audit_counts(db):
+    """A function returning how many audit events of each type exist, as a Counter."""
+
+    def count() -> Counter:
+        return Counter(AuditEvent.objects.values_list("event_type", flat=True))
+
+    return count
+
+
+@pytest.fixture
+def article_state(db):
+    """A function returning everything a refused action must leave unchanged, read fresh from the DB."""
+
+    def snapshot(article: Article) -> dict:
+        fresh = Article.objects.get(pk=article.pk)
+        return {
+            "title": fresh.title,
+            "live_version_id": fresh.live_version_id,
+            "latest_version_id": fresh.latest_version_id,
+            "last_verified_at": fresh.last_verified_at,
+            "review_due_at": fresh.review_due_at,
+            "versions": list(
+                ArticleVersion.objects.filter(article=fresh).order_by("number").values_list("number", "title", "body")
+            ),
+            "reviews": list(
+                Review.objects.filter(article=fresh).order_by("pk").values_list("pk", "version_id", "status", "comment")
+            ),
+            "approvals": list(
+                ReviewApproval.objects.filter(review__article=fresh).order_by("pk").values_list("review_id", "approver_id", "step")
+            ),
+            "audit_events": AuditEvent.objects.count(),
+        }
+
+    return snapshot
