@@ -142,3 +142,101 @@ class ApiKeyUsage(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["api_key", "window_start"], name="apikey_usage_window_unique")]
+
+
+class GuardrailRule(models.Model):
+    """A guardrail that knowledge admins maintain as data (edited in the admin, audited)."""
+
+    class Kind(models.TextChoices):
+        GUARDED_PHRASE = "guarded_phrase", "Promise allowed only where the cited source says it"
+        REQUIRED_CLAUSE = "required_clause", "Clause required in answers citing a space"
+        BLOCKED_TOPIC = "blocked_topic", "Blocked topic: hand over to a person"
+        HANDOFF_TRIGGER = "handoff_trigger", "Hand-over trigger"
+        REDACTION = "redaction", "Personal data pattern to redact"
+
+    class Audience(models.TextChoices):
+        ALL = "all", "All audiences"
+        PUBLIC = "public", "Public only"
+        INTERNAL = "internal", "Internal only"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    phrases = models.TextField(
+        blank=True,
+        help_text="One per line. Words match in order, inflections included, up to two other words between them; "
+                  "a line written /like this/ is a regular expression. For a redaction rule: the regular expression(s).",
+    )
+    message = models.TextField(
+        blank=True,
+        help_text="Hand-over: the message the end user sees. Required clause: the clause appended to the answer. "
+                  "Redaction: the placeholder label (e.g. CUSTOMER_NO).",
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.ALL)
+    space = models.ForeignKey("kb.Space", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                              help_text="Required clauses: the space whose articles need the clause.")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    def lines(self) -> list[str]:
+        return [line.strip() for line in self.phrases.splitlines() if line.strip()]
+
+
+class AnswerRecord(models.Model):
+    """Provenance of one answer: what was asked (redacted), retrieved, cited and said."""
+
+    class Status(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        REFUSED = "refused", "Refused"
+        HANDOFF = "handoff", "Handed over"
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    question = models.TextField(help_text="Redacted before storage.")
+    locale = models.CharField(max_length=12)
+    audience = models.CharField(max_length=16)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    reason = models.CharField(max_length=60, blank=True)
+    answer = models.TextField(blank=True)
+    citations = models.JSONField(default=list)
+    retrieved = models.JSONField(default=list, help_text="Chunks and versions retrieved, with scores.")
+    generator = models.CharField(max_length=80)
+    latency_ms = models.PositiveIntegerField()
+    simulated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.status}: {self.question[:60]}"
+
+
+class AnswerCitation(models.Model):
+    answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="cited")
+    n = models.PositiveSmallIntegerField()
+    version = models.ForeignKey(ArticleVersion, on_delete=models.PROTECT, related_name="answer_citations")
+    chunk = models.ForeignKey(Chunk, null=True, on_delete=models.SET_NULL, related_name="+")
+    quote = models.TextField()
+
+    class Meta:
+        ordering = ["answer", "n"]
+        constraints = [models.UniqueConstraint(fields=["answer", "n"], name="citation_number_unique")]
+
+
+class Feedback(models.Model):
+    answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField()
+    comment = models.TextField(blank=True, help_text="Redacted before storage.")
+    created_at = models.DateTimeField(default=timezone.now)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]

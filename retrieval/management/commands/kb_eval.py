@@ -1,0 +1,84 @@
+"""`manage.py kb_eval FILE [--as-if-approved VERSION]`: simulate a questions.jsonl against the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kb.models import ArticleVersion
+from retrieval.evaluation import EvalOutcome, EvalReport, load_questions, run_eval, run_eval_as_if_approved
+from verity.errors import ApplicationError
+
+
+def _version_id(spec: str) -> int:
+    """A version id, or slug@number (e.g. tarif-wechseln@3)."""
+    if spec.isdigit():
+        return int(spec)
+    slug, _, number = spec.partition("@")
+    version = ArticleVersion.objects.filter(article__slug=slug, number=int(number) if number.isdigit() else -1).first()
+    if version is None:
+        raise CommandError(f"--as-if-approved: no version '{spec}' (use an id or slug@number).")
+    return version.pk
+
+
+class Command(BaseCommand):
+    help = "Run a questions.jsonl through the real answer pipeline and print per-question results and totals."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--as-if-approved", metavar="VERSION", help="a pending version (id or slug@number)")
+        parser.add_argument("--quiet", action="store_true", help="totals only")
+
+    def handle(self, *args, file: Path, as_if_approved: str | None, quiet: bool, **options) -> None:
+        if not file.is_file():
+            raise CommandError(f"{file}: no such file")
+        try:
+            questions = load_questions(file)
+            if as_if_approved:
+                baseline, simulated = run_eval_as_if_approved(questions, version_id=_version_id(as_if_approved))
+                self._report(baseline, "now", quiet=True)
+                self._report(simulated, f"as if {as_if_approved} were approved", quiet=quiet)
+                self._changes(baseline, simulated)
+            else:
+                self._report(run_eval(questions), "now", quiet=quiet)
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+
+    def _line(self, outcome: EvalOutcome) -> str:
+        result = outcome.result
+        mark = "ok  " if outcome.correct else "FAIL"
+        cites = ",".join(f"{c.slug}@v{c.version}" for c in result.citations) or "-"
+        detail = f" | {'; '.join(outcome.problems)}" if outcome.problems else ""
+        return f"{mark} {outcome.question.id:<6} {result.status:<8} {result.latency_ms:>5} ms  {cites}{detail}"
+
+    def _report(self, report: EvalReport, label: str, *, quiet: bool) -> None:
+        if not quiet:
+            for outcome in report.outcomes:
+                self.stdout.write(self._line(outcome))
+        answered_ok, answered_total = report.answerable
+        refused_ok, refused_total = report.unanswerable
+        pct = lambda a, b: f"{100 * a / b:.1f} %" if b else "n/a"  # noqa: E731
+        self.stdout.write(
+            f"\nTotals ({label}):\n"
+            f"  correct on answerable:    {answered_ok}/{answered_total} = {pct(answered_ok, answered_total)}  (target >= 85 %)\n"
+            f"  correct refusal/hand-over: {refused_ok}/{refused_total} = {pct(refused_ok, refused_total)}  (target >= 90 %)\n"
+            f"  leakage:                  {report.leaks}  (target 0)\n"
+            f"  forbidden promises:       {report.promises}  (target 0)\n"
+            f"  latency p50 / p95:        {report.latency(0.5):.0f} ms / {report.latency(0.95):.0f} ms  (target p95 <= 1500 ms)"
+        )
+
+    def _changes(self, baseline: EvalReport, simulated: EvalReport) -> None:
+        self.stdout.write("\nAnswers that would change:")
+        changed = 0
+        for before, after in zip(baseline.outcomes, simulated.outcomes, strict=True):
+            b, a = before.result, after.result
+            before_cites = [(c.slug, c.version) for c in b.citations]
+            after_cites = [(c.slug, c.version) for c in a.citations]
+            if (b.status, b.answer, before_cites) != (a.status, a.answer, after_cites):
+                changed += 1
+                self.stdout.write(f"  {before.question.id}: {before.question.question}")
+                self.stdout.write(f"    now:   {b.status} {b.answer or ''} {before_cites}")
+                self.stdout.write(f"    after: {a.status} {a.answer or ''} {after_cites}")
+        if not changed:
+            self.stdout.write("  none")
