@@ -86,6 +86,11 @@ class AuditEvent(models.Model):
         FLAG_RAISE = "flag.raise", "Flag raised"
         FLAG_RESOLVE = "flag.resolve", "Flag resolved"
         FLAG_DISMISS = "flag.dismiss", "Flag dismissed"
+        POLICY_CREATE = "policy.create", "Guardrail created"
+        POLICY_CHANGE = "policy.change", "Guardrail changed"
+        POLICY_DELETE = "policy.delete", "Guardrail deleted"
+        APIKEY_CREATE = "apikey.create", "API key created"
+        APIKEY_REVOKE = "apikey.revoke", "API key revoked"
 
     event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
     actor = models.ForeignKey(

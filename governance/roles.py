@@ -11,10 +11,16 @@ VIEW_ALL = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "agents": ["kb.view_article", "kb.view_articleversion", "kb.view_space"],
     "authors": VIEW_ALL + ["kb.add_article", "kb.change_article", "kb.add_articleversion"],
-    "approvers": VIEW_ALL + ["kb.approve_version", "kb.verify_article", "governance.change_flag"],
+    "approvers": VIEW_ALL + [
+        "kb.approve_version", "kb.verify_article", "governance.change_flag",
+        "retrieval.view_answerrecord", "retrieval.view_feedback", "retrieval.view_guardrailrule",
+    ],
     "knowledge admins": VIEW_ALL + [
         "kb.add_space", "kb.change_space", "kb.add_article", "kb.change_article",
         "kb.add_articleversion", "kb.approve_version", "kb.verify_article", "governance.change_flag",
+        "retrieval.view_guardrailrule", "retrieval.add_guardrailrule", "retrieval.change_guardrailrule",
+        "retrieval.delete_guardrailrule", "retrieval.view_answerrecord", "retrieval.view_feedback",
+        "retrieval.view_apikey", "retrieval.add_apikey", "retrieval.change_apikey", "retrieval.view_indexjob",
     ],
 }
 
