@@ -86,6 +86,8 @@ class AuditEvent(models.Model):
         FLAG_RAISE = "flag.raise", "Flag raised"
         FLAG_RESOLVE = "flag.resolve", "Flag resolved"
         FLAG_DISMISS = "flag.dismiss", "Flag dismissed"
+        CHANGE_CREATE = "change.create", "Change announced"
+        CHANGE_ASSESS = "change.assess", "Change assessed"
         POLICY_CREATE = "policy.create", "Guardrail created"
         POLICY_CHANGE = "policy.change", "Guardrail changed"
         POLICY_DELETE = "policy.delete", "Guardrail deleted"
@@ -116,6 +118,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.event_type} {self.target_label}"
+
+
+class ChangeEvent(models.Model):
+    """A policy memo or release note that may make knowledge wrong; assessed in the background."""
+
+    class Kind(models.TextChoices):
+        POLICY = "policy", "Policy change"
+        RELEASE = "release", "Product release"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    description = models.TextField()
+    effective_date = models.DateField()
+    source_url = models.URLField(blank=True, max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author_label = models.CharField(max_length=254, blank=True, help_text="Who announced it (a user or an API key).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    assessment_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title} (from {self.effective_date:%Y-%m-%d})"
 
 
 class Flag(models.Model):
@@ -155,14 +189,25 @@ class Flag(models.Model):
     resolved_by_version = models.ForeignKey(
         ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_flags"
     )
+    change_event = models.ForeignKey(ChangeEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    score = models.FloatField(null=True, blank=True, help_text="How sure the impact analysis is (0-1).")
+    flagged_version = models.ForeignKey(
+        ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The live version the flag is about.",
+    )
 
     class Meta:
         ordering = ["state", "due_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["article", "reason"],
-                condition=models.Q(state="open", reason__in=["review_due", "expired"]),
+                condition=models.Q(state="open", reason__in=["review_due", "expired", "out_of_sync"]),
                 name="one_open_timer_flag_per_article_and_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "change_event"],
+                condition=models.Q(state="open", change_event__isnull=False),
+                name="one_open_flag_per_article_and_change",
             ),
         ]
 

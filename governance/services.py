@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.models import AuditEvent, Flag, Review, ReviewApproval
+from governance.models import AuditEvent, ChangeEvent, Flag, Review, ReviewApproval
 from kb.models import Article, ArticleVersion, Space, content_hash
 from verity.errors import (
     ApplicationError,
@@ -384,9 +386,39 @@ def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, 
         )
     for hook in PUBLISH_HOOKS:
         hook(article=article, version=version, previous=previous)
-    _flags_resolve(article=article, reasons=[Flag.Reason.REVIEW_DUE], actor=actor, version=version,
-                   note=f"Version {version.number} was reviewed and published.")
+    _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version,
+                   note=f"Addressed by version {version.number}, reviewed and published.")
+    if previous is not None:
+        _translations_flag_drift(article=article, previous=previous, version=version)
     return article
+
+
+# What a new published version addresses: everything about the content (not expiry, which is a date).
+CONTENT_FLAG_REASONS = [
+    Flag.Reason.REVIEW_DUE, Flag.Reason.CHANGE_EVENT, Flag.Reason.TRANSLATION_DRIFT, Flag.Reason.AGENT_REPORT,
+    Flag.Reason.FEEDBACK, Flag.Reason.CONTRADICTION,
+]
+
+
+def _translations_flag_drift(*, article: Article, previous: ArticleVersion, version: ArticleVersion) -> None:
+    """A source's new live version makes each live translation out of sync, with the diff of the source."""
+    import difflib
+
+    diff = "\n".join(
+        line for line in difflib.unified_diff(
+            previous.body.splitlines(), version.body.splitlines(),
+            fromfile=f"{article.slug} v{previous.number}", tofile=f"{article.slug} v{version.number}", lineterm="", n=1,
+        )
+    )
+    if previous.title != version.title:
+        diff = f"title: {previous.title} -> {version.title}\n{diff}"
+    for translation in article.translations.filter(live_version__isnull=False).select_related("owner"):
+        flag_raise(
+            article=translation, reason=Flag.Reason.TRANSLATION_DRIFT,
+            summary=f"Its source '{article.slug}' ({article.locale}) was updated from v{previous.number} to "
+                    f"v{version.number}; update this translation.",
+            evidence=diff[:20000],
+        )
 
 
 @transaction.atomic
@@ -415,14 +447,15 @@ def article_verify(*, actor: AbstractBaseUser, article: Article, note: str = "")
 
 def flag_raise(
     *, article: Article, reason: str, summary: str, evidence: str = "", due_at: dt.datetime | None = None,
-    raised_by: AbstractBaseUser | None = None,
+    raised_by: AbstractBaseUser | None = None, change_event: ChangeEvent | None = None, score: float | None = None,
 ) -> Flag | None:
-    """Open a flag for the article's owner; timer flags (due, expired) are opened at most once."""
+    """Open a flag for the article's owner; a flag of the same kind (or change) is opened at most once."""
     try:
         with transaction.atomic():
             flag = Flag.objects.create(
                 article=article, reason=reason, summary=summary, evidence=evidence,
                 owner=article.owner, due_at=due_at or timezone.now(), raised_by=raised_by,
+                change_event=change_event, score=score, flagged_version_id=article.live_version_id,
             )
             audit_record(
                 event_type=AuditEvent.Type.FLAG_RAISE, actor=raised_by, article=article,
@@ -539,3 +572,86 @@ def space_save(*, actor: AbstractBaseUser, space: Space) -> Space:
             article.review_due_at = due
             article.save(update_fields=["review_due_at"])
     return space
+
+
+# --- change events ----------------------------------------------------------------------------
+
+ASSESS_TASK = "retrieval.tasks.change_event_assess"
+
+
+@transaction.atomic
+def change_event_create(
+    *, kind: str, title: str, description: str, effective_date: dt.date, source_url: str = "",
+    author: AbstractBaseUser | None = None, author_label: str = "", assess: bool = True,
+) -> ChangeEvent:
+    """Record a policy change or release; its impact is assessed in a Celery task after commit."""
+    event = ChangeEvent(
+        kind=kind, title=title.strip(), description=description.strip(), effective_date=effective_date,
+        source_url=source_url, author=author if author and author.pk else None,
+        author_label=author_label or (author.get_username() if author and author.pk else ""),
+    )
+    try:
+        event.full_clean()
+    except ValidationError as error:
+        raise ApplicationError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()),
+                               code="invalid_change") from None
+    event.save()
+    audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=f"change: {event.title}",
+                 details={"change": event.pk, "kind": kind, "effective_date": effective_date.isoformat()})
+    if assess:
+        from celery import current_app
+
+        # by name: governance does not import retrieval; a registered task runs eagerly in tests
+        transaction.on_commit(lambda: current_app.signature(ASSESS_TASK, args=[event.pk]).apply_async(expires=24 * 3600))
+    return event
+
+
+@dataclass(frozen=True)
+class ImpactFinding:
+    article: Article
+    score: float
+    reason: str
+    evidence: str
+
+
+@transaction.atomic
+def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], elapsed_ms: int) -> list[Flag]:
+    """Flag every affected article (and its translations) for its owner; mark the event done. Idempotent."""
+    event = ChangeEvent.objects.select_for_update().get(pk=event.pk)
+    due = timezone.make_aware(dt.datetime.combine(event.effective_date, dt.time(0, 0)))
+    flags: list[Flag] = []
+    flagged: set[int] = set()
+    for finding in sorted(findings, key=lambda f: f.score, reverse=True):
+        flag = flag_raise(article=finding.article, reason=Flag.Reason.CHANGE_EVENT, summary=finding.reason,
+                          evidence=finding.evidence, due_at=due, change_event=event, score=round(finding.score, 3))
+        flagged.add(finding.article.pk)
+        if flag:
+            flags.append(flag)
+    for finding in findings:
+        article = finding.article
+        related = list(article.translations.filter(live_version__isnull=False))
+        if article.translation_of_id and article.translation_of.live_version_id:
+            related.append(article.translation_of)
+        for other in related:
+            if other.pk in flagged:
+                continue
+            flagged.add(other.pk)
+            flag = flag_raise(
+                article=other, reason=Flag.Reason.CHANGE_EVENT, due_at=due, change_event=event, score=round(finding.score, 3),
+                summary=f"Translation of '{article.slug}', which this change affects: {finding.reason}",
+                evidence=finding.evidence,
+            )
+            if flag:
+                flags.append(flag)
+    event.status = ChangeEvent.Status.DONE
+    event.assessed_at = timezone.now()
+    event.assessment_ms = elapsed_ms
+    event.error = ""
+    event.save(update_fields=["status", "assessed_at", "assessment_ms", "error"])
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+                 details={"change": event.pk, "flagged": sorted(flagged), "ms": elapsed_ms})
+    return flags
+
+
+def change_event_fail(*, event: ChangeEvent, error: str) -> None:
+    ChangeEvent.objects.filter(pk=event.pk).update(status=ChangeEvent.Status.FAILED, error=error[:5000])

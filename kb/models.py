@@ -29,6 +29,11 @@ class Space(models.Model):
         default=False,
         help_text="Publishing needs a second approval by a different approver (e.g. legal, refunds).",
     )
+    withhold_flagged_from_public = models.BooleanField(
+        default=True,
+        help_text="From a change's effective date on, public answers stop citing articles still flagged by it "
+                  "(internal answers cite them with a warning).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 from django.db.models import F
 from django.utils import timezone
 
@@ -37,3 +38,12 @@ def reindex_if_embedder_changed() -> int | None:
     from retrieval.reindex import reindex_start
 
     return reindex_start(dispatch=True).pk
+
+
+@shared_task(name="retrieval.tasks.change_event_assess", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def change_event_assess(event_id: int) -> int:
+    """Find what a change makes wrong and flag it; idempotent (open flags are not raised twice)."""
+    from retrieval.impact import change_event_run
+
+    return change_event_run(event_id)

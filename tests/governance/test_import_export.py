@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from governance import services
 from governance.imports import IMPORTER_USERNAME, kb_export, kb_import
-from governance.models import AuditEvent, Review
+from governance.models import AuditEvent, Flag, Review
 from kb.kbformat import parse_article_file
 from kb.models import Article, ArticleVersion, Space
 
@@ -220,7 +220,11 @@ def test_changing_one_body_creates_one_new_live_version_for_that_file_only(kb_fo
     assert article.last_verified_at == _noon(dt.date(2026, 8, 14))
     for slug in ("makro-tarifwechsel", "plan-change"):
         assert Article.objects.get(slug=slug).live_version_id == before[slug][0]
-    assert audit_counts() - counts == Counter({T.ARTICLE_IMPORT: 1})
+    # one import event, and the English translation of the changed source is flagged out of sync
+    assert audit_counts() - counts == Counter({T.ARTICLE_IMPORT: 1, T.FLAG_RAISE: 1})
+    drift = Flag.objects.get(article__slug="plan-change", state=Flag.State.OPEN)
+    assert drift.reason == Flag.Reason.TRANSLATION_DRIFT
+    assert "+Sie können zweimal pro Monat" in drift.evidence or "zweimal pro Monat" in drift.evidence
     event = AuditEvent.objects.filter(event_type=T.ARTICLE_IMPORT).order_by("-pk").first()
     assert event.details["outcome"] == "updated"
     assert event.details["new_version"] == 2
