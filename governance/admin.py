@@ -23,14 +23,11 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
-from governance.models import AuditEvent, Flag, Review, ReviewApproval
+from governance.models import AuditEvent, ChangeEvent, Flag, Review, ReviewApproval
 from kb.models import Article, ArticleVersion, Space
 from kb.rendering import diff_lines, render_markdown
 from verity.errors import ApplicationError
 
-admin.site.site_header = "Verity: knowledge governance"
-admin.site.site_title = "Verity"
-admin.site.index_title = "Knowledge owners' workspace"
 
 SETTINGS_FIELDS = (
     "owner", "space", "locale", "kind", "audience", "review_interval_days",
@@ -448,13 +445,128 @@ class ReviewAdmin(ReadOnlyAdmin):
         return f"{review.approvals.count()}/{review.required_approvals}"
 
 
+class FlagMineFilter(admin.SimpleListFilter):
+    title = "owner"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", "My inbox")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(owner=request.user) if self.value() == "1" else queryset
+
+
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
-    list_display = ("article_link", "reason", "state", "owner", "due_at", "summary")
-    list_filter = ("state", "reason", MineFilter, "article__space")
-    search_fields = ("article__slug", "summary")
-    list_select_related = ("article", "owner")
+    list_display = ("article_link", "reason", "state", "owner", "due_at", "summary", "change_link")
+    list_filter = (FlagMineFilter, "state", "reason", "article__space")
+    search_fields = ("article__slug", "summary", "evidence")
+    list_select_related = ("article", "owner", "change_event")
+    change_form_template = "admin/governance/flag/change_form.html"
+    readonly_fields = ("article", "reason", "state", "owner", "due_at", "summary", "evidence", "change_event", "score",
+                       "flagged_version", "raised_by", "created_at", "closed_at", "closed_by", "resolution_note",
+                       "resolved_by_version")
 
     @admin.display(description="article")
     def article_link(self, flag: Flag) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[flag.article_id]), flag.article.slug)
+
+    @admin.display(description="change")
+    def change_link(self, flag: Flag) -> str:
+        if not flag.change_event_id:
+            return ""
+        return format_html('<a href="{}">{}</a>', reverse("admin:governance_changeevent_change", args=[flag.change_event_id]),
+                           flag.change_event.title[:40])
+
+    def get_urls(self):
+        return [
+            path("<int:flag_id>/dismiss/", self.admin_site.admin_view(require_POST(self.dismiss_view)), name="governance_flag_dismiss"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        flag = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if flag is not None:
+            extra_context["can_dismiss"] = flag.state == Flag.State.OPEN and (
+                flag.owner_id == request.user.pk or request.user.has_perm("kb.approve_version"))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def dismiss_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
+        flag = get_object_or_404(Flag, pk=flag_id)
+        try:
+            services.flag_dismiss(actor=request.user, flag=flag, reason=request.POST.get("reason", ""))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Flag dismissed; the reason is in the audit log.")
+        return HttpResponseRedirect(reverse("admin:governance_flag_change", args=[flag.pk]))
+
+
+class ChangeEventForm(forms.ModelForm):
+    source_url = forms.URLField(required=False, assume_scheme="https", max_length=500)
+
+    class Meta:
+        model = ChangeEvent
+        fields = ("kind", "title", "description", "effective_date", "source_url")
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    form = ChangeEventForm
+    list_display = ("title", "kind", "effective_date", "status", "flag_progress", "author_label", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("title", "description")
+    change_form_template = "admin/governance/changeevent/change_form.html"
+    actions = None
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return super().get_queryset(request).annotate(
+            flag_total=Count("flags"), flag_open=Count("flags", filter=Q(flags__state=Flag.State.OPEN)),
+        )
+
+    @admin.display(description="flags open / total")
+    def flag_progress(self, event: ChangeEvent) -> str:
+        return f"{event.flag_open} / {event.flag_total}"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("kind", "title", "description", "effective_date", "source_url", "status", "author_label", "created_at",
+                "assessed_at", "assessment_ms", "error")
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) or ("kind", "title", "description", "effective_date", "source_url")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = services.change_event_create(author=request.user, **{f: form.cleaned_data[f] for f in ChangeEventForm.Meta.fields})
+        obj.pk = created.pk
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if event is not None:
+            flags = list(Flag.objects.filter(change_event=event).select_related("article", "owner").order_by("state", "-score"))
+            extra_context.update({
+                "event": event, "flags": flags,
+                "progress": {state: sum(f.state == state for f in flags) for state in Flag.State.values},
+            })
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def content_health_view(request: HttpRequest) -> HttpResponse:
+    """Per space and per owner: the share of articles current, due, expired, flagged and out of sync."""
+    return TemplateResponse(request, "admin/governance/health.html", {
+        **admin.site.each_context(request),
+        "title": "Content health",
+        "by_space": selectors.content_health("space"),
+        "by_owner": selectors.content_health("owner"),
+    })

@@ -5,32 +5,34 @@ from __future__ import annotations
 VIEW_ALL = [
     "kb.view_space", "kb.view_article", "kb.view_articleversion",
     "governance.view_review", "governance.view_reviewapproval", "governance.view_auditevent",
-    "governance.view_flag",
+    "governance.view_flag", "governance.view_changeevent",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "agents": ["kb.view_article", "kb.view_articleversion", "kb.view_space"],
     "authors": VIEW_ALL + ["kb.add_article", "kb.change_article", "kb.add_articleversion"],
     "approvers": VIEW_ALL + [
-        "kb.approve_version", "kb.verify_article", "governance.change_flag",
+        "kb.approve_version", "kb.verify_article", "governance.change_flag", "governance.add_changeevent",
         "retrieval.view_answerrecord", "retrieval.view_feedback", "retrieval.view_guardrailrule",
     ],
     "knowledge admins": VIEW_ALL + [
         "kb.add_space", "kb.change_space", "kb.add_article", "kb.change_article",
         "kb.add_articleversion", "kb.approve_version", "kb.verify_article", "governance.change_flag",
-        "retrieval.view_guardrailrule", "retrieval.add_guardrailrule", "retrieval.change_guardrailrule",
+        "governance.add_changeevent", "retrieval.view_guardrailrule", "retrieval.add_guardrailrule", "retrieval.change_guardrailrule",
         "retrieval.delete_guardrailrule", "retrieval.view_answerrecord", "retrieval.view_feedback",
         "retrieval.view_apikey", "retrieval.add_apikey", "retrieval.change_apikey", "retrieval.view_indexjob",
     ],
 }
 
 
-def roles_sync(apps=None) -> None:
-    """Create the role groups and give them exactly their permissions (idempotent)."""
-    from django.apps import apps as global_apps
+def roles_sync(apps) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent).
+
+    Called from data migrations with the migration state's `apps`; every migration that adds a
+    model the roles need calls it again.
+    """
     from django.contrib.auth.management import create_permissions
 
-    apps = apps or global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for app_config in apps.get_app_configs():
@@ -42,5 +44,8 @@ def roles_sync(apps=None) -> None:
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            # a model added by a later migration has no permission yet; that migration syncs again
+            if permission is not None:
+                wanted.append(permission)
         group.permissions.set(wanted)

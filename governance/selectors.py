@@ -112,3 +112,53 @@ def open_review(article: Article) -> Review | None:
         .prefetch_related("approvals__approver")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    label: str
+    total: int
+    current: int
+    due: int
+    expired: int
+    flagged: int
+    out_of_sync: int
+
+    def share(self, count: int) -> str:
+        return f"{100 * count / self.total:.0f} %" if self.total else "–"
+
+    @property
+    def shares(self) -> dict[str, str]:
+        return {name: self.share(getattr(self, name)) for name in ("current", "due", "expired", "flagged", "out_of_sync")}
+
+
+def content_health(group_by: str, *, now: dt.datetime | None = None) -> list[HealthRow]:
+    """Per space or owner: how many live articles are current, due, expired, flagged or out of sync.
+
+    An article counts once in each state it is in; "current" means in none of them.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    open_flags = Flag.objects.filter(article=OuterRef("pk"), state=Flag.State.OPEN)
+    flagged_reasons = [Flag.Reason.CHANGE_EVENT, Flag.Reason.AGENT_REPORT, Flag.Reason.CONTRADICTION, Flag.Reason.FEEDBACK]
+    articles = Article.objects.filter(live_version__isnull=False).annotate(
+        is_flagged=Exists(open_flags.filter(reason__in=flagged_reasons)),
+        is_out_of_sync=Exists(open_flags.filter(reason=Flag.Reason.TRANSLATION_DRIFT)),
+    )
+    key = {"space": "space__name", "owner": "owner__username"}[group_by]
+    rows: dict[str, dict[str, int]] = {}
+    for label, due_at, valid_until, flagged, out_of_sync in articles.values_list(key, "review_due_at", "valid_until", "is_flagged", "is_out_of_sync"):
+        row = rows.setdefault(label, {"total": 0, "current": 0, "due": 0, "expired": 0, "flagged": 0, "out_of_sync": 0})
+        due = due_at <= now
+        expired = valid_until is not None and valid_until <= today
+        row["total"] += 1
+        row["due"] += due
+        row["expired"] += expired
+        row["flagged"] += flagged
+        row["out_of_sync"] += out_of_sync
+        row["current"] += not (due or expired or flagged or out_of_sync)
+    result = [HealthRow(label, **counts) for label, counts in sorted(rows.items())]
+    if result:
+        totals = {field: sum(getattr(row, field) for row in result) for field in ("total", "current", "due", "expired", "flagged", "out_of_sync")}
+        result.append(HealthRow("All", **totals))
+    return result

@@ -1,13 +1,15 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from retrieval import api, api_answers
+from retrieval import api, api_answers, api_changes
 from verity.views import not_found
 
 urlpatterns = [
     path("v1/search", api.SearchApi.as_view(), name="api-search"),
     path("v1/answer", api_answers.AnswerApi.as_view(), name="api-answer"),
     path("v1/feedback", api_answers.FeedbackApi.as_view(), name="api-feedback"),
+    path("v1/changes", api_changes.ChangeCreateApi.as_view(), name="api-changes"),
+    path("v1/changes/<int:change_id>", api_changes.ChangeDetailApi.as_view(), name="api-change-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^.*$", not_found),

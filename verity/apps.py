@@ -4,3 +4,4 @@ from django.apps import AppConfig
 class VerityConfig(AppConfig):
     name = "verity"
     verbose_name = "Verity"
+

@@ -1,0 +1,68 @@
+"""POST /api/v1/changes and GET /api/v1/changes/{id}: scope, validation, nothing stored on bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.models import ChangeEvent
+
+VALID = {"kind": "policy", "title": "Rückgaberecht 30 Tage", "description": "Ab 1. Januar 2027 gilt ein Rückgaberecht von 30 Tagen.",
+         "effective_date": "2027-01-01"}
+
+
+@pytest.fixture
+def changes_api(make_key):
+    from rest_framework.test import APIClient
+
+    key = make_key("release-pipeline", "internal", scopes=["changes"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=key.header)
+    return client
+
+
+def test_key_without_changes_scope_is_refused(public_api, internal_api):
+    for api in (public_api, internal_api):
+        response = api.post("/api/v1/changes", VALID, format="json")
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "permission_denied"
+    assert ChangeEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({**VALID, "title": ""}, "title"),
+    ({k: v for k, v in VALID.items() if k != "title"}, "title"),
+    ({**VALID, "effective_date": "2027-02-30"}, "effective_date"),
+    ({**VALID, "effective_date": "next week"}, "effective_date"),
+    ({**VALID, "kind": "rumour"}, "kind"),
+    ({**VALID, "description": ""}, "description"),
+    ({**VALID, "source_url": "not a url"}, "source_url"),
+])
+def test_bad_changes_are_a_clear_400_and_nothing_is_stored(changes_api, change, field):
+    response = changes_api.post("/api/v1/changes", change, format="json")
+
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "invalid_parameters"
+    assert field in body["details"]
+    assert ChangeEvent.objects.count() == 0
+
+
+def test_a_change_is_accepted_and_can_be_polled(changes_api):
+    # the assessment runs after commit; inside this test's transaction it is still pending
+    response = changes_api.post("/api/v1/changes", VALID, format="json")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending"
+    event = ChangeEvent.objects.get(pk=int(body["id"]))
+    assert event.author_label == "api key: release-pipeline"
+    poll = changes_api.get(f"/api/v1/changes/{body['id']}")
+    assert poll.status_code == 200
+    assert poll.json()["status"] == "pending"
+
+
+def test_unknown_change_is_404_json(changes_api):
+    response = changes_api.get("/api/v1/changes/999999")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
