@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +35,23 @@ def article_url(slug: str) -> str:
     return f"{settings.VERITY_BASE_URL.rstrip('/')}/articles/{slug}/"
 
 
+class SearchResultSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    locale = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.IntegerField()
+    score = serializers.FloatField()
+    snippet = serializers.CharField()
+    url = serializers.CharField()
+    state = serializers.ChoiceField(choices=["current", "review_due", "flagged", "out_of_sync"])
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    """Module-level, uniquely named: the schema component of each operation's output must not collide."""
+
+    results = SearchResultSerializer(many=True)
+
+
 class SearchApi(ApiView):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=1000, trim_whitespace=True)
@@ -53,24 +70,11 @@ class SearchApi(ApiView):
                 raise serializers.ValidationError(f"unknown kind(s) {', '.join(bad)}; use article, macro, runbook or policy.")
             return kinds
 
-    class ResultSerializer(serializers.Serializer):
-        slug = serializers.CharField()
-        locale = serializers.CharField()
-        title = serializers.CharField()
-        version = serializers.IntegerField()
-        score = serializers.FloatField()
-        snippet = serializers.CharField()
-        url = serializers.CharField()
-        state = serializers.ChoiceField(choices=["current", "review_due", "flagged", "out_of_sync"])
-
-    class OutputSerializer(serializers.Serializer):
-        results = serializers.ListField(child=serializers.DictField())
-
     @extend_schema(
         operation_id="search",
         summary="Search approved, current knowledge for the key's audience",
         parameters=[InputSerializer],
-        responses={200: OutputSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
+        responses={200: SearchResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
@@ -90,4 +94,4 @@ class SearchApi(ApiView):
             }
             for result in search(query)
         ]
-        return Response({"results": self.ResultSerializer(results, many=True).data})
+        return Response(SearchResponseSerializer({"results": results}).data)

@@ -71,9 +71,13 @@ def test_internal_audience_finds_the_quoted_internal_article_first(returns_kb, m
 @pytest.mark.parametrize("mode", MODES)
 def test_public_search_in_any_locale_never_falls_back_to_internal_articles(returns_kb, mode, locale):
     for text in ("goodwill for late returns lemon butterfly", "Kulanz Zitronenfalter nach Fristende"):
-        results = run_search(text, audiences=("public",), mode=mode, locale=locale)
-
-        assert set(slugs(results)) <= {"ruecksendung"}, (text, slugs(results))
+        public = slugs(run_search(text, audiences=("public",), mode=mode, locale=locale))
+        if mode == "keyword":
+            assert set(public) <= {"ruecksendung"}, text
+        else:  # vector search always has a nearest public neighbour, and only that one
+            assert public == ["ruecksendung"], text
+        internal = slugs(run_search(text, audiences=("public", "internal"), mode=mode, locale=locale))
+        assert set(internal) & INTERNAL, (text, internal)
 
 
 def test_internal_translation_of_a_public_article_is_never_chosen_for_a_public_key(publish):
@@ -382,3 +386,18 @@ def test_a_publish_between_the_keyword_and_the_vector_query_never_mixes_versions
     assert len(results) == 1
     served = live_version(article) if results[0].version_number == 2 else Article.objects.get(pk=article.pk).versions.get(number=1)
     assert {chunk.version_id for chunk in results[0].chunks} == {served.pk}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "retrieval/search.py: _corpus_stats() caches (chunk count, average length) per process for 30 s outside "
+    "transactions and nothing calls stats_invalidate() when publishing; with a cached count of 0 (a search on an "
+    "empty index, e.g. right after start or in a fresh evaluation run) _keyword_hits() returns [] for up to 30 s "
+    "after content is published. Invalidate the cache in the publish hook / reindex, or skip the n == 0 shortcut."
+))
+@pytest.mark.django_db(transaction=True)
+def test_content_published_after_a_search_on_an_empty_index_is_found_by_keyword_at_once(publish):
+    assert run_search("Bearbeitungsgebühr Rücklastschrift", mode="keyword") == []
+
+    publish("ruecklastschrift", body=V1, title="Rücklastschrift")
+
+    assert slugs(run_search("Bearbeitungsgebühr Rücklastschrift", mode="keyword")) == ["ruecklastschrift"]
