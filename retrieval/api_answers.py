@@ -13,34 +13,25 @@ from retrieval.feedback import feedback_create
 
 
 class AnswerApi(ApiView):
-    class InputSerializer(serializers.Serializer):
+    class AnswerRequestSerializer(serializers.Serializer):
         question = serializers.CharField(max_length=2000, trim_whitespace=True)
         locale = serializers.RegexField(LOCALE_PATTERN, required=False, max_length=12)
 
-    class CitationSerializer(serializers.Serializer):
-        n = serializers.IntegerField()
-        slug = serializers.CharField()
-        locale = serializers.CharField()
-        version = serializers.IntegerField()
-        title = serializers.CharField()
-        url = serializers.CharField()
-        quote = serializers.CharField()
-
-    class OutputSerializer(serializers.Serializer):
+    class AnswerResponseSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=["answered", "refused", "handoff"])
         answer = serializers.CharField(allow_null=True)
-        citations = serializers.ListField(child=serializers.DictField())
+        citations = serializers.ListField(child=serializers.DictField(), help_text="n, slug, locale, version, title, url, quote")
         reason = serializers.CharField(allow_null=True)
         query_id = serializers.CharField()
 
     @extend_schema(
         operation_id="answer",
         summary="A cited answer from approved, current knowledge, or a refusal or hand-over",
-        request=InputSerializer,
-        responses={200: OutputSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
+        request=AnswerRequestSerializer,
+        responses={200: AnswerResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.AnswerRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = answer_question(
             question=data.validated_data["question"], locale=data.validated_data.get("locale"),
@@ -50,7 +41,7 @@ class AnswerApi(ApiView):
 
 
 class FeedbackApi(ApiView):
-    class InputSerializer(serializers.Serializer):
+    class FeedbackRequestSerializer(serializers.Serializer):
         query_id = serializers.UUIDField()
         helpful = serializers.BooleanField()
         comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -58,11 +49,11 @@ class FeedbackApi(ApiView):
     @extend_schema(
         operation_id="feedback",
         summary="Attach feedback to an answer",
-        request=InputSerializer,
+        request=FeedbackRequestSerializer,
         responses={201: None, 400: ErrorSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.FeedbackRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         feedback = feedback_create(
             query_id=data.validated_data["query_id"], helpful=data.validated_data["helpful"],

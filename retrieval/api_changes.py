@@ -39,7 +39,7 @@ def change_event_payload(event: ChangeEvent) -> dict:
 class ChangeCreateApi(ApiView):
     permission_classes = [HasApiKey, ChangesScope]
 
-    class InputSerializer(serializers.Serializer):
+    class ChangeRequestSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ChangeEvent.Kind.values)
         title = serializers.CharField(max_length=300)
         description = serializers.CharField(max_length=20000)
@@ -47,10 +47,10 @@ class ChangeCreateApi(ApiView):
         source_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
 
     @extend_schema(operation_id="change_create", summary="Announce a policy change or release",
-                   request=InputSerializer,
+                   request=ChangeRequestSerializer,
                    responses={201: None, 202: None, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.ChangeRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         event = change_event_create(**data.validated_data, author_label=f"api key: {request.user.key.name}")
         event.refresh_from_db()

@@ -7,7 +7,7 @@ class RetrievalConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import services
-        from retrieval import indexing
+        from retrieval import indexing, schema  # noqa: F401 - registers the OpenAPI auth extension
 
         if indexing.article_index_live not in services.PUBLISH_HOOKS:
             services.PUBLISH_HOOKS.append(indexing.article_index_live)

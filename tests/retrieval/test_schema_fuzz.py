@@ -29,7 +29,7 @@ def test_schema_is_served_and_documents_the_search_operation(db):
     assert [p["name"] for p in operation["parameters"] if p.get("required")] == ["q"]
     assert set(operation["responses"]) == {"200", "400", "401", "403", "429"}
     assert schema["components"]["securitySchemes"]["ApiKey"] == {
-        "type": "http", "scheme": "bearer", "description": "A Verity API key"}
+        "type": "http", "scheme": "bearer", "description": "A Verity API key: `manage.py kb_apikey create`"}
     assert operation["security"] == [{"ApiKey": []}]
 
 
