@@ -25,6 +25,8 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=user).first()
             if actor is None:
                 raise CommandError(f"--user: no user named '{user}'")
+            if not (actor.is_active and actor.has_perm("kb.add_article") and actor.has_perm("kb.add_articleversion")):
+                raise CommandError(f"--user: '{user}' may not create articles and versions (an author or knowledge admin can).")
         report = kb_import(folder=folder, actor=actor)
         self.stdout.write(
             f"Imported {folder}: {len(report.created)} created, {len(report.updated)} updated, "
