@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from governance.admin import ReadOnlyAdmin
 from governance.models import AuditEvent
 from governance.services import audit_record
 from retrieval.apikeys import apikey_revoke
@@ -114,7 +115,7 @@ class CitedArticleFilter(admin.SimpleListFilter):
 
 
 @admin.register(AnswerRecord)
-class AnswerRecordAdmin(admin.ModelAdmin):
+class AnswerRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "status", "reason", "audience", "question_short", "cited_versions", "latency_ms", "feedback_summary")
     list_filter = ("status", "audience", "reason", "simulated", CitedVersionFilter, CitedArticleFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("question", "answer")
@@ -123,7 +124,6 @@ class AnswerRecordAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "created_at", "question", "locale", "audience", "api_key", "user", "status", "reason",
                        "answer", "retrieved", "generator", "latency_ms", "simulated")
     exclude = ("citations",)
-    actions = None
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -147,35 +147,16 @@ class AnswerRecordAdmin(admin.ModelAdmin):
     def feedback_summary(self, record: AnswerRecord) -> str:
         return f"+{record.helpful} / -{record.unhelpful}" if record.helpful or record.unhelpful else ""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "helpful", "comment", "answer_link")
     list_filter = ("helpful",)
-    actions = None
 
     @admin.display(description="answer")
     def answer_link(self, feedback: Feedback) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:retrieval_answerrecord_change", args=[feedback.answer_id]),
                            feedback.answer.question[:60])
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiKey)
@@ -202,19 +183,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(IndexJob)
-class IndexJobAdmin(admin.ModelAdmin):
+class IndexJobAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "kind", "embedder_key", "progress", "status", "finished_at")
-    actions = None
 
     @admin.display(description="progress")
     def progress(self, job: IndexJob) -> str:
         return f"{job.done}/{job.total}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
