@@ -1,13 +1,20 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from retrieval import desktop
 from verity import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("retrieval.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("desktop/", include("retrieval.desktop_urls")),
+    path("articles/<slug:slug>/", desktop.article_link, name="article-link"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", RedirectView.as_view(pattern_name="desktop:search", permanent=False)),
 ]
 
 handler404 = views.not_found
