@@ -77,6 +77,10 @@ class SearchApi(ApiView):
         responses={200: SearchResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def get(self, request):
+        repeated = {key: "given more than once; send it once (lists are comma-separated)"
+                    for key in request.query_params if len(request.query_params.getlist(key)) > 1}
+        if repeated:
+            raise serializers.ValidationError(repeated)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
