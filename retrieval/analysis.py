@@ -118,10 +118,34 @@ def term_frequencies(text: str, locale: str) -> Counter[str]:
     return Counter(analyze(text, locale))
 
 
-def query_terms(text: str, locales: list[str]) -> Counter[str]:
-    """Query terms under each candidate language, so a German query also meets English stems."""
+# Weight of query terms that only another language's analysis produces (a German query meeting
+# English stems, and the reverse). Tuned on SciFact's *train* split and checked on the demo set
+# (never on test qrels): at full weight these terms cost 0.025 nDCG@10 on English claims (the
+# German stemmer and compound splitter applied to English words invent terms); at 0.3 the loss is
+# gone while a word that only the other language's analysis can match still counts.
+SECONDARY_LANGUAGE_WEIGHT = 0.3
+
+
+def query_terms(text: str, locales: list[str], *, secondary_weight: float = SECONDARY_LANGUAGE_WEIGHT) -> Counter[str]:
+    """Query terms under each candidate language, so a German query also meets English stems.
+
+    The first locale is the query's own language: its terms count fully. Terms that only the
+    other languages produce count with `secondary_weight`, and the query language's stop words
+    are not looked up in the other languages ("die", "the" are not content words there).
+    """
+    languages = list(dict.fromkeys(language_of(loc) for loc in locales))
     weights: Counter[str] = Counter()
-    for locale in dict.fromkeys(language_of(loc) for loc in locales):
-        for term, count in Counter(analyze(text, locale)).items():
-            weights[term] = max(weights[term], count)
+    if not languages:
+        return weights
+    primary = languages[0]
+    words = tokens(text)
+    for language in languages:
+        counts: Counter[str] = Counter()
+        for word in words:
+            if language != primary and word in STOP_WORDS.get(primary, ()):
+                continue
+            counts.update(_terms_for_word(word, language))
+        factor = 1.0 if language == primary else secondary_weight
+        for term, count in counts.items():
+            weights[term] = max(weights[term], count * factor)
     return weights

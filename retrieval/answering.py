@@ -22,6 +22,7 @@ from retrieval.generation import Generator, Source, generator_from_environment
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey
 from retrieval.redaction import redact
 from retrieval.search import SearchQuery, chunk_hits, detect_locale, fuse
+from retrieval.serving import flag_warnings, withheld_from_public
 from retrieval.verification import verify_answer
 
 
@@ -38,6 +39,8 @@ class Citation:
     quote: str
     audience: str
     space_id: int
+    article_id: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,6 +67,8 @@ class AnswerResult:
             ],
             "reason": self.reason,
             "query_id": self.query_id,
+            # for agents: what is wrong with a cited article (open change, contradiction, report, drift)
+            "warnings": [{"n": c.n, "slug": c.slug, "warning": warning} for c in self.citations for warning in c.warnings],
         }
 
 
@@ -85,10 +90,11 @@ def _citations(passages: list[Passage]) -> tuple[list[Citation], list[tuple[int,
                 n=len(by_chunk) + 1, slug=article.slug, locale=article.locale, version=0,
                 version_id=passage.version_id, chunk_id=passage.chunk_id, title=article.title,
                 url=article_url(article.slug), quote=passage.quote, audience=article.audience, space_id=article.space_id,
+                article_id=article.pk,
             )
             by_chunk[passage.chunk_id] = citation
         elif passage.quote not in citation.quote:
-            citation.quote = f"{citation.quote} {passage.quote}"
+            citation.quote = f"{citation.quote}\n{passage.quote}"  # one verbatim passage per line
         sentences.append((citation.n, passage.text))
     citations = list(by_chunk.values())
     from kb.models import ArticleVersion
@@ -137,6 +143,10 @@ def answer_question(
     query = SearchQuery(text=redacted, audiences=_audiences(audience), locale=locale, limit=20)
     keyword = chunk_hits(replace(query, mode="keyword"))
     semantic = chunk_hits(replace(query, mode="semantic"))
+    if audience == "public":
+        withheld = withheld_from_public({hit.article_id for hit in keyword + semantic})
+        keyword = [hit for hit in keyword if hit.article_id not in withheld]
+        semantic = [hit for hit in semantic if hit.article_id not in withheld]
     hits = fuse(keyword, semantic, getattr(settings, "VERITY_SEMANTIC_WEIGHT", 0.5))
     retrieved = [{"chunk": h.chunk_id, "version": h.version_id, "score": round(h.score, 4)} for h in hits[:20]]
     refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
@@ -173,6 +183,10 @@ def answer_question(
     text = " ".join(
         sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations) for sentence in kept
     )
+    if audience != "public":
+        warnings = flag_warnings({c.article_id for c in final_citations})
+        for citation in final_citations:
+            citation.warnings = warnings.get(citation.article_id, [])
     clauses = guardrails.required_clauses({c.space_id for c in final_citations}, audience, locale)
     if clauses:
         text = text + "\n\n" + "\n".join(clauses)

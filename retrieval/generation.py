@@ -26,6 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from retrieval.analysis import language_of
+from retrieval.verification import split_sentences
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,21 @@ class Generator(Protocol):
 
 
 class ExtractiveGenerator:
-    """States the selected passages verbatim (made readable), each followed by its citation."""
+    """States the selected passages verbatim (made readable), every sentence followed by its citation.
+
+    A passage may hold several sentences (a list item, a question with its answer); each gets its
+    own [n], since verification checks sentence by sentence and drops any without a citation.
+    """
 
     name = "extractive"
 
     def generate(self, *, question: str, sources: list[Source], sentences: list[tuple[int, str]], locale: str) -> str:
         parts = []
-        for n, text in sentences:
-            text = text.rstrip()
-            if text and text[-1] not in ".!?:":
-                text += "."
-            parts.append(f"{text} [{n}]")
+        for n, passage in sentences:
+            for sentence in split_sentences(passage):
+                if sentence[-1] not in ".!?:":
+                    sentence += "."
+                parts.append(f"{sentence} [{n}]")
         return " ".join(parts)
 
 

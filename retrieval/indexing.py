@@ -84,6 +84,9 @@ def versions_index(versions: Iterable[ArticleVersion], *, embedder: Embedder | N
             Posting(term=term[:100], chunk=chunk, tf=min(count, 32767), chunk_length=chunk.length)
             for term, count in frequencies.items()
         )
+    # Written in term order: a term's postings of one batch then share table pages, so keyword
+    # search reads a few pages per batch for a common term instead of one page per posting.
+    postings.sort(key=lambda posting: (posting.term, posting.chunk_id))
     Posting.objects.bulk_create(postings, batch_size=5000, ignore_conflicts=True)
     audiences = dict(Article.objects.filter(pk__in={c.article_id for c in chunks}).values_list("pk", "audience"))
     ChunkEmbedding.objects.bulk_create(
@@ -112,6 +115,14 @@ def article_index_live(*, article: Article, version: ArticleVersion, previous: A
     stale = list(Chunk.objects.filter(article=article, is_indexed=True).exclude(version=version).values_list("pk", flat=True))
     chunks_unindex(stale)
     versions_index([version])
+    # once committed, look for live articles that now state other values for the same facts
+    transaction.on_commit(lambda: _contradiction_scan_enqueue(article.pk))
+
+
+def _contradiction_scan_enqueue(article_id: int) -> None:
+    from retrieval.tasks import contradictions_scan_article
+
+    contradictions_scan_article.apply_async(args=[article_id], expires=3600)
 
 
 def article_settings_changed(*, article: Article, changed: set[str]) -> None:

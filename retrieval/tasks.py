@@ -47,3 +47,21 @@ def change_event_assess(event_id: int) -> int:
     from retrieval.impact import change_event_run
 
     return change_event_run(event_id)
+
+
+@shared_task(name="retrieval.tasks.contradictions_scan_all", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def contradictions_scan_all() -> int:
+    """Nightly: flag both articles of every pair of live articles stating different values for one fact."""
+    from retrieval.contradictions import contradictions_flag, contradictions_scan
+
+    return contradictions_flag(contradictions_scan())
+
+
+@shared_task(name="retrieval.tasks.contradictions_scan_article", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def contradictions_scan_article(article_id: int) -> int:
+    """The same for the pairs one article is part of (e.g. after it was published)."""
+    from retrieval.contradictions import contradictions_flag, contradictions_scan
+
+    return contradictions_flag(contradictions_scan([article_id]))

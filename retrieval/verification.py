@@ -1,9 +1,14 @@
 """Verification: every answer sentence needs a citation whose passage supports it.
 
 Facts must match exactly: numbers, amounts, dates and durations in a sentence must appear in
-the cited passage, and a negation in one but not the other is a contradiction. Beyond that a
-support score (share of the sentence's content words found in the passage) must reach
-SUPPORT_THRESHOLD. Unsupported sentences are dropped.
+the cited passage, and a negation in the sentence but not in the source sentence it restates (or
+the other way round) is a contradiction. Beyond that a support score (share of the sentence's
+content words found in the passage) must reach SUPPORT_THRESHOLD. Unsupported sentences are
+dropped.
+
+Sentences are split where a new one starts (a capital, digit or quote after . ! ?), never after an
+abbreviation ("z. B.", "e.g.", "Nr.") or a German ordinal ("bis zum 20. eines Monats"): cutting
+there would leave a fragment without its citation, or a fact without its context.
 """
 
 from __future__ import annotations
@@ -20,8 +25,17 @@ NEGATIONS = {
     "en": {"not", "no", "never", "without", "neither", "nor", "cannot", "can't", "don't", "doesn't", "isn't", "won't"},
 }
 SUPPORT_THRESHOLD = 0.6
-# a sentence ends after its citations ("... 14 Tage. [1] Next") or at a full stop not followed by one
-SENTENCE_END = re.compile(r"(?<=[.!?\]])\s+(?!\[)")
+# a sentence of an answer ends after its citations ("... 14 Tage. [1] Next") ...
+CITED_END = re.compile(r"(?<=\])\s+(?!\[)")
+# ... or where a new sentence starts after . ! ? (general German/English typography)
+SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"„“(])")
+# a full stop after a single letter ("z. B.", "e.g."), a one- or two-digit number (German ordinals,
+# list numbers) or a common German/English abbreviation ends no sentence
+NO_SENTENCE_END = re.compile(
+    r"(?:\b[^\W\d_]|\b\d{1,2}|\b(?:bzw|ca|inkl|exkl|zzgl|ggf|evtl|usw|etc|vgl|bspw|sog|nr|art|abs|str|tel|dr|mio|mrd"
+    r"|incl|excl|approx|vs|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|okt|nov|dec|dez))\.$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -44,17 +58,64 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a text, each a verbatim slice of it."""
+    sentences, start = [], 0
+    for boundary in SENTENCE_BOUNDARY.finditer(text):
+        if NO_SENTENCE_END.search(text, start, boundary.start()):
+            continue
+        sentences.append(text[start:boundary.start()])
+        start = boundary.end()
+    sentences.append(text[start:])
+    return [sentence.strip() for sentence in sentences if sentence.strip()]
+
+
 def _negated(text: str, language: str) -> bool:
     words = set(re.findall(r"[\w']+", text.lower()))
     return bool(words & NEGATIONS.get(language, set()) or words & NEGATIONS["en"])
+
+
+def _terms(text: str, locale: str) -> set[str]:
+    """Index terms in the text's language and the other one (sources may be translations)."""
+    return set(analyze(text, locale)) | set(analyze(text, "de" if language_of(locale) == "en" else "en"))
 
 
 def support_score(sentence: str, passage: str, locale: str) -> float:
     sentence_terms = {term for term in analyze(sentence, locale) if not term.isdigit()}
     if not sentence_terms:
         return 1.0
-    passage_terms = set(analyze(passage, locale)) | set(analyze(passage, "de" if language_of(locale) == "en" else "en"))
-    return len(sentence_terms & passage_terms) / len(sentence_terms)
+    return len(sentence_terms & _terms(passage, locale)) / len(sentence_terms)
+
+
+def _source_segments(passage: str) -> list[str]:
+    """Sentences of a cited text, and its table rows each with their header line (what a row means)."""
+    segments: list[str] = []
+    header: str | None = None
+    for line in passage.splitlines():
+        if not line.lstrip().startswith("|"):
+            header = None
+            segments.extend(split_sentences(line))
+        elif header is None:
+            header = line
+            segments.append(line)
+        else:
+            segments.append(f"{header} {line}")
+    return segments or [passage]
+
+
+def restated_source(sentence: str, passage: str, locale: str) -> str:
+    """The source sentence (or table row) a sentence restates: the one closest in terms (Jaccard).
+
+    A negation is judged against this sentence, not the whole cited text: a quote of several
+    sentences may negate one fact and plainly state the next.
+    """
+    wanted = _terms(sentence, locale)
+
+    def closeness(segment: str) -> float:
+        terms = _terms(segment, locale)
+        return len(wanted & terms) / (len(wanted | terms) or 1)
+
+    return max(_source_segments(passage), key=closeness)
 
 
 def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> CheckedSentence:
@@ -70,7 +131,7 @@ def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> Checke
     if missing:
         return CheckedSentence(text, cited, False, 0.0, f"numbers not in the source: {', '.join(sorted(missing))}")
     language = language_of(locale)
-    if _negated(text, language) != _negated(passage, language):
+    if _negated(text, language) != _negated(restated_source(text, passage, locale), language):
         return CheckedSentence(text, cited, False, 0.0, "negation differs from the source")
     score = support_score(text, passage, locale)
     if score < SUPPORT_THRESHOLD:
@@ -79,7 +140,7 @@ def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> Checke
 
 
 def split_answer(answer: str) -> list[str]:
-    return [part.strip() for part in SENTENCE_END.split(answer.strip()) if part.strip()]
+    return [sentence for part in CITED_END.split(answer.strip()) for sentence in split_sentences(part)]
 
 
 def verify_answer(answer: str, quotes: dict[int, str], locale: str) -> list[CheckedSentence]:

@@ -121,7 +121,8 @@ def _chown_tree(path: Path) -> None:
 
 def postgres_location(root: Path | None = None) -> PostgresLocation:
     root = root or data_dir()
-    return PostgresLocation(runtime_dir(root), PG_PORT, PG_USER, PG_DATABASE)
+    database = os.environ.get("VERITY_DATABASE_NAME", PG_DATABASE)  # e.g. a benchmark's own database
+    return PostgresLocation(runtime_dir(root), PG_PORT, PG_USER, database)
 
 
 def _pgdata(root: Path) -> Path:
@@ -243,7 +244,7 @@ def _start_postgres(root: Path, pgdata: Path, socket_dir: Path) -> None:
 def _create_database(location: PostgresLocation) -> None:
     import psycopg
 
-    name = os.environ.get("VERITY_DATABASE_NAME", location.database)
+    name = location.database
     params = {"host": str(location.socket_dir), "port": location.port, "user": location.user}
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()

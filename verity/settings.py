@@ -90,7 +90,7 @@ else:
     _location = embedded.postgres_location(DATA_DIR)
     _database = {
         "ENGINE": "verity.db",
-        "NAME": os.environ.get("VERITY_DATABASE_NAME", _location.database),
+        "NAME": _location.database,
         "USER": _location.user,
         "HOST": str(_location.socket_dir),
         "PORT": str(_location.port),
@@ -117,6 +117,11 @@ CELERY_BEAT_SCHEDULE = {
     "review-cycle-daily": {
         "task": "governance.tasks.review_cycle_run",
         "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
+    "contradictions-nightly": {
+        "task": "retrieval.tasks.contradictions_scan_all",
+        "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * 3600},
     },
 }
