@@ -70,8 +70,9 @@ class Command(BaseCommand):
             if not no_demo:
                 self._demo()
             port = _free_port(port)
-            children = self._start_children(port)
             base = f"http://127.0.0.1:{port}"
+            os.environ.setdefault("VERITY_BASE_URL", base)  # links in API answers point at this server
+            children = self._start_children(port)
             self.stdout.write(self.style.SUCCESS(
                 f"\nVerity is running.\n  Web desktop and admin: {base}/\n  Admin:                 {base}/admin/\n"
                 "Press Ctrl-C to stop everything this command started.\n"
