@@ -28,7 +28,6 @@ from kb.models import Article, ArticleVersion, Space
 from kb.rendering import diff_lines, render_markdown
 from verity.errors import ApplicationError
 
-
 SETTINGS_FIELDS = (
     "owner", "space", "locale", "kind", "audience", "review_interval_days",
     "valid_from", "valid_until", "tags", "translation_of",

@@ -67,6 +67,9 @@ class ReviewApproval(models.Model):
             models.UniqueConstraint(fields=["review", "step"], name="approval_once_per_step"),
         ]
 
+    def __str__(self) -> str:
+        return f"Step {self.step} approved by {self.approver}"
+
 
 class AuditEvent(models.Model):
     """Append-only record of every change (database triggers refuse UPDATE and DELETE)."""

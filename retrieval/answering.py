@@ -21,7 +21,7 @@ from retrieval.evidence import Evidence, Passage, retrievers_agree, select_evide
 from retrieval.generation import Generator, Source, generator_from_environment
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey
 from retrieval.redaction import redact
-from retrieval.search import SearchQuery, chunk_hits, detect_locale, fuse
+from retrieval.search import SearchQuery, chunk_hits, detect_locale, fuse, snapshot
 from retrieval.serving import flag_warnings, withheld_from_public
 from retrieval.verification import verify_answer
 
@@ -141,8 +141,9 @@ def answer_question(
         return finish("handoff", answer=handoff.message, reason=handoff.reason)
 
     query = SearchQuery(text=redacted, audiences=_audiences(audience), locale=locale, limit=20)
-    keyword = chunk_hits(replace(query, mode="keyword"))
-    semantic = chunk_hits(replace(query, mode="semantic"))
+    with snapshot():
+        keyword = chunk_hits(replace(query, mode="keyword"))
+        semantic = chunk_hits(replace(query, mode="semantic"))
     if audience == "public":
         withheld = withheld_from_public({hit.article_id for hit in keyword + semantic})
         keyword = [hit for hit in keyword if hit.article_id not in withheld]

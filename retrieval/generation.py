@@ -88,7 +88,7 @@ class OpenAICompatibleChatModel(BaseChatModel):
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - http(s) base URL from settings (checked)
             f"{self.base_url.rstrip('/')}/chat/completions", data=json.dumps(payload).encode(), headers=headers
         )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
@@ -142,8 +142,8 @@ def generator_from_environment() -> Generator:
         return ExtractiveGenerator()
     if kind == "llm":
         base_url = os.environ.get("VERITY_LLM_BASE_URL", "").strip()
-        if not base_url:
-            raise ValueError("VERITY_GENERATOR=llm needs VERITY_LLM_BASE_URL (an OpenAI-compatible /v1 URL).")
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError("VERITY_GENERATOR=llm needs VERITY_LLM_BASE_URL, an http(s) OpenAI-compatible /v1 URL.")
         return LLMGenerator(OpenAICompatibleChatModel(
             base_url=base_url, model=os.environ.get("VERITY_LLM_MODEL", "default"),
             api_key=os.environ.get("VERITY_LLM_API_KEY", ""),

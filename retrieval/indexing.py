@@ -115,6 +115,7 @@ def article_index_live(*, article: Article, version: ArticleVersion, previous: A
     stale = list(Chunk.objects.filter(article=article, is_indexed=True).exclude(version=version).values_list("pk", flat=True))
     chunks_unindex(stale)
     versions_index([version])
+    transaction.on_commit(stats_refresh)
     # once committed, look for live articles that now state other values for the same facts
     transaction.on_commit(lambda: _contradiction_scan_enqueue(article.pk))
 
@@ -188,3 +189,10 @@ def reindex_finish(*, embedder: Embedder | None = None) -> None:
         chunks_unindex(list(stale.values_list("pk", flat=True)))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE retrieval_posting; ANALYZE retrieval_chunkembedding; ANALYZE retrieval_chunk")
+
+
+def stats_refresh() -> None:
+    """After a publish, this process's cached corpus statistics are stale."""
+    from retrieval.search import stats_invalidate
+
+    stats_invalidate()

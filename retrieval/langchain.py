@@ -38,7 +38,11 @@ class VerityRetriever(BaseRetriever):
         if self.locale:
             params["locale"] = self.locale
         url = f"{self.base_url.rstrip('/')}/api/v1/search?{urllib.parse.urlencode(params)}"
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"})
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("base_url must be an http(s) URL")
+        request = urllib.request.Request(  # noqa: S310 - scheme checked above
+            url, headers={"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured http(s) URL
                 payload = json.load(response)

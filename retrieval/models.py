@@ -48,6 +48,9 @@ class Posting(models.Model):
         indexes = [models.Index(fields=["term", "chunk"], name="posting_term_chunk")]
         constraints = [models.UniqueConstraint(fields=["chunk", "term"], name="posting_chunk_term_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.term} in chunk {self.chunk_id} ({self.tf}x)"
+
 
 class ChunkEmbedding(models.Model):
     """A chunk's vector in one embedding space (narrow table: vectors stay in line)."""
@@ -63,6 +66,9 @@ class ChunkEmbedding(models.Model):
             models.UniqueConstraint(fields=["chunk", "embedder_key"], name="embedding_chunk_model_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"chunk {self.chunk_id} in {self.embedder_key}"
+
 
 class IndexState(models.Model):
     """Which embedding space the served vectors are in (a single row)."""
@@ -70,6 +76,9 @@ class IndexState(models.Model):
     embedder_key = models.CharField(max_length=120)
     dimension = models.PositiveIntegerField()
     updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.embedder_key} ({self.dimension} dimensions)"
 
 
 class IndexJob(models.Model):
@@ -91,6 +100,9 @@ class IndexJob(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.done}/{self.total} ({self.status})"
 
 
 def _hash_key(raw: str) -> str:
@@ -142,6 +154,9 @@ class ApiKeyUsage(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["api_key", "window_start"], name="apikey_usage_window_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} at {self.window_start:%H:%M}: {self.count}"
 
 
 class GuardrailRule(models.Model):
@@ -229,6 +244,9 @@ class AnswerCitation(models.Model):
         ordering = ["answer", "n"]
         constraints = [models.UniqueConstraint(fields=["answer", "n"], name="citation_number_unique")]
 
+    def __str__(self) -> str:
+        return f"[{self.n}] {self.version}"
+
 
 class Feedback(models.Model):
     answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="feedback")
@@ -240,3 +258,6 @@ class Feedback(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{'helpful' if self.helpful else 'not helpful'}: {self.comment[:60]}"

@@ -14,11 +14,13 @@ import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.models import Flag
@@ -101,16 +103,45 @@ _stats_lock = threading.Lock()
 _stats_cache: tuple[float, float, float] | None = None  # (fetched_at, n, avgdl)
 
 
+_in_snapshot = threading.local()
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One consistent view of the index for every query of one search (REPEATABLE READ, read-only).
+
+    Without it, a publish committing between the keyword and the vector query could mix chunks of
+    two versions in one result. Inside a caller's transaction (a simulation, a test) that
+    transaction decides what is visible.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        _in_snapshot.active = True
+        try:
+            yield
+        finally:
+            _in_snapshot.active = False
+
+
+def _cacheable() -> bool:
+    """Corpus statistics may be shared between searches unless a caller's transaction may differ."""
+    return not connection.in_atomic_block or getattr(_in_snapshot, "active", False)
+
+
 def _corpus_stats() -> tuple[float, float]:
     global _stats_cache
     with _stats_lock:
-        if _stats_cache and time.monotonic() - _stats_cache[0] < STATS_TTL_SECONDS and not connection.in_atomic_block:
+        if _stats_cache and time.monotonic() - _stats_cache[0] < STATS_TTL_SECONDS and _cacheable():
             return _stats_cache[1], _stats_cache[2]
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), coalesce(avg(length), 1) FROM retrieval_chunk WHERE is_indexed")
         n, avgdl = cursor.fetchone()
     n, avgdl = float(n), float(avgdl) or 1.0
-    if not connection.in_atomic_block:  # inside a transaction (e.g. a simulation) stats may differ
+    if _cacheable() and n > 0:  # an empty index is never cached: the first publish must be found at once
         with _stats_lock:
             _stats_cache = (time.monotonic(), n, avgdl)
     return n, avgdl
@@ -339,6 +370,11 @@ def snippet_for(text: str, query_text: str, width: int = 240) -> str:
 
 def search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[ArticleResult]:
     """Article results: best chunk per article, one article per translation group, requested locale first."""
+    with snapshot():
+        return _search(query, embedder=embedder)
+
+
+def _search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[ArticleResult]:
     hits = chunk_hits(query, embedder=embedder)
     by_article: dict[int, list[ChunkHit]] = defaultdict(list)
     for hit in hits:

@@ -74,4 +74,4 @@ def test_configured_broker_url_is_used():
 def test_settings_pick_embedded_broker_only_without_url(settings):
     assert settings.CELERY_BROKER_EMBEDDED is (not os.environ.get("CELERY_BROKER_URL"))
     if settings.CELERY_BROKER_EMBEDDED:
-        assert settings.CELERY_BROKER_URL == embedded.broker_url()
+        assert embedded.broker_url() == settings.CELERY_BROKER_URL

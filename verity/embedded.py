@@ -110,7 +110,7 @@ def _chown_tree(path: Path) -> None:
     if os.geteuid() != 0:
         return
     entry = pwd.getpwnam(SYSTEM_USER)
-    for current, dirs, files in os.walk(path):
+    for current, _dirs, files in os.walk(path):
         os.chown(current, entry.pw_uid, entry.pw_gid)
         for name in files:
             os.chown(os.path.join(current, name), entry.pw_uid, entry.pw_gid)

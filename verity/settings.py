@@ -25,7 +25,7 @@ def _env_bool(name: str, default: bool) -> bool:
 DEBUG = _env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    SECRET_KEY = "verity-development-only-secret-key-change-me"
+    SECRET_KEY = "verity-development-only-secret-key-change-me"  # noqa: S105 - development default, warned about
     if not DEBUG:
         warnings.warn("DJANGO_SECRET_KEY is not set: using the development key.", stacklevel=1)
 ALLOWED_HOSTS = [

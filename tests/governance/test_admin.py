@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from governance.models import AuditEvent, Flag, Review
 from governance import services
+from governance.models import AuditEvent, Flag, Review
 from kb.models import Article
 
 

@@ -11,6 +11,7 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from kb.models import Article
 from retrieval.models import AnswerCitation, AnswerRecord, Feedback
@@ -63,7 +64,7 @@ def test_public_key_never_gets_internal_content_in_answers(publish, public_api, 
 def test_expired_and_superseded_versions_are_never_cited(publish, revise, approver, public_api):
     from governance import services
 
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
     publish("sommer-aktion", title="Sommeraktion", body="## Aktion\n\nIm Sommer kostet der Tarif S nur 5 € pro Monat.",
             valid_from=yesterday - dt.timedelta(days=90), valid_until=yesterday)
     article = publish("rueckgabe", title="Rückgabe im Shop", body=RETURN_BODY)

@@ -359,13 +359,6 @@ class _PublishingEmbedder:
         return self._inner.embed_query(text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "retrieval/search.py: chunk_hits() runs the keyword and the vector query as separate statements in "
-    "autocommit, each with its own snapshot, and search() re-reads live_version afterwards; a publish that "
-    "commits in between yields one result mixing chunks (and possibly the snippet) of the old version with "
-    "the new version number. Run the whole search in one REPEATABLE READ snapshot, or keep only hits "
-    "whose version_id is the live version read in that same snapshot."
-))
 @pytest.mark.django_db(transaction=True)
 def test_a_publish_between_the_keyword_and_the_vector_query_never_mixes_versions(publish, revise, approver):
     from retrieval.embeddings import active_embedder
@@ -388,12 +381,6 @@ def test_a_publish_between_the_keyword_and_the_vector_query_never_mixes_versions
     assert {chunk.version_id for chunk in results[0].chunks} == {served.pk}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "retrieval/search.py: _corpus_stats() caches (chunk count, average length) per process for 30 s outside "
-    "transactions and nothing calls stats_invalidate() when publishing; with a cached count of 0 (a search on an "
-    "empty index, e.g. right after start or in a fresh evaluation run) _keyword_hits() returns [] for up to 30 s "
-    "after content is published. Invalidate the cache in the publish hook / reindex, or skip the n == 0 shortcut."
-))
 @pytest.mark.django_db(transaction=True)
 def test_content_published_after_a_search_on_an_empty_index_is_found_by_keyword_at_once(publish):
     assert run_search("Bearbeitungsgebühr Rücklastschrift", mode="keyword") == []

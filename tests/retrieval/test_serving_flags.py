@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from governance import services
 from governance.models import Flag
 from retrieval.answering import answer_question
@@ -24,7 +26,7 @@ def _flag(article, effective_date):
 
 def test_before_the_effective_date_public_answers_still_cite_it(publish):
     article = publish("rueckgabe", title="Rückgabe im Shop", body=BODY)
-    _flag(article, dt.date.today() + dt.timedelta(days=30))
+    _flag(article, timezone.localdate() + dt.timedelta(days=30))
 
     result = answer_question(question=QUESTION, audience="public", locale="de")
 
@@ -34,7 +36,7 @@ def test_before_the_effective_date_public_answers_still_cite_it(publish):
 
 def test_from_the_effective_date_public_answers_do_not_cite_it_internal_ones_warn(publish):
     article = publish("rueckgabe", title="Rückgabe im Shop", body=BODY)
-    _flag(article, dt.date.today())
+    _flag(article, timezone.localdate())
 
     public = answer_question(question=QUESTION, audience="public", locale="de")
     internal = answer_question(question=QUESTION, audience="internal", locale="de")
@@ -51,7 +53,7 @@ def test_a_space_may_keep_serving_flagged_articles(publish, space):
     space.withhold_flagged_from_public = False
     space.save()
     article = publish("rueckgabe", title="Rückgabe im Shop", body=BODY)
-    _flag(article, dt.date.today())
+    _flag(article, timezone.localdate())
 
     result = answer_question(question=QUESTION, audience="public", locale="de")
 
