@@ -79,7 +79,10 @@ def main(argv: list[str]) -> int:
         return run("-m", "pytest", *rest)
     if command == "bench":
         ensure_venv()
-        return run("-m", "retrieval.bench", *rest)
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        retrieval = subprocess.call([str(PYTHON), "-m", "retrieval.bench", *rest], cwd=ROOT, env=env)
+        changes = subprocess.call([str(PYTHON), "-m", "retrieval.bench_changes"], cwd=ROOT, env=env)
+        return retrieval or changes
     if command == "lint":
         ensure_venv()
         return run("-m", "ruff", "check", ".")

@@ -6,8 +6,10 @@ import uuid
 
 from django.db import transaction
 
+from governance.models import Flag
+from governance.services import flag_raise
 from retrieval import guardrails
-from retrieval.models import AnswerRecord, ApiKey, Feedback
+from retrieval.models import AnswerCitation, AnswerRecord, ApiKey, Feedback
 from retrieval.redaction import redact
 from verity.errors import NotFoundError
 
@@ -18,7 +20,24 @@ def feedback_create(*, query_id: uuid.UUID, helpful: bool, comment: str = "", ap
     answer = AnswerRecord.objects.filter(pk=query_id).first()
     if answer is None or (api_key is not None and answer.api_key_id not in (None, api_key.pk)):
         raise NotFoundError(f"No answer with query_id {query_id} for this key.")
-    return Feedback.objects.create(
+    feedback = Feedback.objects.create(
         answer=answer, helpful=helpful, comment=redact(comment, guardrails.redaction_patterns()).text,
         api_key=api_key, user=user if getattr(user, "pk", None) else None,
     )
+    if not helpful:
+        _flag_cited_articles(feedback)
+    return feedback
+
+
+def _flag_cited_articles(feedback: Feedback) -> None:
+    """Negative feedback puts the cited articles in front of their owners (one open flag each)."""
+    for citation in AnswerCitation.objects.filter(answer=feedback.answer).select_related("version__article"):
+        article = citation.version.article
+        if Flag.objects.filter(article=article, reason=Flag.Reason.FEEDBACK, state=Flag.State.OPEN).exists():
+            continue
+        flag_raise(
+            article=article, reason=Flag.Reason.FEEDBACK,
+            summary=f"An answer citing v{citation.version.number} was rated unhelpful"
+                    + (f": {feedback.comment[:300]}" if feedback.comment else "."),
+            evidence=f"Question: {feedback.answer.question[:500]}\nCited: {citation.quote[:500]}",
+        )

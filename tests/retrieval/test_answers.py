@@ -214,3 +214,18 @@ def test_kb_eval_bad_file_names_the_line(tmp_path):
 
     with pytest.raises(CommandError, match=r"bad.jsonl:1: missing key\(s\) audience, answerable"):
         call_command("kb_eval", str(questions))
+
+
+def test_negative_feedback_flags_the_cited_article_for_its_owner(publish, public_api):
+    from governance.models import Flag
+
+    article = publish("rueckgabe", title="Rückgabe im Shop", body=RETURN_BODY)
+    body = _answer(public_api, "Wie lange kann ich ein im Shop gekauftes Gerät zurückgeben?")
+
+    for _ in range(2):
+        public_api.post("/api/v1/feedback", {"query_id": body["query_id"], "helpful": False, "comment": "veraltet"}, format="json")
+    public_api.post("/api/v1/feedback", {"query_id": body["query_id"], "helpful": True}, format="json")
+
+    flags = Flag.objects.filter(article=article, reason=Flag.Reason.FEEDBACK)
+    assert [(f.state, f.owner_id) for f in flags] == [(Flag.State.OPEN, article.owner_id)]
+    assert "veraltet" in flags[0].summary
