@@ -80,9 +80,12 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         ensure_venv()
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-        retrieval = subprocess.call([str(PYTHON), "-m", "retrieval.bench", *rest], cwd=ROOT, env=env)
-        changes = subprocess.call([str(PYTHON), "-m", "retrieval.bench_changes"], cwd=ROOT, env=env)
-        return retrieval or changes
+        codes = [
+            subprocess.call([str(PYTHON), "-m", "retrieval.bench", *rest], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "retrieval.bench_changes"], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "retrieval.bench_desktop"], cwd=ROOT, env=env),
+        ]
+        return max(codes)
     if command == "lint":
         ensure_venv()
         return run("-m", "ruff", "check", ".")
