@@ -114,8 +114,24 @@ def analyze(text: str, locale: str) -> list[str]:
     return result
 
 
+# Words that mix letters and digits ("ATF4", "Lin28", "5G", "S24", "FRITZ!Box 7590" stays two
+# words) are split by `tokens` into a letter part and a number; the whole word is also indexed,
+# so a query naming a gene, a product or a model meets exactly that name.
+ALPHANUMERIC = re.compile(r"[^\W_]*(?:\d[^\W\d_]|[^\W\d_]\d)[^\W_]*")
+ALPHANUMERIC_TERMS = True
+
+
+def alphanumeric_terms(text: str) -> list[str]:
+    if not ALPHANUMERIC_TERMS:
+        return []
+    return [match.group(0).lower()[:100] for match in ALPHANUMERIC.finditer(unicodedata.normalize("NFC", text))]
+
+
 def term_frequencies(text: str, locale: str) -> Counter[str]:
-    return Counter(analyze(text, locale))
+    """Index terms of a text with their counts: `analyze` plus whole alphanumeric words."""
+    counts = Counter(analyze(text, locale))
+    counts.update(alphanumeric_terms(text))
+    return counts
 
 
 # Weight of query terms that only another language's analysis produces (a German query meeting
@@ -148,4 +164,6 @@ def query_terms(text: str, locales: list[str], *, secondary_weight: float = SECO
         factor = 1.0 if language == primary else secondary_weight
         for term, count in counts.items():
             weights[term] = max(weights[term], count * factor)
+    for term, count in Counter(alphanumeric_terms(text)).items():
+        weights[term] = max(weights[term], float(count))
     return weights
