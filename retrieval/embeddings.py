@@ -169,7 +169,9 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
-        self.dimension = int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
         self.key = f"st:{self._name}:{self.dimension}"
 
     def _load(self):
