@@ -264,7 +264,9 @@ def article_passages(articles: list[Article]) -> list[ArticlePassage]:
             heading = part.heading or chunk.heading_path.split(" > ")[-1]
             lead = parts[part.lead].text if part.lead is not None else ""
             # "Das dauert 5 Werktage." is about what the sentence before says
-            before = parts[index - 1].text if index and ANAPHORA.match(part.text) and parts[index - 1].block == part.block else ""
+            previous = parts[index - 1] if index else None
+            same_block = previous is not None and previous.heading == part.heading and previous.kind == part.kind
+            before = previous.text if same_block and ANAPHORA.match(part.text) else ""
             context = " > ".join(dict.fromkeys(x for x in (article.title, heading, lead, before) if x))
             terms = facts[0].subject | content_terms(context, article.locale)
             passages.append(ArticlePassage(article, part.quote, part.text, context, facts, terms))

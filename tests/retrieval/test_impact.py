@@ -377,3 +377,17 @@ def test_the_tasks_flag_once(publish):
     assert contradictions_scan_article(second.pk) == 2
     assert contradictions_scan_all() == 0
     assert Flag.objects.filter(reason=Flag.Reason.CONTRADICTION, state=Flag.State.OPEN).count() == 2
+
+
+def test_a_fact_sentence_starting_with_a_pronoun_takes_the_sentence_before_as_context(publish):
+    """Regression: "Das dauert 5 Werktage." is about the sentence before it (no crash, context kept)."""
+    from retrieval.impact import article_passages
+
+    article = publish("umzug", title="Umzug melden",
+                      body="## Ablauf\n\nMelden Sie Ihren Umzug im Kundenportal. Das dauert 5 Werktage.")
+
+    passages = article_passages([article])
+
+    timed = [p for p in passages if "5 Werktage" in p.text]
+    assert len(timed) == 1
+    assert "Melden Sie Ihren Umzug im Kundenportal." in timed[0].context
