@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
-from governance.models import AuditEvent, ChangeEvent, Flag, Review, ReviewApproval
+from governance.models import AuditEvent, ChangeEvent, Flag, ImportRun, ImportRunFile, Review, ReviewApproval
 from kb.models import Article, ArticleVersion, Space
 from kb.rendering import diff_lines, render_markdown
 from verity.errors import ApplicationError
@@ -394,6 +394,39 @@ class AuditEventAdmin(ReadOnlyAdmin):
     def details_short(self, event: AuditEvent) -> str:
         text = ", ".join(f"{key}: {value}" for key, value in event.details.items() if value not in (None, "", []))
         return text[:160]
+
+
+class ImportRunFileInline(admin.TabularInline):
+    model = ImportRunFile
+    fields = ("path", "slug", "outcome", "version", "error_key", "error", "finished_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    """`kb_import` runs: progress while workers import, then what happened to each file."""
+
+    list_display = ("started_at", "folder", "started_by", "progress", "failed", "status", "finished_at")
+    list_filter = ("status",)
+    fields = ("folder", "started_by", "status", "error", "started_at", "finished_at")
+    readonly_fields = fields
+    inlines = [ImportRunFileInline]
+
+    @admin.display(description="progress")
+    def progress(self, run: ImportRun) -> str:
+        return f"{run.files.count()}/{run.total}"
+
+    @admin.display(description="failed")
+    def failed(self, run: ImportRun) -> int:
+        return run.files.filter(outcome=ImportRunFile.Outcome.FAILED).count()
 
 
 class ApprovalInline(admin.TabularInline):

@@ -8,20 +8,27 @@ imported in its own transaction: a bad file changes nothing, the good ones still
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance import services
-from governance.models import AuditEvent
-from kb.kbformat import ArticleFile, KbFormatError, parse_article_file, render_article_file
+from governance.models import AuditEvent, ImportRun, ImportRunFile
+from kb.kbformat import ArticleFile, KbFormatError, parse_article_text, render_article_file
 from kb.models import Article, Space, content_hash
 
 IMPORTER_USERNAME = "verity-importer"
+# files per Celery task: small enough for steady progress, large enough to keep the model warm
+IMPORT_BATCH_SIZE = 8
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,14 +80,20 @@ def _verified_at(day: dt.date | None) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
 
 
-def _load_folder(folder: Path, report: ImportReport) -> list[ArticleFile]:
-    files: list[ArticleFile] = []
+def _load_folder(folder: Path, report: ImportReport) -> list[tuple[ArticleFile, str]]:
+    """Parse every article file; sources come before their translations. Bad files go to `report`."""
+    files: list[tuple[ArticleFile, str]] = []
     seen: dict[str, str] = {}
     for path in sorted(folder.rglob("*.md")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         try:
-            parsed = parse_article_file(path)
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            report.errors.append(KbFormatError(path, None, "expected UTF-8 text"))
+            continue
+        try:
+            parsed = parse_article_text(text, path)
         except KbFormatError as error:
             report.errors.append(error)
             continue
@@ -88,44 +101,149 @@ def _load_folder(folder: Path, report: ImportReport) -> list[ArticleFile]:
             report.errors.append(KbFormatError(path, "slug", f"'{parsed.slug}' is already used by {seen[parsed.slug]}"))
             continue
         seen[parsed.slug] = str(path)
-        files.append(parsed)
-    # Sources before their translations, so translation_of can point at them.
-    by_slug = {item.slug: item for item in files}
-    ordered: list[ArticleFile] = []
+        files.append((parsed, text))
+    by_slug = {item.slug: (item, text) for item, text in files}
+    ordered: list[tuple[ArticleFile, str]] = []
     placed: set[str] = set()
 
-    def place(item: ArticleFile, chain: tuple[str, ...] = ()) -> None:
+    def place(item: ArticleFile, text: str, chain: tuple[str, ...] = ()) -> None:
         if item.slug in placed or item.slug in chain:
             return
         source = by_slug.get(item.translation_of or "")
         if source is not None:
-            place(source, chain + (item.slug,))
+            place(*source, chain + (item.slug,))
         placed.add(item.slug)
-        ordered.append(item)
+        ordered.append((item, text))
 
-    for item in files:
-        place(item)
+    for item, text in files:
+        place(item, text)
     return ordered
 
 
-def kb_import(*, folder: Path, actor: AbstractBaseUser | None = None) -> ImportReport:
-    """Import every article file of `folder`; each file is all-or-nothing."""
+def _waves(files: list[tuple[ArticleFile, str]]) -> list[list[tuple[ArticleFile, str]]]:
+    """Group files so that each translation comes in a later wave than its source of this import;
+    the files of one wave may be imported in parallel."""
+    depth: dict[str, int] = {}
+    by_slug = {item.slug: item for item, _ in files}
+    for item, _ in files:  # sources precede translations (see _load_folder)
+        source = by_slug.get(item.translation_of or "")
+        depth[item.slug] = depth.get(source.slug, 0) + 1 if source is not None else 0
+    waves: list[list[tuple[ArticleFile, str]]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for item, text in files:
+        waves[depth[item.slug]].append((item, text))
+    return waves
+
+
+def kb_import(
+    *, folder: Path, actor: AbstractBaseUser | None = None, dispatch: bool = False,
+    progress: Callable[[int, int], None] | None = None, timeout: float = 3600.0,
+) -> ImportReport:
+    """Import every article file of `folder`; each file is all-or-nothing.
+
+    The files are imported in batches by Celery tasks (`dispatch=True`: by workers; else in this
+    process), each file in its own transaction that also indexes it, so an article is searchable
+    the moment its file is recorded as imported. Returns when every file is done, with progress in
+    an ImportRun (shown in the admin) and through `progress(done, total)`.
+    """
+    from governance.tasks import import_batch
+
     report = ImportReport()
     if not folder.is_dir():
         report.errors.append(KbFormatError(folder, None, "is not a folder"))
         return report
     actor = actor or importer_user()
-    for item in _load_folder(folder, report):
+    files = _load_folder(folder, report)
+    run = ImportRun.objects.create(folder=str(folder), started_by=actor, total=len(files) + len(report.errors))
+    ImportRunFile.objects.bulk_create([
+        ImportRunFile(run=run, path=error.path, outcome=ImportRunFile.Outcome.FAILED, error_key=error.key or "",
+                      error=error.problem)
+        for error in report.errors
+    ])
+    expected = len(report.errors)
+    report.errors.clear()  # collected again, in file order, from the run below
+    for wave in _waves(files):
+        expected += len(wave)
+        for start in range(0, len(wave), IMPORT_BATCH_SIZE):
+            payload = [{"path": item.path, "text": text} for item, text in wave[start:start + IMPORT_BATCH_SIZE]]
+            if dispatch:
+                import_batch.apply_async(args=[run.pk, actor.pk, payload], expires=timeout)
+            else:
+                import_batch.run(run.pk, actor.pk, payload)
+                if progress:
+                    progress(run.files.count(), run.total)
+        if dispatch and not _wait(run, expected, progress, deadline=run.started_at.timestamp() + timeout):
+            run.status, run.error = ImportRun.Status.FAILED, f"not finished within {timeout:.0f} s (are workers running?)"
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            break
+    else:
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.DONE, finished_at=timezone.now())
+    return _report_of(run, [item for item, _ in files])
+
+
+def _wait(run: ImportRun, expected: int, progress: Callable[[int, int], None] | None, *, deadline: float) -> bool:
+    """Wait until `expected` files of the run are recorded; False when the deadline passes first."""
+    last = -1
+    while True:
+        done = run.files.count()
+        if progress and done != last:
+            progress(done, run.total)
+            last = done
+        if done >= expected:
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(0.25)
+
+
+def _report_of(run: ImportRun, files: list[ArticleFile]) -> ImportReport:
+    report = ImportReport()
+    rows = {row.path: row for row in run.files.all()}
+    order = {item.path: index for index, item in enumerate(files)}
+    for row in sorted(rows.values(), key=lambda row: (order.get(row.path, -1), row.pk)):
+        if row.outcome == ImportRunFile.Outcome.FAILED:
+            report.errors.append(KbFormatError(row.path, row.error_key or None, row.error))
+            continue
+        getattr(report, row.outcome).append(row.slug)
+        if row.version_id and row.outcome != ImportRunFile.Outcome.UNCHANGED:
+            report.published_version_ids.append(row.version_id)
+    for item in files:
+        if item.path not in rows:
+            report.errors.append(KbFormatError(item.path, None, f"not imported: {run.error or 'the import stopped'}"))
+    return report
+
+
+def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str]]) -> int:
+    """Import files of a run (the body of the Celery task); safe to run again for the same files."""
+    run = ImportRun.objects.get(pk=run_id)
+    actor = get_user_model().objects.get(pk=actor_id)
+    imported = 0
+    for entry in files:
+        path = entry["path"]
+        if ImportRunFile.objects.filter(run=run, path=path).exists():
+            continue  # a redelivered task: this file is done
         try:
+            item = parse_article_text(entry["text"], path)
             with transaction.atomic():
                 outcome, version_id = _import_one(item, actor)
+                ImportRunFile.objects.create(run=run, path=path, slug=item.slug, outcome=outcome, version_id=version_id)
+            imported += 1
         except KbFormatError as error:
-            report.errors.append(error)
-            continue
-        getattr(report, outcome).append(item.slug)
-        if version_id:
-            report.published_version_ids.append(version_id)
-    return report
+            _record_failure(run, path, error.key or "", error.problem)
+        except IntegrityError:
+            if not ImportRunFile.objects.filter(run=run, path=path).exists():
+                logger.exception("Import of %s failed", path)
+                _record_failure(run, path, "", "could not be stored (a conflicting change?); see the worker log")
+        except Exception as error:  # noqa: BLE001 - one broken file must not stop the others
+            logger.exception("Import of %s failed", path)
+            _record_failure(run, path, "", f"internal error ({type(error).__name__}); see the worker log")
+    return imported
+
+
+def _record_failure(run: ImportRun, path: str, key: str, problem: str) -> None:
+    ImportRunFile.objects.get_or_create(
+        run=run, path=path, defaults={"outcome": ImportRunFile.Outcome.FAILED, "error_key": key, "error": problem},
+    )
 
 
 def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | None]:

@@ -216,3 +216,52 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.article.slug}"
+
+
+class ImportRun(models.Model):
+    """One `kb_import` of a folder: its progress while workers import the files, and the outcome."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    folder = models.CharField(max_length=1000)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    total = models.PositiveIntegerField(default=0, help_text="Files to import (those that could be read).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.folder} ({self.get_status_display()})"
+
+
+class ImportRunFile(models.Model):
+    """What happened to one file of an import; written once by the task that imported it."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        UNCHANGED = "unchanged", "Unchanged"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=1000)
+    slug = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error_key = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "pk"]
+        constraints = [models.UniqueConstraint(fields=["run", "path"], name="importrunfile_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.get_outcome_display()}"

@@ -101,6 +101,12 @@ def parse_article_file(path: Path) -> ArticleFile:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise KbFormatError(path, None, "expected UTF-8 text") from None
+    return parse_article_text(text, path)
+
+
+def parse_article_text(text: str, path: Path | str) -> ArticleFile:
+    """Validate the text of an article file; `path` only names it in errors and in the result."""
+    path = Path(path)
     header, body = _split(text, path)
     try:
         meta = yaml.load(header, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict

@@ -32,3 +32,13 @@ before_task_publish.connect(_ensure_embedded_broker, weak=False)
 def _reindex_if_embedder_changed(sender, **_: object) -> None:
     """A worker that starts with a different embedding model queues a full reindex."""
     sender.app.send_task("retrieval.tasks.reindex_if_embedder_changed", expires=3600)
+
+
+def workers_available(timeout: float = 1.0) -> bool:
+    """True when at least one worker answers a ping (never in eager mode, i.e. in tests)."""
+    if app.conf.task_always_eager:
+        return False
+    try:
+        return bool(app.control.ping(timeout=timeout))
+    except Exception:  # noqa: BLE001 - no broker reachable means no workers
+        return False

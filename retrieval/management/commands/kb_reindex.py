@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from retrieval.models import IndexJob
 from retrieval.reindex import reindex_start
-from verity.celery import app
+from verity.celery import workers_available
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, inline: bool, timeout: int, **options) -> None:
         started = time.monotonic()
-        use_workers = not inline and not app.conf.task_always_eager and self._workers_available()
+        use_workers = not inline and workers_available()
 
         def report(done: int, total: int) -> None:
             self.stdout.write(f"  {done}/{total} articles indexed")
@@ -40,9 +40,3 @@ class Command(BaseCommand):
         if job.status == IndexJob.Status.FAILED:
             raise CommandError(f"Reindex failed: {job.error}")
         self.stdout.write(f"Reindexed {job.total} article(s) with {job.embedder_key} in {time.monotonic() - started:.1f} s.")
-
-    def _workers_available(self) -> bool:
-        try:
-            return bool(app.control.ping(timeout=1.0))
-        except Exception:  # noqa: BLE001 - no broker reachable means no workers
-            return False
