@@ -305,13 +305,6 @@ def _idf(terms: list[str]) -> dict[str, float]:
     return {term: math.log(1 + (total - df.get(term, 0) + 0.5) / (df.get(term, 0) + 0.5)) for term in terms}
 
 
-def _coverage(passage_terms: set[str], weights: dict[str, float]) -> float:
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    return sum(weight for term, weight in weights.items() if term in passage_terms) / total
-
-
 # Words that carry no content a passage could cover (general German and English): particles and
 # fillers of spoken language, verbs of asking and having, and the interrogatives whose meaning
 # the asked kind of fact stands for. Rare in articles, they would get the highest idf of a question.
@@ -398,10 +391,39 @@ def _question_weights(question: str, languages: list[str]) -> dict[str, dict[str
     }
 
 
+# German inseparable verb prefixes (general morphology): "beantworten" is about an "Antwort", "erstatten"
+# about "statt-"; a term and its unprefixed stem meet ("Wie lange braucht ihr für die Antwort?" -
+# "Wir beantworten Ihren Antrag innerhalb von 1 Monat.").
+_GERMAN_PREFIXES = ("be", "ge", "er", "ver", "zer", "ent", "emp")
+MIN_ROOT_LENGTH = 5
+
+
+def _root(term: str, language: str) -> str:
+    if language != "de":
+        return term
+    for prefix in _GERMAN_PREFIXES:
+        if term.startswith(prefix) and len(term) - len(prefix) >= MIN_ROOT_LENGTH:
+            return term[len(prefix):]
+    return term
+
+
+def _covered_terms(text: str, language: str) -> set[str]:
+    """A text's terms, with their unprefixed roots."""
+    terms = set(analyze(text, language))
+    return terms | {_root(term, language) for term in terms}
+
+
 def _best_coverage(text: str, weights: dict[str, dict[str, float]]) -> float:
     """Share of the question (idf-weighted) that a text states, in the language where it is highest."""
     text = normalise_days(text)
-    return max((_coverage(set(analyze(text, language)), terms) for language, terms in weights.items()), default=0.0)
+    best = 0.0
+    for language, terms in weights.items():
+        covered = _covered_terms(text, language)
+        total = sum(terms.values())
+        if total:
+            share = sum(w for term, w in terms.items() if term in covered or _root(term, language) in covered) / total
+            best = max(best, share)
+    return best
 
 
 _vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()

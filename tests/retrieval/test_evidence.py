@@ -51,3 +51,15 @@ def test_opening_hours_by_weekday_are_covered(monkeypatch):
     row = "Erreichbarkeit: Mo–Fr 8:00–20:00 Uhr, Sa 9:00–16:00 Uhr"
     other = "Erreichbarkeit: rund um die Uhr"
     assert evidence._best_coverage(row, weights) > evidence._best_coverage(other, weights)
+
+
+@pytest.mark.django_db
+def test_a_prefixed_german_verb_covers_its_noun(monkeypatch):
+    monkeypatch.setattr(evidence, "_idf", lambda terms: dict.fromkeys(terms, 2.0))
+    weights = evidence._question_weights("Wie lange braucht ihr für die Antwort?", ["de"])
+    answer = "Wir beantworten Ihren Antrag innerhalb von 1 Monat."
+    unrelated = "Wir speichern Ihre Daten 6 Monate."
+    assert evidence._best_coverage(answer, weights) > evidence._best_coverage(unrelated, weights)
+    # short roots are never split off ("Vertrag" is not about "trag")
+    assert evidence._root("vertrag", "de") == "vertrag"
+    assert evidence._root("beantwort", "en") == "beantwort"
