@@ -1,4 +1,20 @@
+import logging
+import os
+import threading
+
 from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
+
+
+def _warm_up() -> None:
+    """Load the embedding model before the first request needs it (about 2 s on two cores)."""
+    from retrieval.embeddings import active_embedder
+
+    try:
+        active_embedder().embed_query("warm-up")
+    except Exception:  # noqa: BLE001 - the first request will load it and report the problem
+        logger.exception("Warming up the embedding model failed")
 
 
 class RetrievalConfig(AppConfig):
@@ -13,3 +29,5 @@ class RetrievalConfig(AppConfig):
             services.PUBLISH_HOOKS.append(indexing.article_index_live)
         if indexing.article_settings_changed not in services.SETTINGS_HOOKS:
             services.SETTINGS_HOOKS.append(indexing.article_settings_changed)
+        if os.environ.get("VERITY_WARM_UP") == "1":  # set for web servers (`up` does); never for commands
+            threading.Thread(target=_warm_up, name="verity-warm-up", daemon=True).start()

@@ -126,8 +126,10 @@ class Command(BaseCommand):
             [python, manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         ]
         # Own process groups: Ctrl-C reaches this command only, which then stops them in order.
+        # The web server loads the embedding model right away, not on the first question.
         return [
-            subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+            subprocess.Popen(command, env={**env, "VERITY_WARM_UP": "1"} if "runserver" in command else env,
+                             cwd=settings.BASE_DIR, start_new_session=True)
             for command in commands
         ]
 
