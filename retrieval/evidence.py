@@ -91,6 +91,7 @@ class Passage:
     relevance: float = 0.0  # the score without the asked kind of fact
     score: float = 0.0
     chunk_ordinal: int = 0  # the chunk's place in its article, for reading order
+    points_to: frozenset[int] = frozenset()  # other candidate articles it sends the reader to, by title
 
 
 @dataclass
@@ -500,7 +501,53 @@ def _candidate_chunks(hits: list[ChunkHit], locale: str) -> list[tuple[Chunk, Ar
     candidates = [(rows[hit.chunk_id], articles[hit.article_id], priors[hit.chunk_id]) for hit in top]
     for chunk in siblings:
         candidates.append((chunk, articles[chunk.article_id], 0.5 * article_prior[chunk.version_id]))
-    return candidates
+    return candidates + _referenced(candidates, preferred, articles, {hit.version_id for hit in best_articles})
+
+
+QUOTED = re.compile(r"[„“\"»«]([^„“”\"»«\n]{3,120})[“”\"«»]")
+TITLE_TAIL = re.compile(r"^\s*(?:[–—:(-]|$)")
+
+
+def referenced_articles(text: str, titles: dict[int, str]) -> set[int]:
+    """The articles a text names by title in quotes: the whole title, or its main part before a
+    dash, colon or parenthesis ("Router zurückgeben" for "Router zurückgeben – Fristen")."""
+    found = set()
+    for quoted in QUOTED.findall(text):
+        name = quoted.strip().casefold()
+        for pk, title in titles.items():
+            folded = title.casefold()
+            rest = folded[len(name):] if folded.startswith(name) else None
+            # a prefix at a word boundary if it is several words long ("Router zurückgeben" for
+            # "Router zurückgeben nach Vertragsende"); a single quoted word is often a button or a
+            # label, so it names an article only as the whole title or before a dash
+            if rest is not None and (TITLE_TAIL.match(rest) or (rest.startswith(" ") and " " in name)):
+                found.add(pk)
+    return found
+
+
+def _referenced(candidates: list[tuple[Chunk, Article, float]], hits: list[ChunkHit], articles: dict[int, Article],
+                included: set[int]) -> list[tuple[Chunk, Article, float]]:
+    """The chunks of articles that the best articles refer to by title ("Frist und Ablauf stehen im
+    Artikel „Router zurückgeben“"): a knowledge base sends the reader to where a fact is kept, so
+    that article is a candidate too, with the prior of the chunk pointing at it. Only articles
+    among the retrieved hits: they passed the audience, validity and live-version filters."""
+    first_hits: dict[int, ChunkHit] = {}
+    for hit in hits:
+        first_hits.setdefault(hit.article_id, hit)
+    titles = {pk: articles[pk].title for pk in first_hits}
+    pointing: dict[int, float] = {}
+    for chunk, article, prior in candidates:
+        if chunk.version_id not in included:
+            continue
+        for target in referenced_articles(chunk.text, titles):
+            hit = first_hits[target]
+            if hit.version_id not in included and target != article.pk:
+                pointing[hit.version_id] = max(pointing.get(hit.version_id, 0.0), prior)
+    if not pointing:
+        return []
+    known = {chunk.pk for chunk, _, _ in candidates}
+    chunks = Chunk.objects.filter(version_id__in=list(pointing), is_indexed=True).exclude(pk__in=known)
+    return [(chunk, articles[chunk.article_id], pointing[chunk.version_id]) for chunk in chunks]
 
 
 def _context(article: Article, section: str, lead: PassageText | None) -> str:
@@ -580,7 +627,10 @@ def _focus_article(ranked: list[Passage]) -> int:
     that merely states a number."""
     relevances: dict[int, list[float]] = defaultdict(list)
     for passage in ranked:
-        relevances[passage.article.pk].append(passage.relevance)
+        # a passage sending the reader elsewhere ("Frist und Ablauf stehen im Artikel „…“") speaks
+        # for the article it names, not for its own
+        for pk in passage.points_to or (passage.article.pk,):
+            relevances[pk].append(passage.relevance)
     return max(relevances, key=lambda pk: sum(sorted(relevances[pk], reverse=True)[:2]) / min(2, len(relevances[pk])))
 
 
@@ -588,7 +638,9 @@ def _compose(ranked: list[Passage], asked: set[str]) -> tuple[Passage, list[Pass
     """The answer passages, all from the focus article: its best passage (with the asked kind of
     fact), what belongs to it, a passage for each asked kind still missing, and close runners-up."""
     focus = _focus_article(ranked)
-    in_focus = [p for p in ranked if p.article.pk == focus]
+    in_focus = [p for p in ranked if p.article.pk == focus and not p.points_to]
+    if not in_focus:
+        in_focus = [p for p in ranked if p.article.pk == focus]
     best = in_focus[0]
     chosen = [best]
     for passage in _belonging(best, in_focus):
@@ -627,6 +679,15 @@ def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreeme
     vectors = _embed_passages(embedder, [f"{p.context}: {p.text}" for p in passages])
     similarities = vectors @ np.asarray(embedder.embed_query(question), dtype=np.float32)
     asked = asked_kinds(question)
+    titles = {article.pk: article.title for _, article, _ in candidates}
+    # a sentence naming another article delegates its whole sentence group, list item or row to it
+    # ("Mietgeräte: Einen gemieteten Router müssen Sie zurückgeben. Frist und Ablauf stehen im Artikel „…“")
+    delegated: dict[tuple[int, int], frozenset[int]] = defaultdict(frozenset)
+    for passage in passages:
+        targets = frozenset(referenced_articles(passage.text, titles) - {passage.article.pk})
+        delegated[(passage.chunk_id, passage.unit)] |= targets
+    for passage in passages:
+        passage.points_to = delegated[(passage.chunk_id, passage.unit)]
     for passage, similarity in zip(passages, similarities, strict=True):
         passage.coverage = _best_coverage(f"{passage.context} {passage.text}", weights)
         passage.semantic = float(similarity)

@@ -63,3 +63,45 @@ def test_a_prefixed_german_verb_covers_its_noun(monkeypatch):
     # short roots are never split off ("Vertrag" is not about "trag")
     assert evidence._root("vertrag", "de") == "vertrag"
     assert evidence._root("beantwort", "en") == "beantwort"
+
+
+def test_an_article_is_named_by_its_title_or_the_main_part_of_it():
+    titles = {1: "Router zurückgeben nach Vertragsende", 2: "Rufnummernmitnahme – Ihre Nummer mitnehmen", 3: "Tarif wechseln", 4: "Router"}
+
+    assert evidence.referenced_articles("Frist und Ablauf stehen im Artikel „Router zurückgeben“.", titles) == {1}
+    assert evidence.referenced_articles('See "Rufnummernmitnahme" for details.', titles) == {2}
+    assert evidence.referenced_articles("Tippen Sie auf „Router“.", titles) == {4}
+    # a single quoted word is a label or a button unless it is a whole title or the part before a dash
+    assert evidence.referenced_articles("Wählen Sie „Tarif“ und dann „Ändern“.", titles) == set()
+    assert evidence.referenced_articles("Router zurückgeben nach Vertragsende", titles) == set()  # not quoted
+
+
+CANCEL_BODY = (
+    "## Kündigungsfrist\n\nSie können mit einer Frist von 1 Monat zum Ende der Mindestlaufzeit kündigen.\n\n"
+    "## Nach der Kündigung\n\n"
+    "- Mietgeräte: Einen gemieteten Router müssen Sie nach dem Vertragsende zurückschicken. "
+    "Frist und Ablauf stehen im Artikel „Router zurückgeben“.\n"
+    "- Schlussrechnung: Nach Vertragsende erhalten Sie eine Schlussrechnung.\n"
+)
+ROUTER_BODY = (
+    "## Frist\n\nBitte senden Sie Ihre Mietgeräte innerhalb von 30 Tagen nach Vertragsende an uns zurück.\n\n"
+    "## Versand\n\nDas Rücksendeetikett finden Sie unter Mein Konto > Geräte."
+)
+
+
+def test_an_answer_follows_a_summary_to_the_article_it_names(publish, public_api):
+    # given a summary that sends the reader to the article where the period is kept
+    publish("vertrag-kuendigen", title="Vertrag kündigen", body=CANCEL_BODY)
+    publish("router-zurueckgeben", title="Router zurückgeben nach Vertragsende", body=ROUTER_BODY)
+
+    # when a customer asks for that period in the summary's words
+    response = public_api.post(
+        "/api/v1/answer", {"question": "Bis wann muss ich den gemieteten Router nach dem Vertragsende zurückschicken?", "locale": "de"},
+        format="json",
+    )
+
+    # then the answer comes from the named article, with its period
+    body = response.json()
+    assert body["status"] == "answered", body
+    assert {citation["slug"] for citation in body["citations"]} == {"router-zurueckgeben"}
+    assert "30 Tagen" in body["answer"]
