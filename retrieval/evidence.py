@@ -659,7 +659,10 @@ def _compose(ranked: list[Passage], asked: set[str]) -> tuple[Passage, list[Pass
         if len(chosen) >= MAX_PASSAGES:
             break
         close = candidate.score >= (CLOSE_IN_CHUNK if candidate.chunk_id == best.chunk_id else CLOSE_IN_ARTICLE) * best.score
-        if close and not _redundant(candidate, chosen):
+        # as much of the question in its words, and the asked kind of fact: as good as the best,
+        # whatever the similarity of its vector (table rows and terse list items embed poorly)
+        equal = bool(asked) and bool(candidate.states & asked) and candidate.coverage >= best.coverage > 0
+        if (close or equal) and not _redundant(candidate, chosen):
             chosen.append(candidate)
     return best, chosen
 

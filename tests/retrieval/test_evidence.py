@@ -105,3 +105,27 @@ def test_an_answer_follows_a_summary_to_the_article_it_names(publish, public_api
     assert body["status"] == "answered", body
     assert {citation["slug"] for citation in body["citations"]} == {"router-zurueckgeben"}
     assert "30 Tagen" in body["answer"]
+
+
+SHOP_BODY = (
+    "## Übersicht\n\n"
+    "| Filiale | Öffnungszeiten |\n|---|---|\n"
+    "| Bahnhofstraße 12 | Mo–Fr 9:00–18:30 Uhr, Sa 10:00–14:00 Uhr |\n"
+    "| Am Markt 3 | Mo–Fr 10:00–19:00 Uhr |\n\n"
+    "## Wann ist wenig los?\n\n"
+    "Wenn Sie samstags in die Filiale Bahnhofstraße kommen möchten: am wenigsten los ist dort samstags "
+    "zwischen 10:00 und 11:00 Uhr.\n"
+)
+
+
+def test_a_table_row_stating_the_asked_fact_joins_the_best_sentence(publish, public_api):
+    publish("filialen", title="Filialen und Öffnungszeiten", body=SHOP_BODY)
+
+    response = public_api.post(
+        "/api/v1/answer", {"question": "Bis wann hat die Filiale in der Bahnhofstraße samstags geöffnet?", "locale": "de"},
+        format="json",
+    )
+
+    body = response.json()
+    assert body["status"] == "answered", body
+    assert "Sa 10:00–14:00 Uhr" in body["answer"]
