@@ -431,7 +431,7 @@ def _review(passage: ArticlePassage, fact: Fact, statements: list[Statement], id
     # describes the passage better than the change's statement does *and* speaks of what the number is about
     # (the words next to it) at least as well as the change fact does ("die Zeiten des Videoservice ändern
     # sich nicht" protects the video service's hours from the new hotline hours).
-    kept = [u for u in statements if u.unchanged and not any(comparable_values(fact, f) for f in u.facts)]
+    kept = [u for u in statements if u.unchanged and not any(f.type == fact.type for f in u.facts)]
     protected = {
         id(m) for m in differing
         if any(similarity[id(u)] > similarity[id(m.statement)]

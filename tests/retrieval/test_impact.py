@@ -391,3 +391,23 @@ def test_a_fact_sentence_starting_with_a_pronoun_takes_the_sentence_before_as_co
     timed = [p for p in passages if "5 Werktage" in p.text]
     assert len(timed) == 1
     assert "Melden Sie Ihren Umzug im Kundenportal." in timed[0].context
+
+
+LINES = (
+    "# Telefonnummern\n\n"
+    "| Nummer | Wofür | Erreichbar |\n|---|---|---|\n"
+    "| 0800 100 2000 | Kundenservice: Verträge und Beiträge | Mo–Fr 8:00–20:00 Uhr |\n"
+    "| 0800 100 2500 | Rechtsberatung am Telefon | Mo–Sa 7:00–22:00 Uhr |\n"
+)
+
+
+def test_an_unchanged_statement_with_its_own_hours_does_not_protect_another_lines_hours(publish):
+    # given a table of lines, and a change to one line's hours that says another line's hours stay
+    publish("telefonnummern", body=LINES, title="Telefonnummern")
+    findings = assess_change(announce(
+        "Neue Zeiten im Kundenservice",
+        "Ab dem 4. Januar 2027 ist der Kundenservice unter 0800 100 2000 montags bis freitags von 8:00 bis 19:00 Uhr "
+        "erreichbar. Die Rechtsberatung 0800 100 2500 bleibt Mo–Sa 7:00–22:00 Uhr erreichbar.", "2027-01-04"))
+    # then the customer service row is wrong: the other line's unchanged hours are no reason to keep it
+    (finding,) = findings
+    assert "Kundenservice" in finding.evidence and "8:00–20:00" in finding.reason
