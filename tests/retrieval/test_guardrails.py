@@ -82,6 +82,21 @@ def test_blocked_topic_hands_over_and_allowed_case_passes(db):
     assert allowed is None
 
 
+@pytest.mark.parametrize(("question", "blocked"), [
+    ("Mein Anwalt sagt, die Kündigung ist unwirksam. Stimmt das?", True),
+    ("My lawyer says the fee is not allowed.", True),
+    ("Ist das überhaupt legal, dass ihr die Gebühr verlangt?", True),
+    # naming a lawyer is not asking for legal advice: an insurer's lawyer hotline, covered legal costs
+    ("Kann ich mit einem Anwalt am Telefon kurz was klären? Welche Nummer?", False),
+    ("Übernimmt die Rechtsschutzversicherung die Anwaltskosten?", False),
+    ("Does the legal expenses cover pay for a lawyer?", False),
+])
+def test_the_default_legal_topic_is_asking_for_legal_advice_not_naming_a_lawyer(db, question, blocked):
+    locale = "en" if question.startswith(("My", "Does")) else "de"
+    decision = guardrails.handoff_check(question, audience="public", locale=locale)
+    assert (decision is not None and decision.reason == "blocked_topic") is blocked
+
+
 def test_handoff_trigger_matches_inflections_and_gaps(db):
     decision = guardrails.handoff_check("Ich möchte bitte mit einem echten Mitarbeiter sprechen!", audience="public", locale="de")
     english = guardrails.handoff_check("Can I talk to a real person please?", audience="public", locale="en")
