@@ -612,7 +612,7 @@ def bench_scale(args: argparse.Namespace) -> ScaleResult:
                 batch = INDEX_BATCH * per_article
                 for start in range(0, len(lengths), batch):
                     rows = sorted(
-                        (term[:100], first_id + i, min(count, 32767), min(in_heading[term], count, 32767), length)
+                        (term[:100], first_id + i, min(count, 32767), min(in_heading[term], 32767), length)
                         for i, (frequencies, in_heading, length) in enumerate(lengths[start:start + batch], start)
                         for term, count in frequencies.items()
                     )
