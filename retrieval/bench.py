@@ -604,16 +604,16 @@ def bench_scale(args: argparse.Namespace) -> ScaleResult:
                 lengths = []
                 for i, (heading, text, _) in enumerate(items):
                     frequencies = term_frequencies(chunk_index_text(heading_path=heading, text=text), "en")
-                    lengths.append((frequencies, term_frequencies(heading, "en"), sum(frequencies.values())))
+                    lengths.append((frequencies, sum(frequencies.values())))
                     a = i // per_article
-                    chunk_copy.write_row((first_id + i, versions[a].pk, articles[a].pk, i % per_article, heading[:500], text, "en", lengths[-1][2], True))
-            with cursor.copy("COPY retrieval_posting (term, chunk_id, tf, heading_tf, chunk_length) FROM STDIN") as posting_copy:
+                    chunk_copy.write_row((first_id + i, versions[a].pk, articles[a].pk, i % per_article, heading[:500], text, "en", lengths[-1][1], True))
+            with cursor.copy("COPY retrieval_posting (term, chunk_id, tf, chunk_length) FROM STDIN") as posting_copy:
                 # as versions_index writes them: per batch of INDEX_BATCH articles, in term order
                 batch = INDEX_BATCH * per_article
                 for start in range(0, len(lengths), batch):
                     rows = sorted(
-                        (term[:100], first_id + i, min(count, 32767), min(in_heading[term], 32767), length)
-                        for i, (frequencies, in_heading, length) in enumerate(lengths[start:start + batch], start)
+                        (term[:100], first_id + i, min(count, 32767), length)
+                        for i, (frequencies, length) in enumerate(lengths[start:start + batch], start)
                         for term, count in frequencies.items()
                     )
                     for row in rows:
@@ -715,7 +715,7 @@ def print_report(args, indexing: list[IndexReport], results: list[ModeResult], d
     out = []
     out.append("# Verity retrieval benchmark\n")
     out.append(f"Embedder `{embedder.key}` (VERITY_EMBEDDER={settings.VERITY_EMBEDDER!r}); semantic weight {weight}; "
-               f"BM25 k1={search.K1} b={search.B} heading weight {search.HEADING_WEIGHT}; chunks <= {chunking.MAX_WORDS} words; "
+               f"BM25 k1={search.K1} b={search.B}; chunks <= {chunking.MAX_WORDS} words; "
                f"SciFact split: {args.scifact_split}" + (f"; limited to {args.limit_docs} docs" if args.limit_docs else "")
                + f". Total run {seconds / 60:.1f} min.\n")
     if results:

@@ -80,10 +80,8 @@ def versions_index(versions: Iterable[ArticleVersion], *, embedder: Embedder | N
     postings = []
     for chunk, text in zip(chunks, texts, strict=True):
         frequencies = term_frequencies(text, chunk.locale)
-        in_heading = term_frequencies(chunk.heading_path, chunk.locale)
         postings.extend(
-            Posting(term=term[:100], chunk=chunk, tf=min(count, 32767), heading_tf=min(in_heading[term], 32767),
-                    chunk_length=chunk.length)
+            Posting(term=term[:100], chunk=chunk, tf=min(count, 32767), chunk_length=chunk.length)
             for term, count in frequencies.items()
         )
     # Written in term order: a term's postings of one batch then share table pages, so keyword

@@ -42,9 +42,6 @@ class Posting(models.Model):
     term = models.CharField(max_length=100)
     chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="+", db_index=False)
     tf = models.PositiveSmallIntegerField()
-    # how many of the `tf` occurrences are in the chunk's heading path (article title and section
-    # headings): search weighs them higher (retrieval.search.HEADING_WEIGHT)
-    heading_tf = models.PositiveSmallIntegerField(default=0, db_default=0)
     chunk_length = models.PositiveIntegerField()
 
     class Meta:

@@ -30,14 +30,8 @@ from retrieval.embeddings import Embedder, active_embedder
 from retrieval.indexing import embedder_changed
 
 Mode = Literal["hybrid", "keyword", "semantic"]
-# BM25 with one field weight (BM25F with a shared length normalisation): a term in the chunk's
-# heading path (article title, section headings) counts HEADING_WEIGHT times, one in the text
-# once. Tuned on SciFact's *train* split and checked on the demo set (never on test qrels):
-# hybrid nDCG@10 0.720 at k1 1.2, b 0.75 and headings counted once; 0.728 at b 0.6 and
-# HEADING_WEIGHT 3. Weights 2-4, k1 0.9-1.2 and b 0.5-0.6 were all within 0.002 of that.
 K1 = 1.2
-B = 0.6
-HEADING_WEIGHT = 3.0
+B = 0.75
 CANDIDATES = 100
 # keyword search at scale (see _KEYWORD_SQL): a term in more than COMMON_TERM_FRACTION of the
 # chunks (and more than COMMON_TERM_MIN_DF) is "common"; its score is added for the best
@@ -236,11 +230,10 @@ def _keyword_hits(query: SearchQuery, today: dt.date, locales: list[str]) -> lis
         # when the filters leave fewer than CANDIDATES of the preselected chunks, repeat exactly:
         # every term on every matching chunk, all of them filtered
         plans = [(selective, common, CANDIDATE_POOL, PRESELECT), (list(idf), [], None, None)]
-        bm25 = [HEADING_WEIGHT - 1, K1, HEADING_WEIGHT - 1, K1, B, B, avgdl]
         for plan_selective, plan_common, pool, preselect in plans:
-            cursor.execute(_KEYWORD_SQL.format(where=where, pool_score=_POOL_SCORE, common_score=_COMMON_SCORE), [
+            cursor.execute(_KEYWORD_SQL.format(where=where), [
                 plan_selective, [idf[t] for t in plan_selective], plan_common, [idf[t] for t in plan_common],
-                *bm25, pool, *bm25, preselect, *params, CANDIDATES,
+                K1, K1, B, B, avgdl, pool, K1, K1, B, B, avgdl, preselect, *params, CANDIDATES,
             ])
             rows = cursor.fetchall()
             if len(rows) >= CANDIDATES or preselect is None or (rows and rows[0][4] <= preselect):
@@ -253,16 +246,12 @@ def _keyword_hits(query: SearchQuery, today: dt.date, locales: list[str]) -> lis
 # COMMON_TERM_FRACTION of all chunks: long posting lists, low idf) is added by (chunk, term)
 # look-ups for the best CANDIDATE_POOL of those chunks only, instead of reading every posting of
 # "cell" or "patient". Then the best PRESELECT chunks are joined with their articles and filtered.
-# A term's frequency is tf + (HEADING_WEIGHT - 1) * heading_tf (see HEADING_WEIGHT).
-_BM25_TERM = """{idf} * (p.tf + %s::float8 * p.heading_tf) * (%s::float8 + 1)
-    / (p.tf + %s::float8 * p.heading_tf + %s::float8 * (1 - %s::float8 + %s::float8 * p.chunk_length / %s::float8))"""
-_POOL_SCORE = _BM25_TERM.format(idf="s.idf")
-_COMMON_SCORE = _BM25_TERM.format(idf="c.idf")
 _KEYWORD_SQL = """
     WITH s(term, idf) AS (SELECT * FROM unnest(%s::text[], %s::float8[])),
     c(term, idf) AS (SELECT * FROM unnest(%s::text[], %s::float8[])),
     pool AS MATERIALIZED (
-        SELECT p.chunk_id, sum({pool_score}) AS score
+        SELECT p.chunk_id, sum(s.idf * p.tf * (%s::float8 + 1)
+                                / (p.tf + %s::float8 * (1 - %s::float8 + %s::float8 * p.chunk_length / %s::float8))) AS score
         FROM s JOIN retrieval_posting p ON p.term = s.term
         GROUP BY p.chunk_id
         ORDER BY score DESC
@@ -270,7 +259,8 @@ _KEYWORD_SQL = """
     ),
     scored AS MATERIALIZED (
         SELECT pool.chunk_id, pool.score + coalesce((
-            SELECT sum({common_score})
+            SELECT sum(c.idf * p.tf * (%s::float8 + 1)
+                       / (p.tf + %s::float8 * (1 - %s::float8 + %s::float8 * p.chunk_length / %s::float8)))
             FROM c JOIN retrieval_posting p ON p.chunk_id = pool.chunk_id AND p.term = c.term
         ), 0) AS score
         FROM pool

@@ -86,17 +86,6 @@ def test_publishing_writes_postings_and_vectors_of_the_live_version_only(publish
     assert _vector_index_exists(USE_KEY)
 
 
-def test_postings_count_occurrences_in_the_heading_path_apart(publish):
-    article = publish("rechnung", title="Rechnung erklärt", body="Die Rechnung kommt monatlich per E-Mail.")
-
-    chunk = Chunk.objects.get(article=article)
-    postings = {p.term: (p.tf, p.heading_tf, p.chunk_length) for p in Posting.objects.filter(chunk=chunk)}
-    assert chunk.heading_path == "Rechnung erklärt"
-    assert postings["rechnung"] == (2, 1, chunk.length)
-    assert postings["erklart"] == (1, 1, chunk.length)
-    assert postings["monat"] == (1, 0, chunk.length)
-
-
 def test_indexing_a_version_twice_changes_nothing(publish):
     article = publish("zaehlerstand", body="Melden Sie den Zählerstand online im Kundenkonto.")
     before = (Chunk.objects.count(), Posting.objects.count(), ChunkEmbedding.objects.count())

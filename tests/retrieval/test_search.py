@@ -1,4 +1,4 @@
-"""search(): audience isolation, validity dates, result states, the atomic version switch and scoring."""
+"""search(): audience isolation, validity dates, result states and the atomic version switch."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from django.db import connection
 from governance import services
 from governance.models import Flag
 from kb.models import Article, Space
-from retrieval import search as search_module
 from retrieval.models import Chunk, ChunkEmbedding, Posting
-from retrieval.search import SearchQuery, chunk_hits, search
+from retrieval.search import SearchQuery, search
 from tests.retrieval.helpers import live_version, run_search, slugs
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -389,27 +388,3 @@ def test_content_published_after_a_search_on_an_empty_index_is_found_by_keyword_
     publish("ruecklastschrift", body=V1, title="Rücklastschrift")
 
     assert slugs(run_search("Bearbeitungsgebühr Rücklastschrift", mode="keyword")) == ["ruecklastschrift"]
-
-
-# --- scoring -------------------------------------------------------------------------------------
-
-
-def test_a_term_in_the_title_counts_heading_weight_times(publish):
-    # given two chunks of the same five terms, the query's terms in the title of one, in the text of the other
-    in_title = publish("in-title", title="Password reset", body="Open the settings page.", locale="en")
-    in_text = publish("in-text", title="Settings page", body="Open the password reset.", locale="en")
-    assert Chunk.objects.get(article=in_title).length == Chunk.objects.get(article=in_text).length == 5
-
-    # when
-    hits = chunk_hits(SearchQuery(text="password reset", audiences=("public",), locale="en", mode="keyword"))
-
-    # then: equal lengths (= avgdl), so each term scores idf * tf * (k1 + 1) / (tf + k1); the
-    # title's tf is 1 + (HEADING_WEIGHT - 1); scores are normalised by the best one
-    k1, title_tf = search_module.K1, search_module.HEADING_WEIGHT
-
-    def saturation(tf: float) -> float:
-        return tf * (k1 + 1) / (tf + k1)
-
-    assert [hit.article_id for hit in hits] == [in_title.pk, in_text.pk]
-    assert [hit.keyword for hit in hits] == pytest.approx([1.0, saturation(1) / saturation(title_tf)])
-    assert hits[1].keyword == pytest.approx(4.2 / 6.6)  # the tuned k1 1.2 and HEADING_WEIGHT 3: 1 / (3 * 2.2 / 4.2)
