@@ -81,6 +81,12 @@ class SearchApi(ApiView):
                     for key in request.query_params if len(request.query_params.getlist(key)) > 1}
         if repeated:
             raise serializers.ValidationError(repeated)
+        # DRF reads an empty optional form value as "not given"; an empty `locale=` is more likely a bug
+        # in the client than a wish for the default, so it is named instead of silently ignored
+        empty = {key: ["is empty; leave the parameter out or give a value"]
+                 for key, value in request.query_params.items() if key != "q" and not value.strip()}
+        if empty:
+            raise serializers.ValidationError(empty)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data

@@ -256,6 +256,8 @@ def test_revoked_key_is_403(public_key, public_api):
     ({"q": "Rechnung", "kind": "faq"}, "kind", "unknown kind(s) faq; use article, macro, runbook or policy."),
     ({"q": "Rechnung", "kind": "macro,faq"}, "kind", "unknown kind(s) faq; use article, macro, runbook or policy."),
     ({"q": "Rechnung", "mode": "x"}, "mode", '"x" is not a valid choice.'),
+    ({"q": "Rechnung", "locale": ""}, "locale", "is empty; leave the parameter out or give a value"),
+    ({"q": "Rechnung", "tags": " "}, "tags", "is empty; leave the parameter out or give a value"),
 ])
 def test_bad_parameters_are_400_invalid_parameters(public_api, params, field, message):
     error = _error(public_api.get(SEARCH, params), 400, "invalid_parameters")

@@ -12,7 +12,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.test import APIClient
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from verity.wsgi import application
 
@@ -129,11 +129,13 @@ def test_fuzzed_invalid_requests_are_rejected_with_4xx_never_500(fuzz_schema):
         assert response.status_code < 500, case.as_curl_command(headers=headers)
         if response.status_code == 200:
             assert "rechnung-intern" not in response.text
-        case.validate_response(response, headers=headers, excluded_checks=[positive_data_acceptance])
+        # negative_data_rejection is not run here: every call carries a valid key, so a case whose only
+        # invalid part was the Authorization header is a valid request and rightly answered 200
+        case.validate_response(response, headers=headers, excluded_checks=[positive_data_acceptance, negative_data_rejection])
 
     check()
 
-    assert statuses and all(status < 500 for status in statuses)
+    assert 400 in statuses and all(status < 500 for status in statuses)
 
 
 def test_fuzzing_every_operation_of_the_schema_never_gives_a_server_error(fuzz_schema):
