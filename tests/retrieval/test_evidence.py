@@ -76,6 +76,12 @@ def test_an_article_is_named_by_its_title_or_the_main_part_of_it():
     assert evidence.referenced_articles("Router zurückgeben nach Vertragsende", titles) == set()  # not quoted
 
 
+def _answered(api, question: str) -> dict:
+    body = api.post("/api/v1/answer", {"question": question, "locale": "de"}, format="json").json()
+    assert body["status"] == "answered", body
+    return body
+
+
 CANCEL_BODY = (
     "## Kündigungsfrist\n\nSie können mit einer Frist von 1 Monat zum Ende der Mindestlaufzeit kündigen.\n\n"
     "## Nach der Kündigung\n\n"
@@ -95,14 +101,9 @@ def test_an_answer_follows_a_summary_to_the_article_it_names(publish, public_api
     publish("router-zurueckgeben", title="Router zurückgeben nach Vertragsende", body=ROUTER_BODY)
 
     # when a customer asks for that period in the summary's words
-    response = public_api.post(
-        "/api/v1/answer", {"question": "Bis wann muss ich den gemieteten Router nach dem Vertragsende zurückschicken?", "locale": "de"},
-        format="json",
-    )
+    body = _answered(public_api, "Bis wann muss ich den gemieteten Router nach dem Vertragsende zurückschicken?")
 
     # then the answer comes from the named article, with its period
-    body = response.json()
-    assert body["status"] == "answered", body
     assert {citation["slug"] for citation in body["citations"]} == {"router-zurueckgeben"}
     assert "30 Tagen" in body["answer"]
 
@@ -121,11 +122,6 @@ SHOP_BODY = (
 def test_a_table_row_stating_the_asked_fact_joins_the_best_sentence(publish, public_api):
     publish("filialen", title="Filialen und Öffnungszeiten", body=SHOP_BODY)
 
-    response = public_api.post(
-        "/api/v1/answer", {"question": "Bis wann hat die Filiale in der Bahnhofstraße samstags geöffnet?", "locale": "de"},
-        format="json",
-    )
+    body = _answered(public_api, "Bis wann hat die Filiale in der Bahnhofstraße samstags geöffnet?")
 
-    body = response.json()
-    assert body["status"] == "answered", body
     assert "Sa 10:00–14:00 Uhr" in body["answer"]
