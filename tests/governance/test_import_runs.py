@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from governance import imports
 from governance.imports import import_files, kb_import
@@ -164,8 +165,9 @@ def _client_of(broker_url: str) -> Iterator[None]:
     """Send this process's tasks and control messages to `broker_url`, for real (not eagerly)."""
 
     def drop_connections() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps connection and producer pools per broker in global registries: reset them, so
+        # that neither this test nor the ones after it reuse a pool of the other broker (or a closed one)
+        kombu_pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
