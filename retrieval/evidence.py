@@ -29,7 +29,7 @@ import numpy as np
 from django.db import connection
 
 from kb.models import Article
-from retrieval.analysis import analyze, language_of, tokens
+from retrieval.analysis import STOP_WORDS, analyze, language_of, tokens
 from retrieval.embeddings import Embedder, active_embedder
 from retrieval.models import Chunk
 from retrieval.search import ChunkHit
@@ -92,6 +92,7 @@ class Passage:
     score: float = 0.0
     chunk_ordinal: int = 0  # the chunk's place in its article, for reading order
     points_to: frozenset[int] = frozenset()  # other candidate articles it sends the reader to, by title
+    quantities: tuple[tuple[str, float], ...] = ()  # the quantities it states, as (unit, value)
 
 
 @dataclass
@@ -292,6 +293,67 @@ def stated_kinds(text: str, kind: str = "sentence") -> frozenset[str]:
     return frozenset(stated)
 
 
+# --- quantities a question states, and the limits the knowledge states in the same unit ---
+
+# A question stating a quantity ("er will 400 € Kulanz", "seit 4 Jahren Kunde", "7.000 kWh im Jahr")
+# is answered by the limits stated in the same unit ("bis 250 €", "mindestens 5 Jahre", "über 6.000
+# kWh"): those passages are the answer, however few of the question's words they repeat. Units are
+# general language: currencies, percent, units of time by name, any other word after a number
+# ("10 Raten" - "6 Monatsraten", "8 kWp") as itself, the head of a German compound included.
+QUANTITY = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d+)*)\s?-?\s?(€|\$|£|%|[^\W\d_]+(?:/[^\W\d_]+)?)|(€|\$|£)\s?(\d+(?:[.,]\d+)*)", re.IGNORECASE)
+_UNIT_CLASSES = (
+    ("money", re.compile(r"€|\$|£|eur|euros?|cent|ct|chf|dollars?|pounds?", re.IGNORECASE)),
+    ("percent", re.compile(r"%|prozent|percent|pct", re.IGNORECASE)),
+    ("second", re.compile(r"sekunden?|sek|seconds?|secs?", re.IGNORECASE)),
+    ("minute", re.compile(r"minuten?|min|minutes?|mins", re.IGNORECASE)),
+    ("hour", re.compile(r"stunden?|std|hours?|hrs?|h", re.IGNORECASE)),
+    ("day", re.compile(r"(?:werk|kalender|arbeits|bank)?tag(?:e|en|es)?|days?|werktags?", re.IGNORECASE)),
+    ("week", re.compile(r"wochen?|weeks?", re.IGNORECASE)),
+    ("month", re.compile(r"monat(?:e|en|s)?|months?", re.IGNORECASE)),
+    ("year", re.compile(r"jahr(?:e|en|es)?|years?", re.IGNORECASE)),
+)
+MIN_UNIT_LENGTH = 2
+CENTS = re.compile(r"cents?|ct", re.IGNORECASE)  # money in hundredths
+
+
+def _unit(word: str) -> str | None:
+    head = word.split("/")[0]
+    for name, pattern in _UNIT_CLASSES:
+        if pattern.fullmatch(head):
+            return name
+    word = word.lower()
+    if len(word) < MIN_UNIT_LENGTH or word in _NON_UNITS:
+        return None
+    return f"word:{word}"
+
+
+def _number(digits: str) -> float:
+    """ "2.000" and "2,000" are thousands, "5,00" and "31.40" decimals."""
+    parts = re.split(r"[.,]", digits)
+    if len(parts) > 1 and all(len(part) == 3 for part in parts[1:]):
+        return float("".join(parts))
+    return float(digits.replace(",", ".")) if len(parts) == 2 else float("".join(parts))
+
+
+def quantities(text: str) -> tuple[tuple[str, float], ...]:
+    """The quantities a text states, as (unit, value): "400 €" -> ("money", 400.0), "10 Raten" ->
+    ("word:raten", 10.0)."""
+    found = []
+    for match in QUANTITY.finditer(text):
+        word = match.group(2) or match.group(3)
+        unit = _unit(word)
+        if unit:
+            value = _number(match.group(1) or match.group(4))
+            found.append((unit, value / 100 if CENTS.fullmatch(word.split("/")[0]) else value))
+    return tuple(found)
+
+
+def same_unit(asked: str, stated: str) -> bool:
+    """A unit of the question's; a word unit also matches the head of a compound ("raten" - "monatsraten")."""
+    return asked == stated or (asked.startswith("word:") and stated.startswith("word:") and stated.endswith(asked[5:]))
+
+
 # --- signals ---
 
 
@@ -319,6 +381,8 @@ _FILLER_WORDS = (
     "could may might much many long often soon anyway thing things stuff does did do happen happens"
 )
 QUESTION_FILLERS = frozenset(_FILLER_WORDS.split())
+# words after a number that are no unit ("Hauptstraße 12 in Rosenheim", "mein Sohn ist 19 und")
+_NON_UNITS = frozenset().union(*STOP_WORDS.values()) | QUESTION_FILLERS
 
 
 # Days of the week (general German and English): a customer asks "samstags" or "on weekdays", an
@@ -569,6 +633,7 @@ def _passages(candidates: list[tuple[Chunk, Article, float]]) -> list[Passage]:
                 text=piece.text, context=_context(article, piece.heading or section, lead), prior=prior,
                 unit=piece.unit, kind=piece.kind, lead=piece.lead, chunk_ordinal=chunk.ordinal,
                 states=stated_kinds(piece.text, piece.kind), section_kinds=frozenset(asked_kinds(piece.heading or section)),
+                quantities=quantities(piece.text),
             ))
     return passages
 
@@ -634,7 +699,30 @@ def _focus_article(ranked: list[Passage]) -> int:
     return max(relevances, key=lambda pk: sum(sorted(relevances[pk], reverse=True)[:2]) / min(2, len(relevances[pk])))
 
 
-def _compose(ranked: list[Passage], asked: set[str]) -> tuple[Passage, list[Passage]]:
+def _limits(in_focus: list[Passage], asked: tuple[tuple[str, float], ...]) -> list[Passage]:
+    """For each quantity of the question, the limits it falls between: the passage stating the
+    nearest value at or below it and the one stating the nearest value above it, in the same unit
+    (400 € between "bis 250 €" and "bis 1.000 €"; 7.000 kWh between "über 6.000 kWh" and "bis
+    10.000 kWh"), each with what belongs to it. Of passages stating the same value, the best."""
+    limits: list[Passage] = []
+    for unit, value in asked:
+        below: tuple[float, Passage] | None = None
+        above: tuple[float, Passage] | None = None
+        for passage in in_focus:  # best first: a later passage must state a strictly nearer value
+            for stated_unit, stated in passage.quantities:
+                if not same_unit(unit, stated_unit):
+                    continue
+                if stated <= value and (below is None or stated > below[0]):
+                    below = (stated, passage)
+                elif stated > value and (above is None or stated < above[0]):
+                    above = (stated, passage)
+        for limit in (below, above):
+            if limit is not None:
+                limits += [limit[1], *_belonging(limit[1], in_focus)]
+    return limits
+
+
+def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, float], ...] = ()) -> tuple[Passage, list[Passage]]:
     """The answer passages, all from the focus article: its best passage (with the asked kind of
     fact), what belongs to it, a passage for each asked kind still missing, and close runners-up."""
     focus = _focus_article(ranked)
@@ -655,6 +743,9 @@ def _compose(ranked: list[Passage], asked: set[str]) -> tuple[Passage, list[Pass
         filler = next((p for p in in_focus if kind in p.states), None)
         if filler is not None and filler.score >= FILL_RATIO * best.score and not _redundant(filler, chosen):
             chosen.append(filler)
+    for passage in _limits(in_focus, stated):
+        if not _redundant(passage, chosen):
+            chosen.append(passage)
     for candidate in in_focus[1:]:
         if len(chosen) >= MAX_PASSAGES:
             break
@@ -682,6 +773,7 @@ def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreeme
     vectors = _embed_passages(embedder, [f"{p.context}: {p.text}" for p in passages])
     similarities = vectors @ np.asarray(embedder.embed_query(question), dtype=np.float32)
     asked = asked_kinds(question)
+    compared = quantities(question)
     titles = {article.pk: article.title for _, article, _ in candidates}
     # a sentence naming another article delegates its whole sentence group, list item or row to it
     # ("Mietgeräte: Einen gemieteten Router müssen Sie zurückgeben. Frist und Ablauf stehen im Artikel „…“")
@@ -696,7 +788,7 @@ def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreeme
         passage.semantic = float(similarity)
         _score(passage, chunk_coverage[passage.chunk_id], asked)
     ranked = sorted(passages, key=lambda p: p.score, reverse=True)
-    best, chosen = _compose(ranked, asked)
+    best, chosen = _compose(ranked, asked, compared)
     support = (best.coverage + best.semantic) / 2
     states_asked = not asked or any(p.states & asked for p in chosen)
     article_text = "\n".join(f"{chunk.heading_path}\n{chunk.text}" for chunk, article, _ in candidates if article.pk == best.article.pk)

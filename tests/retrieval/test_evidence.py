@@ -125,3 +125,58 @@ def test_a_table_row_stating_the_asked_fact_joins_the_best_sentence(publish, pub
     body = _answered(public_api, "Bis wann hat die Filiale in der Bahnhofstraße samstags geöffnet?")
 
     assert "Sa 10:00–14:00 Uhr" in body["answer"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kunde seit 4 Jahren, er will 400 € Kulanz", (("year", 4.0), ("money", 400.0))),
+        ("Wir verbrauchen 7.000 kWh im Jahr", (("word:kwh", 7000.0),)),
+        ("Kundin will 2.000 € in 10 Raten zahlen", (("money", 2000.0), ("word:raten", 10.0))),
+        ("Mahngebühr (5,00 €), waive the €5 fee", (("money", 5.0), ("money", 5.0))),
+        ("Arbeitspreis 31,40 ct/kWh", (("money", 0.314),)),
+        ("2,500 kWh a year", (("word:kwh", 2500.0),)),
+        ("85-qm-Wohnung", (("word:qm", 85.0),)),
+        # a date, a house number, an age: no quantity with a unit
+        ("Am 20. ist mein Datenvolumen leer", ()),
+        ("Hauptstraße 12 in Rosenheim", ()),
+        ("Mein Sohn ist 19 und fährt mit", ()),
+    ],
+)
+def test_quantities_are_read_with_their_unit(text, expected):
+    assert evidence.quantities(text) == expected
+
+
+def test_a_unit_word_matches_the_head_of_a_compound():
+    assert evidence.same_unit("word:raten", "word:monatsraten")
+    assert not evidence.same_unit("word:monatsraten", "word:raten")
+    assert not evidence.same_unit("money", "percent")
+
+
+LIMITS_BODY = (
+    "## Freigabegrenzen je Fall\n\n"
+    "| Wer | Grenze |\n|---|---|\n"
+    "| Agent im Kundenservice | bis 250 € |\n"
+    "| Teamleitung | bis 1.000 € |\n"
+    "| Abteilungsleitung | bis 5.000 € |\n\n"
+    "## Voraussetzungen\n\n"
+    "- Der Kunde ist seit mindestens 2 Jahren bei uns.\n"
+    "- Höchstens eine Kulanzleistung je Kunde innerhalb von 24 Monaten.\n\n"
+    "## Ohne Rücksprache\n\n"
+    "- Eine Mahngebühr von 5,00 € einmal im Jahr erstatten.\n"
+    "- Eine Selbstbeteiligung bis 150 € erlassen, wenn der Kunde seit mindestens 5 Jahren bei uns ist.\n"
+)
+
+
+def test_a_quantity_in_the_question_brings_the_limits_it_falls_between(publish, internal_api):
+    # given a policy with a table of approval limits and other amounts
+    publish("kulanz", title="Kulanzrichtlinie", body=LIMITS_BODY, audience="internal")
+
+    # when an agent asks about an amount that none of the passages repeats
+    body = _answered(internal_api, "Der Kunde will 400 € Kulanz. Darf ich das selbst freigeben?")
+
+    # then the answer states the limits 400 € falls between, with who may approve them
+    assert "bis 250 €" in body["answer"]
+    assert "Teamleitung" in body["answer"] and "bis 1.000 €" in body["answer"]
+    # and not the limits further away
+    assert "5.000 €" not in body["answer"]
