@@ -93,6 +93,7 @@ class Passage:
     chunk_ordinal: int = 0  # the chunk's place in its article, for reading order
     points_to: frozenset[int] = frozenset()  # other candidate articles it sends the reader to, by title
     quantities: tuple[tuple[str, float], ...] = ()  # the quantities it states, as (unit, value)
+    section: str = ""  # the heading it stands under
 
 
 @dataclass
@@ -633,7 +634,7 @@ def _passages(candidates: list[tuple[Chunk, Article, float]]) -> list[Passage]:
                 text=piece.text, context=_context(article, piece.heading or section, lead), prior=prior,
                 unit=piece.unit, kind=piece.kind, lead=piece.lead, chunk_ordinal=chunk.ordinal,
                 states=stated_kinds(piece.text, piece.kind), section_kinds=frozenset(asked_kinds(piece.heading or section)),
-                quantities=quantities(piece.text),
+                quantities=quantities(piece.text), section=piece.heading or section,
             ))
     return passages
 
@@ -722,6 +723,25 @@ def _limits(in_focus: list[Passage], asked: tuple[tuple[str, float], ...]) -> li
     return limits
 
 
+MIN_SECTION_NAMED = 0.5  # share of a section heading's terms a passage must state to name that section
+
+
+def _named_section(best: Passage, in_focus: list[Passage], asked: set[str]) -> Passage | None:
+    """A step or statement naming another section of its article by that section's heading ("Richten
+    Sie eine Drittanbietersperre ein" - "## Drittanbietersperre einrichten") is carried out as that
+    section says: its first passage stating the asked kind of fact (any fact, when none is asked)."""
+    language = language_of(best.article.locale)
+    stated = _covered_terms(best.text, language)
+    for section in dict.fromkeys(p.section for p in in_focus if p.section != best.section and p.section != best.article.title):
+        terms = set(analyze(section, language))
+        if len(terms) < 2 or len({t for t in terms if t in stated or _root(t, language) in stated}) < MIN_SECTION_NAMED * len(terms):
+            continue
+        order = sorted((p for p in in_focus if p.section == section), key=lambda p: (p.chunk_ordinal, p.position))
+        wanted = asked or {"money", "time", "steps", "frequency"}
+        return next((p for p in order if p.states & wanted), None)
+    return None
+
+
 def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, float], ...] = ()) -> tuple[Passage, list[Passage]]:
     """The answer passages, all from the focus article: its best passage (with the asked kind of
     fact), what belongs to it, a passage for each asked kind still missing, and close runners-up."""
@@ -743,6 +763,9 @@ def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, fl
         filler = next((p for p in in_focus if kind in p.states), None)
         if filler is not None and filler.score >= FILL_RATIO * best.score and not _redundant(filler, chosen):
             chosen.append(filler)
+    named = _named_section(best, in_focus, asked)
+    if named is not None and not _redundant(named, chosen):
+        chosen.append(named)
     for passage in _limits(in_focus, stated):
         if not _redundant(passage, chosen):
             chosen.append(passage)

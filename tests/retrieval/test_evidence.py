@@ -180,3 +180,27 @@ def test_a_quantity_in_the_question_brings_the_limits_it_falls_between(publish, 
     assert "Teamleitung" in body["answer"] and "bis 1.000 €" in body["answer"]
     # and not the limits further away
     assert "5.000 €" not in body["answer"]
+
+
+PUSH_TAN_BODY = (
+    "Mit der Push-TAN geben Sie Überweisungen in der Banking-App frei.\n\n"
+    "## Push-TAN aktivieren\n\n"
+    "Die Push-TAN ist kostenlos. Sie aktivieren sie in der App unter Profil > Sicherheit > Push-TAN. "
+    "Die Aktivierung dauert wenige Minuten.\n\n"
+    "## Neues Smartphone\n\n"
+    "1. Installieren Sie die Banking-App auf dem neuen Smartphone.\n"
+    "2. Melden Sie sich mit Ihrer Kontonummer und Ihrer PIN an.\n"
+    "3. Aktivieren Sie die Push-TAN erneut, damit Sie wieder Überweisungen freigeben können.\n"
+)
+
+
+def test_a_step_naming_another_section_is_carried_out_as_that_section_says(publish, public_api):
+    # given a procedure whose step names a section of the same article by its heading
+    publish("push-tan", title="Push-TAN in der Banking-App", body=PUSH_TAN_BODY)
+
+    # when a customer asks what the step is about
+    body = _answered(public_api, "Ich habe ein neues Smartphone. Wie kann ich wieder Überweisungen freigeben?")
+
+    # then the answer also says how to do what the step names
+    assert "Aktivieren Sie die Push-TAN erneut" in body["answer"]
+    assert "Profil > Sicherheit > Push-TAN" in body["answer"]
