@@ -742,6 +742,33 @@ def _named_section(best: Passage, in_focus: list[Passage], asked: set[str]) -> P
     return None
 
 
+# A noun after a definite article refers back to where its section introduced it ("..., nehmen wir die
+# Pauschale zurück" - "... berechnen wir eine Nichtrückgabepauschale:"), a German compound by its head.
+DEFINITE_NOUN = re.compile(r"\b(?:der|die|das|den|dem|des|diese[nmrs]?|the|this|these)\s+([^\W\d_]{4,})", re.IGNORECASE)
+
+
+def _antecedents(chosen: list[Passage], in_focus: list[Passage]) -> list[Passage]:
+    """For each chosen passage, the nearest earlier passage of its section naming a thing it names
+    with a definite article, and what belongs to that; a table row or list item is represented by the
+    sentence introducing its table or list, which brings the whole of it."""
+    found: list[Passage] = []
+    for passage in chosen:
+        nouns = {noun.lower() for noun in DEFINITE_NOUN.findall(passage.text)}
+        if not nouns:
+            continue
+        earlier = sorted((p for p in in_focus if p.section == passage.section and p.chunk_id == passage.chunk_id
+                          and p.position < passage.position), key=lambda p: p.position, reverse=True)
+        for noun in nouns:
+            for candidate in earlier:
+                words = {word.lower() for word in tokens(candidate.text)}
+                if any(word == noun or (word.endswith(noun) and len(word) > len(noun)) for word in words):
+                    # a row or list item is introduced with its whole table or list
+                    lead = next((p for p in earlier if candidate.lead is not None and p.position == candidate.lead), None)
+                    found += [lead, *_belonging(lead, in_focus)] if lead else [candidate, *_belonging(candidate, in_focus)]
+                    break
+    return found
+
+
 def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, float], ...] = ()) -> tuple[Passage, list[Passage]]:
     """The answer passages, all from the focus article: its best passage (with the asked kind of
     fact), what belongs to it, a passage for each asked kind still missing, and close runners-up."""
@@ -778,6 +805,9 @@ def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, fl
         equal = bool(asked) and bool(candidate.states & asked) and candidate.coverage >= best.coverage > 0
         if (close or equal) and not _redundant(candidate, chosen):
             chosen.append(candidate)
+    for passage in _antecedents(chosen, in_focus):
+        if not _redundant(passage, chosen):
+            chosen.append(passage)
     return best, chosen
 
 

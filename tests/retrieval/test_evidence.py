@@ -204,3 +204,24 @@ def test_a_step_naming_another_section_is_carried_out_as_that_section_says(publi
     # then the answer also says how to do what the step names
     assert "Aktivieren Sie die Push-TAN erneut" in body["answer"]
     assert "Profil > Sicherheit > Push-TAN" in body["answer"]
+
+
+RENTAL_BODY = (
+    "## Rückgabe\n\nBitte bringen Sie das Leihrad innerhalb von 14 Tagen nach Mietende zu einer unserer Stationen.\n\n"
+    "## Wenn das Rad nicht zurückkommt\n\n"
+    "Erhalten wir das Rad nicht innerhalb von 14 Tagen nach Mietende, berechnen wir eine Ersatzpauschale:\n\n"
+    "| Rad | Pauschale |\n|---|---|\n| E-Bike | 1.200,00 € |\n| Lastenrad | 1.800,00 € |\n\n"
+    "Belegt Ihr Rückgabeschein, dass Sie das Rad rechtzeitig abgegeben haben, streichen wir die Pauschale wieder.\n"
+)
+
+
+def test_a_passage_referring_back_brings_what_it_refers_to(publish, public_api):
+    # given a sentence that refers back ("die Pauschale") to a table introduced before it
+    publish("leihrad", title="Leihrad zurückgeben", body=RENTAL_BODY)
+
+    # when a customer's question is answered by that sentence
+    body = _answered(public_api, "Mein Rückgabeschein belegt, dass ich das Rad rechtzeitig abgegeben habe. Streicht ihr sie dann?")
+
+    # then the answer also states what the sentence refers to, with its table
+    assert "streichen wir die Pauschale wieder" in body["answer"]
+    assert "Ersatzpauschale" in body["answer"] and "1.200,00 €" in body["answer"]
