@@ -803,7 +803,10 @@ def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, fl
         # as much of the question in its words, and the asked kind of fact: as good as the best,
         # whatever the similarity of its vector (table rows and terse list items embed poorly)
         equal = bool(asked) and bool(candidate.states & asked) and candidate.coverage >= best.coverage > 0
-        if (close or equal) and not _redundant(candidate, chosen):
+        # as relevant by content as the best, whatever the asked kind of fact: "Will you pay?" reads as
+        # asking for an amount, the row deciding whether anything is paid states none
+        as_relevant = candidate.relevance >= CLOSE_IN_ARTICLE * best.relevance
+        if (close or equal or as_relevant) and not _redundant(candidate, chosen):
             chosen.append(candidate)
     for passage in _antecedents(chosen, in_focus):
         if not _redundant(passage, chosen):

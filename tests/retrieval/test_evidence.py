@@ -225,3 +225,28 @@ def test_a_passage_referring_back_brings_what_it_refers_to(publish, public_api):
     # then the answer also states what the sentence refers to, with its table
     assert "streichen wir die Pauschale wieder" in body["answer"]
     assert "Ersatzpauschale" in body["answer"] and "1.200,00 €" in body["answer"]
+
+
+def _passage(article, position, text, *, score, relevance, states=()):
+    return evidence.Passage(
+        chunk_id=position, version_id=1, article=article, position=0, quote=text, text=text, context=article.title,
+        prior=1.0, unit=position, states=frozenset(states), relevance=relevance, score=score, section=f"section {position}",
+    )
+
+
+def test_a_passage_as_relevant_as_the_best_joins_it_without_the_asked_kind_of_fact():
+    from kb.models import Article
+
+    article = Article(pk=1, slug="gadget-cover", title="Gadget insurance", locale="en")
+    # "Will you pay?" reads as asking for an amount: the passage stating one gets the kind bonus,
+    # the row deciding the case (no amount) is as relevant by content but scores lower
+    amount = _passage(article, 1, "The excess of your plan is deducted (Basic €50, Plus €0).", score=0.63, relevance=0.51,
+                      states={"money"})
+    deciding = _passage(article, 2, "On holiday abroad: only with the travel add-on.", score=0.42, relevance=0.50)
+    unrelated = _passage(article, 3, "We send a courier for the repair.", score=0.30, relevance=0.30)
+
+    best, chosen = evidence._compose([amount, deciding, unrelated], {"money"})
+
+    assert best is amount
+    assert deciding in chosen
+    assert unrelated not in chosen
