@@ -35,6 +35,7 @@ from retrieval.models import Chunk
 from retrieval.search import ChunkHit
 from retrieval.verification import split_sentences
 
+ROW_CODE = re.compile(r"[A-Z]\d?")  # a letter code naming a row ("C", "B1")
 TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|(\d+)[.)])\s+")
 HEADING = re.compile(r"^#+\s")
@@ -181,6 +182,8 @@ class _Splitter:
             return
         self.unit += 1
         pairs = [f"{label}: {value}" if label and label != value else value for label, value in zip(self.header, cells, strict=False)]
+        if pairs and self.header and ROW_CODE.fullmatch(cells[0]):
+            pairs[0] = f"{self.header[0]} {cells[0]}"  # a row named by a code reads "Stufe C", "Tier B1"
         # the quote is the header and the row, verbatim: the row alone would not say what its cells mean
         self._add(f"{self.header_line}\n{line}", "; ".join(pair for pair in pairs if pair), "row", lead=self.lead)
 

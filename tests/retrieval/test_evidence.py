@@ -250,3 +250,14 @@ def test_a_passage_as_relevant_as_the_best_joins_it_without_the_asked_kind_of_fa
     assert best is amount
     assert deciding in chosen
     assert unrelated not in chosen
+
+
+def test_a_table_row_reads_as_its_labelled_cells_a_row_code_with_its_label():
+    table = (
+        "| Stufe | Nachweis |\n|---|---|\n| B | drei Merkmale |\n| C | PIN und Zwei-Faktor-Code |\n\n"
+        "| Gerät | Pauschale |\n|---|---|\n| Router | 89,00 € |\n"
+    )
+
+    texts = [passage.text for passage in evidence.split_passages(table)]
+
+    assert texts == ["Stufe B; Nachweis: drei Merkmale", "Stufe C; Nachweis: PIN und Zwei-Faktor-Code", "Gerät: Router; Pauschale: 89,00 €"]
