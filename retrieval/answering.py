@@ -151,7 +151,8 @@ def answer_question(
     hits = fuse(keyword, semantic, getattr(settings, "VERITY_SEMANTIC_WEIGHT", 0.5))
     retrieved = [{"chunk": h.chunk_id, "version": h.version_id, "score": round(h.score, 4)} for h in hits[:20]]
     refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
-    evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic))
+    evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),
+                               audiences=query.audiences)
     if not evidence.passages or not evidence.confident:
         return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence, retrieved=retrieved)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
+from django.utils import timezone
 
 from kb.models import Article
 from retrieval.analysis import STOP_WORDS, analyze, language_of, tokens
@@ -107,6 +108,7 @@ class Evidence:
     agreement: bool = False
     support: float = 0.0
     article_coverage: float = 0.0
+    hidden_names: list[str] = field(default_factory=list)  # what the question names that only hidden articles name
 
 
 def _clean(line: str) -> str:
@@ -521,6 +523,62 @@ def _embed_passages(embedder: Embedder, texts: list[str]) -> np.ndarray:
     return np.vstack([known[text] for text in texts])
 
 
+# --- what only hidden knowledge names ---
+
+# A question naming something that only articles the asker may not see name - an expired offer or its
+# code, an offer not yet valid, an internal procedure asked about by a customer - asks about what the
+# visible knowledge does not cover, however well a neighbouring article fits the rest ("Gibt es den
+# Sommer-Deal noch?" answered from the tariff overview). Such a question is refused (and recorded as a
+# knowledge gap). Names are the capitalised words inside a clause (German nouns, names in either
+# language) and codes mixing letters and digits, of the asking sentence; a name counts as named only
+# as a whole word (its stem), not by a compound's parts.
+NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+CLAUSE_START = re.compile(r"(?:^|[.!?:;(\[„“\"»«–—]|\s-)\s*$")
+
+
+def naming_words(question: str) -> list[str]:
+    """The words of the asking sentence that name something: capitalised inside a sentence or clause
+    (German nouns, names in either language), or a code mixing letters and digits ("SOMMER26")."""
+    sentences = split_sentences(normalise_days(question))  # a day of the week is a time, not a name
+    asking = [sentence for sentence in sentences if sentence.rstrip().endswith("?")]
+    found: list[str] = []
+    for sentence in asking if asking and len(asking) < len(sentences) else sentences:
+        for match in NAME_WORD.finditer(sentence):
+            word = match.group(0)
+            if "'" in word or "’" in word or word.isdigit() or len(word) < 2:
+                continue
+            code = any(ch.isdigit() for ch in word)
+            if code or (word[0].isupper() and not CLAUSE_START.search(sentence[:match.start()])):
+                found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def _whole_terms(word: str, languages: list[str]) -> set[str]:
+    """The index term naming a word as a whole, per language (a code as itself)."""
+    if any(ch.isdigit() for ch in word):
+        return {word.lower()}
+    return {terms[0] for language in languages if (terms := analyze(word, language))}
+
+
+def hidden_names(question: str, *, languages: list[str], audiences: tuple[str, ...]) -> list[str]:
+    """The names of the question that live articles name, but none the asker may see today."""
+    names = {word: _whole_terms(word, languages) for word in naming_words(question)}
+    terms = sorted(set().union(*names.values())) if names else []
+    if not terms:
+        return []
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.term, bool_or(a.audience = ANY(%s) AND (a.valid_from IS NULL OR a.valid_from <= %s)"
+            " AND (a.valid_until IS NULL OR a.valid_until > %s))"
+            " FROM retrieval_posting p JOIN retrieval_chunk c ON c.id = p.chunk_id AND c.is_indexed"
+            " JOIN kb_article a ON a.live_version_id = c.version_id WHERE p.term = ANY(%s) GROUP BY p.term",
+            [list(audiences), today, today, terms],
+        )
+        named = dict(cursor.fetchall())
+    return [word for word, whole in names.items() if any(t in named for t in whole) and not any(named.get(t) for t in whole)]
+
+
 def retrievers_agree(keyword: list[ChunkHit], semantic: list[ChunkHit]) -> bool:
     """Does the keyword top hit's translation group appear among the semantic top three groups?"""
     if not keyword or not semantic:
@@ -818,7 +876,7 @@ def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, fl
 
 
 def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreement: bool = True,
-                    embedder: Embedder | None = None) -> Evidence:
+                    audiences: tuple[str, ...], embedder: Embedder | None = None) -> Evidence:
     if not hits:
         return Evidence([], False, 0.0, 0.0)
     candidates = _candidate_chunks(hits, locale)
@@ -854,6 +912,8 @@ def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreeme
     article_coverage = _best_coverage(article_text, weights)
     on_topic = agreement or article_coverage >= MIN_ARTICLE_COVERAGE
     confident = states_asked and support >= (MIN_SUPPORT_AGREEING if on_topic else MIN_SUPPORT_ALONE)
+    hidden = hidden_names(question, languages=list(weights), audiences=audiences) if confident else []
+    confident = confident and not hidden
     chosen.sort(key=lambda p: (p.chunk_ordinal, p.position))  # one article: in its reading order
     return Evidence(chosen, confident, best.coverage, best.semantic, considered=ranked[:10], agreement=agreement, support=support,
-                    article_coverage=article_coverage)
+                    article_coverage=article_coverage, hidden_names=hidden)

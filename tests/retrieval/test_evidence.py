@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from retrieval import evidence
@@ -261,3 +263,39 @@ def test_a_table_row_reads_as_its_labelled_cells_a_row_code_with_its_label():
     texts = [passage.text for passage in evidence.split_passages(table)]
 
     assert texts == ["Stufe B; Nachweis: drei Merkmale", "Stufe C; Nachweis: PIN und Zwei-Faktor-Code", "Gerät: Router; Pauschale: 89,00 €"]
+
+
+LIBRARY_BODY = (
+    "## Leihfrist\n\nBücher, Zeitschriften und DVDs leihen Sie für 4 Wochen aus. Sie können die Leihfrist online bis zu "
+    "zweimal verlängern, wenn niemand das Medium vorgemerkt hat.\n\n"
+    "## Gebühren\n\nDer Bibliotheksausweis kostet 12 € im Jahr. Für jede angefangene Woche Verspätung berechnen wir "
+    "1,00 € pro Medium.\n"
+)
+READING_SUMMER_BODY = "## Lesesommer\n\nIm Lesesommer leihen Kinder mit dem Code LESEZEIT24 alle Bücher 8 Wochen lang aus.\n"
+STAFF_BODY = "## Magazinausleihe\n\nBücher aus dem Magazin geben Sie nur nach Rücksprache mit der Fachaufsicht heraus.\n"
+
+
+def test_a_question_naming_what_only_hidden_articles_name_is_refused(publish, public_api, today):
+    # given a library's loan rules, an expired offer with its code and an internal procedure
+    publish("ausleihe", title="Ausleihe und Gebühren", body=LIBRARY_BODY)
+    publish("lesesommer", title="Lesesommer für Kinder", body=READING_SUMMER_BODY,
+            valid_from=today - dt.timedelta(days=120), valid_until=today - dt.timedelta(days=30))
+    publish("magazin", title="Ausleihe aus dem Magazin", body=STAFF_BODY, audience="internal")
+
+    # when a customer asks about what only the expired offer or the internal procedure names
+    for question in ("Gilt die Leihfrist von 8 Wochen mit dem Code LESEZEIT24 auch noch für Bücher?",
+                     "Wie lange ist die Leihfrist für Bücher aus dem Magazin?"):
+        body = public_api.post("/api/v1/answer", {"question": question, "locale": "de"}, format="json").json()
+
+        # then the visible loan rules do not answer it: it is refused (and recorded as a gap)
+        assert body["status"] == "refused", body
+
+    # while a name the visible articles use, or one in the story around the question, does not stop an answer
+    body = _answered(public_api, "Meine Tochter hat drei DVDs ausgeliehen. Wie oft kann sie die Leihfrist verlängern?")
+    assert "zweimal" in body["answer"]
+
+
+def test_names_are_the_capitalised_words_inside_a_clause_and_codes():
+    assert evidence.naming_words("Gilt meine Kfz-Versicherung auch, wenn ich nach Marokko fahre?") == ["Kfz", "Versicherung", "Marokko"]
+    # the story around the asking sentence, sentence starts, days of the week and numbers are no names
+    assert evidence.naming_words("Ich war am Montag da. Kann ich am Samstag mit Code SOMMER26 kommen?") == ["Code", "SOMMER26"]
