@@ -167,3 +167,13 @@ def query_terms(text: str, locales: list[str], *, secondary_weight: float = SECO
     for term, count in Counter(alphanumeric_terms(text)).items():
         weights[term] = max(weights[term], float(count))
     return weights
+
+
+def detect_language(text: str, default: str = "de") -> str:
+    """German or English by stop words and umlauts (general language knowledge); `default` on a tie."""
+    words = tokens(text)
+    german = sum(word in STOP_WORDS["de"] for word in words) + 2 * len(re.findall(r"[äöüß]", text.lower()))
+    english = sum(word in STOP_WORDS["en"] for word in words)
+    if german == english:
+        return default
+    return "de" if german > english else "en"

@@ -15,7 +15,8 @@ def _warm_up() -> None:
 
     try:
         analyze("Aufwärmphase", "de")
-        active_embedder().embed_query("warm-up")
+        active_embedder().embed_query("Wie lange dauert das?")
+        active_embedder().embed_query("How long does it take?")  # the default also has an English model
     except Exception:  # noqa: BLE001 - the first request will load it and report the problem
         logger.exception("Warming up the embedding model failed")
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from governance.models import Flag
 from kb.models import Article
-from retrieval.analysis import STOP_WORDS, query_terms, tokens
+from retrieval.analysis import detect_language, query_terms, tokens
 from retrieval.embeddings import Embedder, active_embedder
 from retrieval.indexing import embedder_changed
 
@@ -91,12 +92,7 @@ class ArticleResult:
 
 def detect_locale(text: str, default: str = "de") -> str:
     """German or English by stop words and umlauts (general language knowledge)."""
-    words = tokens(text)
-    german = sum(word in STOP_WORDS["de"] for word in words) + 2 * len(re.findall(r"[äöüß]", text.lower()))
-    english = sum(word in STOP_WORDS["en"] for word in words)
-    if german == english:
-        return default
-    return "de" if german > english else "en"
+    return detect_language(text, default)
 
 
 _stats_lock = threading.Lock()
@@ -277,8 +273,8 @@ _KEYWORD_SQL = """
 """
 
 
-def _semantic_hits(query: SearchQuery, today: dt.date, embedder: Embedder) -> list[ChunkHit]:
-    vector = embedder.embed_query(query.text)
+def _semantic_hits(query: SearchQuery, today: dt.date, embedder: Embedder, vector=None) -> list[ChunkHit]:
+    vector = embedder.embed_query(query.text) if vector is None else vector
     literal = "[" + ",".join(f"{value:.6f}" for value in vector.tolist()) + "]"
     dim = int(embedder.dimension)
     where, params = _article_filters(query, today)
@@ -334,17 +330,25 @@ def semantic_weight(embedder: Embedder | None = None) -> float:
     return float(tuned) if tuned is not None else SEMANTIC_WEIGHT
 
 
+_query_embedding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verity-query-vector")
+
+
 def chunk_hits(query: SearchQuery, *, embedder: Embedder | None = None) -> list[ChunkHit]:
     """Ranked chunks for a query: the shared core of search, answers and change impact."""
     today = query.today or timezone.localdate()
     locales = [query.locale] if query.locale else []
     locales += [loc for loc in ("de", "en") if loc not in locales]
-    keyword = _keyword_hits(query, today, locales) if query.mode in {"hybrid", "keyword"} else []
-    semantic: list[ChunkHit] = []
+    pending = None
     if query.mode in {"hybrid", "semantic"}:
         embedder = embedder or active_embedder()
+        # the query's vector is computed while the keyword search waits on the database
+        pending = _query_embedding.submit(embedder.embed_query, query.text)
+    keyword = _keyword_hits(query, today, locales) if query.mode in {"hybrid", "keyword"} else []
+    semantic: list[ChunkHit] = []
+    if pending is not None:
+        vector = pending.result()
         if not embedder_changed(embedder):  # never compare a query with vectors of another model
-            semantic = _semantic_hits(query, today, embedder)
+            semantic = _semantic_hits(query, today, embedder, vector)
     weight = semantic_weight(embedder) if semantic else SEMANTIC_WEIGHT
     return fuse(keyword, semantic, weight)
 

@@ -153,7 +153,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "verity@localhost")
 VERITY_BASE_URL = os.environ.get("VERITY_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Retrieval ------------------------------------------------------------------------------
-VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use")
+VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use+en")
 VERITY_SEMANTIC_WEIGHT = float(os.environ.get("VERITY_SEMANTIC_WEIGHT", "0.5"))
 
 REST_FRAMEWORK = {

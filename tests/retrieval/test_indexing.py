@@ -20,7 +20,7 @@ from retrieval.models import Chunk, ChunkEmbedding, IndexJob, IndexState, Postin
 from retrieval.tasks import reindex_if_embedder_changed
 from tests.retrieval.helpers import run_search, slugs
 
-USE_KEY = "use-multilingual-v3:512"
+USE_KEY = "use-multilingual-v3+en.st:all-MiniLM-L6-v2:896"  # the default embedder
 MINILM_KEY = "st:all-MiniLM-L6-v2:384"
 
 
@@ -59,9 +59,9 @@ def semantic_calls(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = search_module._semantic_hits
 
-    def spy(query, today, embedder):
+    def spy(query, today, embedder, vector=None):
         calls.append(embedder.key)
-        return real(query, today, embedder)
+        return real(query, today, embedder, vector)
 
     monkeypatch.setattr(search_module, "_semantic_hits", spy)
     return calls
@@ -82,7 +82,7 @@ def test_publishing_writes_postings_and_vectors_of_the_live_version_only(publish
     _assert_index_holds_only_live_chunks(USE_KEY)
     assert set(ChunkEmbedding.objects.values_list("audience", "locale")) == {("public", "de")}
     state = IndexState.objects.get()
-    assert (state.embedder_key, state.dimension) == (USE_KEY, 512)
+    assert (state.embedder_key, state.dimension) == (USE_KEY, 896)
     assert _vector_index_exists(USE_KEY)
 
 
