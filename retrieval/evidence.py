@@ -747,18 +747,40 @@ def _redundant(candidate: Passage, chosen: list[Passage]) -> bool:
     return any(candidate.text == p.text or (candidate.chunk_id == p.chunk_id and candidate.position == p.position) for p in chosen)
 
 
-def _focus_article(ranked: list[Passage]) -> int:
+# The names of a question (a country, a product, a code: see naming_words) single out the article
+# that names them among articles equally relevant otherwise ("Going to Italy ...?" - the EU roaming
+# article names Italy, the Swiss one does not): the share of the question's names an article names
+# adds this much to its relevance. 0.05 and 0.1 gave the same on the development sets (demo +1,
+# insurer unchanged); the held-out set, measured after, gained one question and lost none.
+NAME_WEIGHT = 0.05
+
+
+def _names_named(question: str, candidates: list[tuple[Chunk, Article, float]], languages: list[str]) -> dict[int, float]:
+    """Per candidate article, the share of the question's names that its candidate chunks name as a whole word."""
+    names = [terms for word in naming_words(question) if (terms := _whole_terms(word, languages))]
+    if not names:
+        return {}
+    terms: dict[int, set[str]] = defaultdict(set)
+    for chunk, article, _ in candidates:
+        for language in languages:
+            terms[article.pk].update(analyze(f"{chunk.heading_path} {chunk.text}", language))
+    return {pk: sum(bool(name & named) for name in names) / len(names) for pk, named in terms.items()}
+
+
+def _focus_article(ranked: list[Passage], named: dict[int, float] | None = None) -> int:
     """The article the answer comes from: the one whose two most relevant passages are, on average,
-    the most relevant by content alone. Two, so that one sentence matching by chance does not
-    decide; by content alone, so that the asked kind of fact does not pull in another article
-    that merely states a number."""
+    the most relevant by content alone, plus the share of the question's names it names. Two, so that
+    one sentence matching by chance does not decide; by content alone, so that the asked kind of fact
+    does not pull in another article that merely states a number."""
     relevances: dict[int, list[float]] = defaultdict(list)
     for passage in ranked:
         # a passage sending the reader elsewhere ("Frist und Ablauf stehen im Artikel „…“") speaks
         # for the article it names, not for its own
         for pk in passage.points_to or (passage.article.pk,):
             relevances[pk].append(passage.relevance)
-    return max(relevances, key=lambda pk: sum(sorted(relevances[pk], reverse=True)[:2]) / min(2, len(relevances[pk])))
+    named = named or {}
+    return max(relevances, key=lambda pk: sum(sorted(relevances[pk], reverse=True)[:2]) / min(2, len(relevances[pk]))
+               + NAME_WEIGHT * named.get(pk, 0.0))
 
 
 def _limits(in_focus: list[Passage], asked: tuple[tuple[str, float], ...]) -> list[Passage]:
@@ -830,10 +852,11 @@ def _antecedents(chosen: list[Passage], in_focus: list[Passage]) -> list[Passage
     return found
 
 
-def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, float], ...] = ()) -> tuple[Passage, list[Passage]]:
+def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, float], ...] = (),
+             named: dict[int, float] | None = None) -> tuple[Passage, list[Passage]]:
     """The answer passages, all from the focus article: its best passage (with the asked kind of
     fact), what belongs to it, a passage for each asked kind still missing, and close runners-up."""
-    focus = _focus_article(ranked)
+    focus = _focus_article(ranked, named)
     in_focus = [p for p in ranked if p.article.pk == focus and not p.points_to]
     if not in_focus:
         in_focus = [p for p in ranked if p.article.pk == focus]
@@ -905,7 +928,7 @@ def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreeme
         passage.semantic = float(similarity)
         _score(passage, chunk_coverage[passage.chunk_id], asked)
     ranked = sorted(passages, key=lambda p: p.score, reverse=True)
-    best, chosen = _compose(ranked, asked, compared)
+    best, chosen = _compose(ranked, asked, compared, _names_named(question, candidates, list(weights)))
     support = (best.coverage + best.semantic) / 2
     states_asked = not asked or any(p.states & asked for p in chosen)
     article_text = "\n".join(f"{chunk.heading_path}\n{chunk.text}" for chunk, article, _ in candidates if article.pk == best.article.pk)
