@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,7 +54,9 @@ def test_worker_uses_the_embedded_broker_by_default(tmp_path_factory):
         assert embedded.broker_running(data_dir)
     finally:
         embedded.stop_broker(data_dir)
+        embedded.stop_postgres(data_dir)  # the worker's Django start-up starts one in its data dir too
     assert not embedded.broker_running(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _redis_available() -> bool:
