@@ -134,6 +134,28 @@ def test_provenance_and_feedback(publish, public_api, public_key):
     assert stored.helpful is False and "1234567" not in stored.comment
 
 
+
+def test_admin_lists_the_answers_that_cited_a_version(publish, revise, approver, public_api, admin_user_role, client):
+    from governance import services
+
+    # given answers given from version 1, then from version 2 of an article
+    article = publish("rueckgabe", title="Rückgabe im Shop", body=RETURN_BODY)
+    first = _answer(public_api, "Wie lange kann ich ein im Shop gekauftes Gerät zurückgeben?")
+    version_1 = article.live_version_id
+    services.version_approve(actor=approver, review=revise(article, body=RETURN_BODY.replace("14 Tage", "30 Tage")))
+    article.refresh_from_db()
+    second = _answer(public_api, "Wie lange kann ich ein im Shop gekauftes Gerät zurückgeben?")
+
+    # when a knowledge admin asks which answers cited version 1
+    client.force_login(admin_user_role)
+    page = client.get(f"/admin/retrieval/answerrecord/?cited_version={version_1}")
+
+    # then exactly the answer given from it is listed
+    assert page.status_code == 200
+    listed = {str(pk) for pk in page.context["cl"].result_list.values_list("pk", flat=True)}
+    assert listed == {first["query_id"]}
+    assert second["query_id"] != first["query_id"] and article.live_version_id != version_1
+
 @pytest.mark.parametrize(("payload", "status", "code"), [
     ({}, 400, "invalid_parameters"),
     ({"question": ""}, 400, "invalid_parameters"),
