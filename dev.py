@@ -2,7 +2,7 @@
 """Verity's developer entry point; needs nothing but Python 3.11.
 
     python3 dev.py up      # create .venv, install, start everything with the demo data
-    python3 dev.py test    # create .venv, install, run the whole test suite
+    python3 dev.py test    # create .venv, install, run the whole test suite (today, +1 year, +3 years)
     python3 dev.py bench   # run the benchmarks and print their figures
 
 The virtualenv is (re)built whenever a requirements file changed.
@@ -23,6 +23,7 @@ PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".requirements.sha256"
 REQUIREMENTS = ROOT / "requirements" / "dev.txt"
 BROWSER_PACKAGES = ["chromium"]
+CLOCK_SHIFTS = ("0", "1y", "3y")  # today, a year and three years ahead (tests/conftest.py --clock-shift)
 
 
 def _requirements_digest() -> str:
@@ -67,6 +68,20 @@ def run(*args: str) -> int:
     return 0  # not reached
 
 
+def run_suite() -> int:
+    """The whole suite, once on today's clock and once on each moved clock, so a test that mixes fixed
+    calendar dates with today fails the day it is written, not a year later."""
+    os.chdir(ROOT)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    for shift in CLOCK_SHIFTS:
+        print(f"\n=== the test suite with the clock {'as it is' if shift == '0' else f'moved {shift} ahead'} ===",
+              flush=True)
+        code = subprocess.call([str(PYTHON), "-m", "pytest", f"--clock-shift={shift}"], env=env)
+        if code:
+            return code
+    return 0
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     rest = argv[1:]
@@ -76,7 +91,9 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_venv()
         ensure_browser()
-        return run("-m", "pytest", *rest)
+        if rest:  # a chosen part of the suite (pytest arguments), on today's clock unless --clock-shift is given
+            return run("-m", "pytest", *rest)
+        return run_suite()
     if command == "bench":
         ensure_venv()
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}

@@ -21,7 +21,15 @@ from django.utils import timezone
 
 from governance import services
 from governance.models import AuditEvent, ImportRun, ImportRunFile
-from kb.kbformat import ArticleFile, KbFormatError, parse_article_text, render_article_file
+from kb.kbformat import (
+    ArticleFile,
+    KbFormatError,
+    days_since_reference,
+    parse_article_text,
+    read_reference_date,
+    render_article_file,
+    shift_dates,
+)
 from kb.models import Article, Space, content_hash
 
 IMPORTER_USERNAME = "verity-importer"
@@ -80,7 +88,7 @@ def _verified_at(day: dt.date | None) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
 
 
-def _load_folder(folder: Path, report: ImportReport) -> list[tuple[ArticleFile, str]]:
+def _load_folder(folder: Path, report: ImportReport, shift_days: int = 0) -> list[tuple[ArticleFile, str]]:
     """Parse every article file; sources come before their translations. Bad files go to `report`."""
     files: list[tuple[ArticleFile, str]] = []
     seen: dict[str, str] = {}
@@ -93,7 +101,7 @@ def _load_folder(folder: Path, report: ImportReport) -> list[tuple[ArticleFile, 
             report.errors.append(KbFormatError(path, None, "expected UTF-8 text"))
             continue
         try:
-            parsed = parse_article_text(text, path)
+            parsed = shift_dates(parse_article_text(text, path), shift_days)
         except KbFormatError as error:
             report.errors.append(error)
             continue
@@ -151,8 +159,13 @@ def kb_import(
     if not folder.is_dir():
         report.errors.append(KbFormatError(folder, None, "is not a folder"))
         return report
+    try:
+        shift_days = days_since_reference(read_reference_date(folder), timezone.localdate())
+    except KbFormatError as error:
+        report.errors.append(error)
+        return report
     actor = actor or importer_user()
-    files = _load_folder(folder, report)
+    files = _load_folder(folder, report, shift_days)
     run = ImportRun.objects.create(folder=str(folder), started_by=actor, total=len(files) + len(report.errors))
     ImportRunFile.objects.bulk_create([
         ImportRunFile(run=run, path=error.path, outcome=ImportRunFile.Outcome.FAILED, error_key=error.key or "",
@@ -164,7 +177,8 @@ def kb_import(
     for wave in _waves(files):
         expected += len(wave)
         for start in range(0, len(wave), IMPORT_BATCH_SIZE):
-            payload = [{"path": item.path, "text": text} for item, text in wave[start:start + IMPORT_BATCH_SIZE]]
+            payload = [{"path": item.path, "text": text, "shift_days": shift_days}
+                       for item, text in wave[start:start + IMPORT_BATCH_SIZE]]
             if dispatch:
                 import_batch.apply_async(args=[run.pk, actor.pk, payload], expires=timeout)
             else:
@@ -213,7 +227,7 @@ def _report_of(run: ImportRun, files: list[ArticleFile]) -> ImportReport:
     return report
 
 
-def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str]]) -> int:
+def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str | int]]) -> int:
     """Import files of a run (the body of the Celery task); safe to run again for the same files."""
     run = ImportRun.objects.get(pk=run_id)
     actor = get_user_model().objects.get(pk=actor_id)
@@ -223,7 +237,7 @@ def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str]]) -> 
         if ImportRunFile.objects.filter(run=run, path=path).exists():
             continue  # a redelivered task: this file is done
         try:
-            item = parse_article_text(entry["text"], path)
+            item = shift_dates(parse_article_text(entry["text"], path), int(entry.get("shift_days", 0)))
             with transaction.atomic():
                 outcome, version_id = _import_one(item, actor)
                 ImportRunFile.objects.create(run=run, path=path, slug=item.slug, outcome=outcome, version_id=version_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,48 @@ def _choice(path: Path, key: str, value: Any, choices: list[str], default: str) 
     if text not in choices:
         raise KbFormatError(path, key, f"expected one of {' | '.join(choices)}, got '{text}'")
     return text
+
+
+FOLDER_SETTINGS_FILE = "kb.yaml"
+
+
+def read_reference_date(folder: Path) -> dt.date | None:
+    """The date a folder's dates were written for (`reference_date` in its kb.yaml), if it names one.
+
+    Demo and evaluation folders name one so that, imported on a later day, every date in them is
+    moved by the days since: an expired offer stays expired, an overdue review stays overdue.
+    """
+    path = Path(folder) / FOLDER_SETTINGS_FILE
+    if not path.is_file():
+        return None
+    try:
+        settings = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506 - str/list/dict only
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise KbFormatError(path, None, f"expected YAML text ({error.__class__.__name__})") from None
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        raise KbFormatError(path, None, "expected keys and values, e.g. 'reference_date: 2026-12-05'")
+    unknown = sorted(set(settings) - {"reference_date"})
+    if unknown:
+        raise KbFormatError(path, unknown[0], "unknown key; expected only 'reference_date'")
+    return _date(path, "reference_date", settings.get("reference_date"))
+
+
+def days_since_reference(reference: dt.date | None, today: dt.date) -> int:
+    return (today - reference).days if reference else 0
+
+
+def shift_dates(article: ArticleFile, days: int) -> ArticleFile:
+    """The article with its last_reviewed and validity dates moved by `days`."""
+    if not days:
+        return article
+
+    def move(day: dt.date | None) -> dt.date | None:
+        return day + dt.timedelta(days=days) if day else None
+
+    return replace(article, last_reviewed=move(article.last_reviewed), valid_from=move(article.valid_from),
+                   valid_until=move(article.valid_until))
 
 
 def parse_article_file(path: Path) -> ArticleFile:

@@ -89,7 +89,8 @@ def flagged_slugs(findings) -> set[str]:
     return slugs
 
 
-def run_changes(path: Path) -> list[ChangeResult]:
+def run_changes(path: Path, *, shift_days: int = 0) -> list[ChangeResult]:
+    """Announce and assess each change; effective dates move with the knowledge base's reference date."""
     from governance.services import change_event_create
     from retrieval.embeddings import active_embedder
     from retrieval.impact import assess_change
@@ -101,7 +102,8 @@ def run_changes(path: Path) -> list[ChangeResult]:
             continue
         row = json.loads(line)
         event = change_event_create(kind=row["kind"], title=row["title"], description=row["description"],
-                                    effective_date=dt.date.fromisoformat(row["effective_date"]), assess=False)
+                                    effective_date=dt.date.fromisoformat(row["effective_date"]) + dt.timedelta(days=shift_days),
+                                    assess=False)
         started = time.perf_counter()
         findings = assess_change(event)
         ms = (time.perf_counter() - started) * 1000
@@ -160,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"[changes] importing {args.kb} into {BENCH_DATABASE} ...", file=sys.stderr, flush=True)
     setup(Path(args.kb))
-    results = run_changes(Path(args.changes))
+    from django.utils import timezone
+
+    from kb.kbformat import days_since_reference, read_reference_date
+
+    shift_days = days_since_reference(read_reference_date(Path(args.kb)), timezone.localdate())
+    results = run_changes(Path(args.changes), shift_days=shift_days)
     print(f"# Change impact: {args.changes}\n")
     print(report(results, verbose=args.verbose))
     if args.contradictions:

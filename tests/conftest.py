@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
 from collections import Counter
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
@@ -12,6 +16,42 @@ from governance import services
 from governance.models import AuditEvent, Review, ReviewApproval
 from governance.roles import ROLE_PERMISSIONS
 from kb.models import Article, ArticleVersion, Space
+
+
+CLOCK_SHIFT = re.compile(r"^\+?(\d+)([dy]?)$")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift", default=os.environ.get("VERITY_TEST_CLOCK_SHIFT", "0"),
+        help="run the suite with Python's clock moved ahead: '0' (today), '400d', '1y', '3y' (a year is 365 days)",
+    )
+
+
+def clock_shift_days(value: str) -> int:
+    match = CLOCK_SHIFT.match(value.strip())
+    if not match:
+        raise pytest.UsageError(f"--clock-shift: expected a number of days or years like '400d' or '3y', got {value!r}")
+    count, unit = int(match.group(1)), match.group(2) or "d"
+    return count * 365 if unit == "y" else count
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Move the clock before any test runs, so a test that mixes fixed dates with today fails today.
+
+    Only Python's clock moves (the database's now() is not used by Verity's code); processes the
+    tests start (a Celery worker, the database server) keep the real clock.
+    """
+    days = clock_shift_days(config.getoption("--clock-shift"))
+    if days:
+        traveller = time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    days = clock_shift_days(config.getoption("--clock-shift"))
+    return f"clock: {'today' if not days else f'moved {days} days ahead'} ({dt.date.today().isoformat()})"
 
 
 def _ensure_roles() -> None:

@@ -327,9 +327,19 @@ def test_an_english_change_reaches_a_german_only_article(publish):
     assert finding.article.slug == "rueckgabe" and finding.reason.startswith("states 14 Tage")
 
 
-def test_expired_articles_are_not_flagged(publish, today):
-    publish("rueckgabe", body=RETURNS, title="Rückgabe im Online-Shop", valid_until=today + dt.timedelta(days=30))
-    assert assess_change(announce("Längere Rückgabefrist im Online-Shop", RETURN_CHANGE)) == []
+def test_articles_that_expire_before_the_effective_date_are_not_flagged(publish, today):
+    # given an article served today that stops being served before the change takes effect
+    effective = today + dt.timedelta(days=60)
+    publish("rueckgabe", body=RETURNS, title="Rückgabe im Online-Shop", valid_until=effective - dt.timedelta(days=1))
+    # when the change is assessed, then the article is not flagged: it will no longer be served
+    assert assess_change(announce("Längere Rückgabefrist im Online-Shop", RETURN_CHANGE, effective.isoformat())) == []
+
+
+def test_articles_still_valid_on_the_effective_date_are_flagged(publish, today):
+    effective = today + dt.timedelta(days=60)
+    publish("rueckgabe", body=RETURNS, title="Rückgabe im Online-Shop", valid_until=effective + dt.timedelta(days=1))
+    findings = assess_change(announce("Längere Rückgabefrist im Online-Shop", RETURN_CHANGE, effective.isoformat()))
+    assert [finding.article.slug for finding in findings] == ["rueckgabe"]
 
 
 # --- contradictions -----------------------------------------------------------------------------
