@@ -142,6 +142,9 @@ class ChangeEvent(models.Model):
     source_url = models.URLField(blank=True, max_length=500)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     author_label = models.CharField(max_length=254, blank=True, help_text="Who announced it (a user or an API key).")
+    # The API key (retrieval.ApiKey) that announced it, by id without a foreign key: governance does
+    # not depend on retrieval. Over the API a key reads only the changes it announced.
+    announcing_key_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -583,12 +583,14 @@ ASSESS_TASK = "retrieval.tasks.change_event_assess"
 def change_event_create(
     *, kind: str, title: str, description: str, effective_date: dt.date, source_url: str = "",
     author: AbstractBaseUser | None = None, author_label: str = "", assess: bool = True,
+    announcing_key_id: int | None = None,
 ) -> ChangeEvent:
     """Record a policy change or release; its impact is assessed in a Celery task after commit."""
     event = ChangeEvent(
         kind=kind, title=title.strip(), description=description.strip(), effective_date=effective_date,
         source_url=source_url, author=author if author and author.pk else None,
         author_label=author_label or (author.get_username() if author and author.pk else ""),
+        announcing_key_id=announcing_key_id,
     )
     try:
         event.full_clean()
