@@ -23,8 +23,18 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
-from governance.models import AuditEvent, ChangeEvent, Flag, ImportRun, ImportRunFile, Review, ReviewApproval
-from kb.models import Article, ArticleVersion, Space
+from governance.models import (
+    AuditEvent,
+    ChangeEvent,
+    Flag,
+    ImportRun,
+    ImportRunFile,
+    Publication,
+    Review,
+    ReviewApproval,
+    SettingsChange,
+)
+from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import diff_lines, render_markdown
 from verity.errors import ApplicationError
 
@@ -129,7 +139,14 @@ class ArticleAdminForm(forms.ModelForm):
         return cleaned
 
     def content_changed(self) -> bool:
-        return bool({"content_title", "content_body"} & set(self.changed_data))
+        if not {"content_title", "content_body"} & set(self.changed_data):
+            return False
+        latest = self.instance.latest_version if self.instance.pk else None
+        if latest is None or not hasattr(self, "cleaned_data"):
+            return True
+        # the form strips the body's trailing newline: an unchanged text must not count as an edit
+        title, body = self.cleaned_data.get("content_title", ""), self.cleaned_data.get("content_body", "")
+        return content_hash(title, body) != latest.content_hash
 
 
 @admin.register(Article)
@@ -195,13 +212,22 @@ class ArticleAdmin(admin.ModelAdmin):
         changed_settings = {field: cleaned.get(field) for field in SETTINGS_FIELDS if field in form.changed_data}
         if field_tags := changed_settings.get("tags"):
             changed_settings["tags"] = list(field_tags)
-        if changed_settings:
-            services.article_update_settings(actor=request.user, article=obj, **changed_settings)
+        current = Article.objects.get(pk=obj.pk)  # `obj` already carries the form's values
+        gated = services.settings_needing_review(article=current, changes=changed_settings)
+        immediate = {field: value for field, value in changed_settings.items() if field not in gated}
+        if immediate:
+            services.article_update_settings(actor=request.user, article=current, **immediate)
+        if gated:
+            services.settings_change_propose(actor=request.user, article=current,
+                                             **{field: changed_settings[field] for field in gated})
         if form.content_changed():
             services.version_create(
                 actor=request.user, article=obj, title=cleaned["content_title"], body=cleaned["content_body"],
                 change_note=cleaned.get("change_note", ""), base_version=cleaned["base_version"],
             )
+        if gated:  # said last: a refused step above rolls everything back and says "Nothing was saved"
+            messages.warning(request, f"The change of {', '.join(sorted(gated))} is proposed and will await approval "
+                                      "by another approver; until then the article is served as before.")
 
     def save_related(self, request, form, formsets, change):
         pass  # no related objects are edited on this page
@@ -244,7 +270,25 @@ class ArticleAdmin(admin.ModelAdmin):
             "can_withdraw": bool(review and (review.submitted_by_id == user.pk or user.has_perm("kb.change_space"))),
             "can_verify": bool(article.live_version_id and (article.owner_id == user.pk or user.has_perm("kb.verify_article"))),
             "can_rollback": user.has_perm("kb.add_articleversion") and review is None,
+            "rollback_numbers": set(
+                Publication.objects.filter(article=article).values_list("version__number", flat=True)
+            ) | ({article.live_version.number} if article.live_version_id else set()),
             "live_preview": render_markdown(article.live_version.body) if article.live_version_id else None,
+            **self._settings_review_context(request, article),
+        }
+
+    def _settings_review_context(self, request: HttpRequest, article: Article) -> dict[str, Any]:
+        change = selectors.pending_settings_change(article)
+        user = request.user
+        return {
+            "pending_settings": change,
+            "pending_settings_rows": selectors.settings_change_rows(change) if change else [],
+            "can_approve_settings": bool(
+                change and user.has_perm("kb.approve_version") and change.proposed_by_id != user.pk
+                and change.first_approver_id != user.pk
+            ),
+            "is_own_settings_change": bool(change and change.proposed_by_id == user.pk),
+            "can_withdraw_settings": bool(change and (change.proposed_by_id == user.pk or user.has_perm("kb.change_space"))),
         }
 
     def get_urls(self):
@@ -286,6 +330,20 @@ class ArticleAdmin(admin.ModelAdmin):
                     else:
                         services.review_withdraw(actor=user, review=review)
                         done = "Review withdrawn; the version is a draft again."
+                elif action in {"approve_settings", "reject_settings", "withdraw_settings"}:
+                    change = selectors.pending_settings_change(article)
+                    if change is None or str(change.pk) != request.POST.get("settings_change"):
+                        raise ApplicationError("This settings change is no longer pending: someone decided it in the meantime.")
+                    if action == "approve_settings":
+                        change = services.settings_change_approve(actor=user, change=change, comment=comment)
+                        done = ("Settings change approved and applied." if change.status == SettingsChange.Status.APPROVED
+                                else "Approved step 1: a second approver must approve before the settings change is applied.")
+                    elif action == "reject_settings":
+                        services.settings_change_reject(actor=user, change=change, comment=comment)
+                        done = "Settings change rejected; the article keeps its settings."
+                    else:
+                        services.settings_change_withdraw(actor=user, change=change)
+                        done = "Settings change withdrawn."
                 elif action == "verify":
                     services.article_verify(actor=user, article=article, note=comment)
                     done = "Verified as still correct; the review clock was reset."
@@ -330,6 +388,7 @@ class ArticleAdmin(admin.ModelAdmin):
             "opts": self.model._meta, "article": article, "old": old, "new": new,
             "title_changed": old.title != new.title,
             "rows": diff_lines(old.body, new.body), "numbers": sorted(versions, reverse=True),
+            **self._settings_review_context(request, article),
             "title": f"{article.slug}: version {old.number} → {new.number}",
         })
 
@@ -475,6 +534,24 @@ class ReviewAdmin(ReadOnlyAdmin):
     @admin.display(description="approvals")
     def approvals_given(self, review: Review) -> str:
         return f"{review.approvals.count()}/{review.required_approvals}"
+
+
+@admin.register(SettingsChange)
+class SettingsChangeAdmin(ReadOnlyAdmin):
+    """Proposed settings changes; they are decided on the article's page."""
+
+    list_display = ("article_link", "settings", "status", "proposed_by", "proposed_at", "decided_by", "decided_at")
+    list_filter = ("status", "article__space")
+    search_fields = ("article__slug",)
+    list_select_related = ("article", "proposed_by", "decided_by")
+
+    @admin.display(description="article")
+    def article_link(self, change: SettingsChange) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[change.article_id]), change.article.slug)
+
+    @admin.display(description="settings")
+    def settings(self, change: SettingsChange) -> str:
+        return ", ".join(sorted(change.proposed))
 
 
 class FlagMineFilter(admin.SimpleListFilter):

@@ -17,10 +17,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance import services
-from governance.models import AuditEvent, ImportRun, ImportRunFile
+from governance.models import AuditEvent, ImportRun, ImportRunFile, Publication, Review, SettingsChange
 from kb.kbformat import (
     ArticleFile,
     KbFormatError,
@@ -31,6 +32,7 @@ from kb.kbformat import (
     shift_dates,
 )
 from kb.models import Article, Space, content_hash
+from verity.errors import ApplicationError
 
 IMPORTER_USERNAME = "verity-importer"
 # files per Celery task: small enough for steady progress, large enough to keep the model warm
@@ -46,6 +48,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[KbFormatError] = field(default_factory=list)
     published_version_ids: list[int] = field(default_factory=list)
+    awaiting_review: list[str] = field(default_factory=list)  # slugs with a version or settings in review
 
     @property
     def ok(self) -> bool:
@@ -214,13 +217,21 @@ def _report_of(run: ImportRun, files: list[ArticleFile]) -> ImportReport:
     report = ImportReport()
     rows = {row.path: row for row in run.files.all()}
     order = {item.path: index for index, item in enumerate(files)}
+    published = set(Publication.objects.filter(version_id__in=[row.version_id for row in rows.values() if row.version_id])
+                    .values_list("version_id", flat=True))
+    in_review = set(Article.objects.filter(slug__in=[row.slug for row in rows.values()])
+                    .filter(Q(reviews__status=Review.Status.IN_REVIEW) | Q(settings_changes__status=SettingsChange.Status.PENDING))
+                    .values_list("slug", flat=True))
+    by_person = run.started_by is not None and run.started_by.get_username() != IMPORTER_USERNAME
     for row in sorted(rows.values(), key=lambda row: (order.get(row.path, -1), row.pk)):
         if row.outcome == ImportRunFile.Outcome.FAILED:
             report.errors.append(KbFormatError(row.path, row.error_key or None, row.error))
             continue
         getattr(report, row.outcome).append(row.slug)
-        if row.version_id and row.outcome != ImportRunFile.Outcome.UNCHANGED:
+        if row.version_id and row.outcome != ImportRunFile.Outcome.UNCHANGED and row.version_id in published:
             report.published_version_ids.append(row.version_id)
+        if by_person and row.slug in in_review and row.outcome != ImportRunFile.Outcome.UNCHANGED:
+            report.awaiting_review.append(row.slug)
     for item in files:
         if item.path not in rows:
             report.errors.append(KbFormatError(item.path, None, f"not imported: {run.error or 'the import stopped'}"))
@@ -261,6 +272,9 @@ def _record_failure(run: ImportRun, path: str, key: str, problem: str) -> None:
 
 
 def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | None]:
+    """Import one file: as the import identity it publishes; as a person it goes through review."""
+    if actor.get_username() != IMPORTER_USERNAME:
+        return _import_one_for_review(item, actor)
     translation_of = None
     if item.translation_of:
         translation_of = Article.objects.filter(slug=item.translation_of).first()
@@ -284,7 +298,7 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
         _set_verified(article, verified_at)
         services.audit_record(
             event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version,
-            details={"file": item.path, "outcome": "created", "approved_by": actor.get_username()},
+            details={"file": item.path, "outcome": "created", "approved_by": "import"},
         )
         return "created", version.pk
 
@@ -320,7 +334,74 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
         event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version or article.live_version,
         details={
             "file": item.path, "outcome": "updated", "new_version": version.number if version else None,
-            "changed_settings": sorted(changed_settings), "approved_by": actor.get_username(),
+            "changed_settings": sorted(changed_settings), "approved_by": "import",
+        },
+    )
+    return "updated", version.pk if version else None
+
+
+def _import_one_for_review(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | None]:
+    """Import one file as a person (`kb_import --user`): nobody publishes their own text.
+
+    A new article and changed content become a version by `actor`, submitted for review; settings of a
+    published article that need review become a settings change proposed by `actor`; the others apply
+    at once, as in the admin. `last_reviewed` is not taken over: verifying is an approver's act.
+    """
+    translation_of = None
+    if item.translation_of:
+        translation_of = Article.objects.filter(slug=item.translation_of).first()
+        if translation_of is None:
+            raise KbFormatError(item.path, "translation_of", f"no article with the slug '{item.translation_of}' exists")
+    settings = {
+        "locale": item.locale, "kind": item.kind, "audience": item.audience, "space": _space(item.space),
+        "owner": _owner(item.owner), "review_interval_days": item.review_interval_days,
+        "valid_from": item.valid_from, "valid_until": item.valid_until, "tags": item.tags,
+        "translation_of": translation_of, "metadata": item.metadata,
+    }
+    try:
+        article = Article.objects.select_for_update().filter(slug=item.slug).first()
+        if article is None:
+            article = services.article_create(
+                actor=actor, slug=item.slug, title=item.title, body=item.body, change_note="Imported for review",
+                audit=False, **settings,
+            )
+            version = article.latest_version
+            review = services.version_submit(actor=actor, version=version)
+            services.audit_record(
+                event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version,
+                details={"file": item.path, "outcome": "created", "review": review.pk, "approved_by": None},
+            )
+            return "created", version.pk
+        changed = {key: value for key, value in settings.items() if getattr(article, key) != value}
+        current = article.latest_version
+        content_changed = current is None or current.content_hash != content_hash(item.title, item.body)
+        if not changed and not content_changed:
+            return "unchanged", None
+        gated = services.settings_needing_review(article=article, changes=changed)
+        immediate = {key: value for key, value in changed.items() if key not in gated}
+        if immediate:
+            services.article_update_settings(actor=actor, article=article, **immediate)
+        proposal = None
+        if gated:
+            proposal = services.settings_change_propose(
+                actor=actor, article=article, note=f"Imported from {item.path}", **{key: changed[key] for key in gated},
+            )
+        version = review = None
+        if content_changed:
+            article.refresh_from_db()
+            version = services.version_create(
+                actor=actor, article=article, title=item.title, body=item.body, change_note="Imported for review",
+                base_version=article.latest_version.number,
+            )
+            review = services.version_submit(actor=actor, version=version)
+    except ApplicationError as error:
+        raise KbFormatError(item.path, None, error.message) from None
+    services.audit_record(
+        event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version,
+        details={
+            "file": item.path, "outcome": "updated", "new_version": version.number if version else None,
+            "review": review.pk if review else None, "settings_change": proposal.pk if proposal else None,
+            "changed_settings": sorted(immediate), "approved_by": None,
         },
     )
     return "updated", version.pk if version else None

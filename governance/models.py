@@ -71,6 +71,76 @@ class ReviewApproval(models.Model):
         return f"Step {self.step} approved by {self.approver}"
 
 
+class SettingsChange(models.Model):
+    """Governance settings proposed for an article (audience made public, validity, space, owner).
+
+    Applied, all together, only when an approver other than the proposer approves (two approvers
+    when the article's current or proposed space requires extra approval); until then the article
+    is served exactly as before. Values are stored as plain JSON: model fields by primary key,
+    dates in ISO format; `previous` holds the values the proposal was made against.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting approval"
+        APPROVED = "approved", "Approved and applied"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="settings_changes")
+    proposed = models.JSONField(help_text="The proposed values, by setting.")
+    previous = models.JSONField(help_text="The values when it was proposed, by setting.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True, help_text="Why, in the proposer's words.")
+    first_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Step 1 of 2, where two approvals are needed.",
+    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article"], condition=models.Q(status="pending"), name="one_pending_settings_change_per_article",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__gte=1, required_approvals__lte=2),
+                name="settings_change_required_approvals_1_or_2",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Settings of {self.article.slug}: {', '.join(sorted(self.proposed))} ({self.get_status_display()})"
+
+    @property
+    def approvals_given(self) -> int:
+        if self.status == self.Status.APPROVED:
+            return self.required_approvals
+        return 1 if self.first_approver_id else 0
+
+
+class Publication(models.Model):
+    """Each time a version became the live version: what 'was live' means (e.g. for rollback)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="publications")
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="publications")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.version} live from {self.published_at:%Y-%m-%d %H:%M}"
+
+
 class AuditEvent(models.Model):
     """Append-only record of every change (database triggers refuse UPDATE and DELETE)."""
 
@@ -96,6 +166,10 @@ class AuditEvent(models.Model):
         POLICY_DELETE = "policy.delete", "Guardrail deleted"
         APIKEY_CREATE = "apikey.create", "API key created"
         APIKEY_REVOKE = "apikey.revoke", "API key revoked"
+        SETTINGS_PROPOSE = "settings.propose", "Settings change proposed"
+        SETTINGS_APPROVE = "settings.approve", "Settings change approved"
+        SETTINGS_REJECT = "settings.reject", "Settings change rejected"
+        SETTINGS_WITHDRAW = "settings.withdraw", "Settings change withdrawn"
 
     event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
     actor = models.ForeignKey(
@@ -142,6 +216,9 @@ class ChangeEvent(models.Model):
     source_url = models.URLField(blank=True, max_length=500)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     author_label = models.CharField(max_length=254, blank=True, help_text="Who announced it (a user or an API key).")
+    # The API key (retrieval.ApiKey) that announced it, by id without a foreign key: governance does
+    # not depend on retrieval. Over the API a key reads only the changes it announced.
+    announcing_key_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

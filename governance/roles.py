@@ -5,7 +5,7 @@ from __future__ import annotations
 VIEW_ALL = [
     "kb.view_space", "kb.view_article", "kb.view_articleversion",
     "governance.view_review", "governance.view_reviewapproval", "governance.view_auditevent",
-    "governance.view_flag", "governance.view_changeevent",
+    "governance.view_flag", "governance.view_changeevent", "governance.view_settingschange",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from governance.models import AuditEvent, Flag, Review, ReviewApproval
+from governance.models import AuditEvent, Flag, Review, ReviewApproval, SettingsChange
 from kb.models import Article, ArticleVersion
 
 
@@ -23,7 +23,8 @@ def articles_with_state() -> QuerySet[Article]:
 
 
 def articles_awaiting_approval(user: AbstractBaseUser) -> QuerySet[Article]:
-    """Articles with an open review this user may decide: not their own version, not yet approved by them."""
+    """Articles with an open review or a pending settings change this user may decide: not their own
+    version or proposal, not yet approved by them."""
     if not user.has_perm("kb.approve_version"):
         return Article.objects.none()
     reviews = (
@@ -31,7 +32,52 @@ def articles_awaiting_approval(user: AbstractBaseUser) -> QuerySet[Article]:
         .exclude(version__author=user)
         .exclude(Exists(ReviewApproval.objects.filter(review=OuterRef("pk"), approver=user)))
     )
-    return Article.objects.filter(Exists(reviews))
+    settings_changes = (
+        SettingsChange.objects.filter(article=OuterRef("pk"), status=SettingsChange.Status.PENDING)
+        .exclude(proposed_by=user).exclude(first_approver=user)
+    )
+    return Article.objects.filter(Exists(reviews) | Exists(settings_changes))
+
+
+def pending_settings_change(article: Article) -> SettingsChange | None:
+    return (
+        SettingsChange.objects.filter(article=article, status=SettingsChange.Status.PENDING)
+        .select_related("proposed_by", "first_approver").first()
+    )
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    field: str
+    current: str
+    proposed: str
+
+
+def settings_change_rows(change: SettingsChange) -> list[SettingRow]:
+    """A proposed settings change as rows of (setting, current value, proposed value) for people."""
+    from django.contrib.auth import get_user_model
+
+    from kb.models import Space
+
+    def label(field: str, value: object) -> str:
+        if value in (None, ""):
+            return "—"
+        model = {"space": Space, "owner": get_user_model(), "translation_of": Article}.get(field)
+        if model is not None:
+            found = model._default_manager.filter(pk=value).first()
+            return str(found) if found else f"#{value}"
+        if isinstance(value, list):
+            return ", ".join(map(str, value))
+        return str(value)
+
+    article = change.article
+    rows = []
+    for field, proposed in sorted(change.proposed.items()):
+        current = getattr(article, f"{field}_id", None) if field in {"space", "owner", "translation_of"} else getattr(article, field)
+        if hasattr(current, "isoformat"):
+            current = current.isoformat()
+        rows.append(SettingRow(field, label(field, current), label(field, proposed)))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,7 @@ def ensure_postgres(root: Path | None = None) -> PostgresLocation:
     pgdata = _pgdata(root)
     with _locked(root, "postgres"):
         if not (pgdata / "PG_VERSION").exists():
+            _require_initialisable(pgdata)
             _initdb(pgdata)
         if _pg_ctl(pgdata, "status", check=False).returncode != 0:
             _start_postgres(root, pgdata, location.socket_dir)
@@ -174,40 +175,73 @@ def ensure_postgres(root: Path | None = None) -> PostgresLocation:
     return location
 
 
-def _initdb(pgdata: Path) -> None:
-    if pgdata.exists():
-        shutil.rmtree(pgdata)  # a half-initialised cluster from an interrupted first start
-    pgdata.mkdir(parents=True)
-    kwargs = _run_as()
-    if kwargs:
-        _grant_traversal(pgdata.parent)
-        _grant_traversal(_pg_bin("initdb").parent.parent)
-        _chown_tree(pgdata)
-    subprocess.run(
-        [
-            str(_pg_bin("initdb")),
-            "-D",
-            str(pgdata),
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-            "-U",
-            PG_USER,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        **kwargs,
-    )
-    with open(pgdata / "postgresql.conf", "a") as conf:
-        conf.write(
-            "\n# Verity embedded defaults\n"
-            "listen_addresses = ''\n"
-            "max_connections = 200\n"
-            "shared_buffers = 256MB\n"
-            "maintenance_work_mem = 512MB\n"
-            "fsync = on\n"
+def _require_initialisable(pgdata: Path) -> None:
+    """Only an absent or empty folder may become a new cluster: anything else may be someone's data."""
+    if not pgdata.exists() and not pgdata.is_symlink():
+        return
+    if not pgdata.is_dir():
+        raise EmbeddedServiceError(
+            f"The embedded PostgreSQL data folder {pgdata} is not a folder. Nothing was changed: move it away, "
+            "or set VERITY_DATA_DIR to another folder."
         )
+    entries = sorted(entry.name for entry in pgdata.iterdir())
+    if entries:
+        shown = ", ".join(entries[:8]) + (", ..." if len(entries) > 8 else "")
+        raise EmbeddedServiceError(
+            f"The embedded PostgreSQL data folder {pgdata} is not empty but has no PG_VERSION file, so it is not "
+            f"a complete PostgreSQL cluster (it holds: {shown}). Nothing was deleted or changed. If it is a "
+            "damaged cluster, restore it from a backup; if it is a leftover you do not need, move it away; "
+            "or set VERITY_DATA_DIR to another folder."
+        )
+
+
+def _initdb(pgdata: Path) -> None:
+    """Create a cluster in a private folder next to `pgdata`, then move it into place.
+
+    The caller has checked that `pgdata` is absent or empty; an interrupted initdb leaves only the
+    private folder behind, never a half-initialised `pgdata`. Nothing is ever deleted here but
+    that private folder when initdb fails.
+    """
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".postgres-init-", dir=pgdata.parent))
+    try:
+        kwargs = _run_as()
+        if kwargs:
+            _grant_traversal(staging.parent)
+            _grant_traversal(_pg_bin("initdb").parent.parent)
+            _chown_tree(staging)
+        result = subprocess.run(
+            [
+                str(_pg_bin("initdb")),
+                "-D",
+                str(staging),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                PG_USER,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            **kwargs,
+        )
+        if result.returncode != 0:
+            raise EmbeddedServiceError(f"initdb failed for {pgdata}:\n{result.stderr[-2000:]}")
+        with open(staging / "postgresql.conf", "a") as conf:
+            conf.write(
+                "\n# Verity embedded defaults\n"
+                "listen_addresses = ''\n"
+                "max_connections = 200\n"
+                "shared_buffers = 256MB\n"
+                "maintenance_work_mem = 512MB\n"
+                "fsync = on\n"
+            )
+        # rename() replaces only an absent or empty folder; anything that appeared meanwhile stays
+        os.rename(staging, pgdata)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # our own staging folder, never a started cluster
+        raise
 
 
 def _start_postgres(root: Path, pgdata: Path, socket_dir: Path) -> None:

@@ -182,7 +182,7 @@ def test_one_import_audit_event_per_imported_file(kb_folder, db, audit_counts):
     assert event.actor_label == IMPORTER_USERNAME
     assert event.version_id == Article.objects.get(slug="tarifwechsel").live_version_id
     assert event.details == {
-        "file": str(kb_folder / "tarifwechsel.md"), "outcome": "created", "approved_by": IMPORTER_USERNAME,
+        "file": str(kb_folder / "tarifwechsel.md"), "outcome": "created", "approved_by": "import",
     }
 
 
@@ -245,7 +245,11 @@ def test_import_with_user_option_records_that_user(kb_folder, admin_user_role):
     _import(kb_folder, user="erika")
 
     assert set(ArticleVersion.objects.values_list("author__username", flat=True)) == {"erika"}
-    assert set(AuditEvent.objects.values_list("event_type", "actor_label")) == {(T.ARTICLE_IMPORT, "erika")}
+    # a person's import is submitted for review, never published by that person (issue #14 item 2)
+    assert set(AuditEvent.objects.values_list("event_type", "actor_label")) == {
+        (T.ARTICLE_IMPORT, "erika"), (T.VERSION_SUBMIT, "erika"),
+    }
+    assert not Article.objects.filter(live_version__isnull=False).exists()
     assert not get_user_model().objects.filter(username=IMPORTER_USERNAME).exists()
 
 

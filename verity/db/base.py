@@ -10,13 +10,28 @@ from verity import embedded
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _vector_checked: set[str] = set()
+    # The embedded server is ensured once per process, and again only when a connection fails
+    # (e.g. it was stopped): not on every new connection, which would cost a lock and a pg_ctl run.
+    _embedded_ensured: bool = False
 
     def get_new_connection(self, conn_params):
         if self.settings_dict.get("EMBEDDED"):
-            embedded.ensure_postgres()
-        connection = super().get_new_connection(conn_params)
+            connection = self._connect_embedded(conn_params)
+        else:
+            connection = super().get_new_connection(conn_params)
         self._require_vector(connection)
         return connection
+
+    def _connect_embedded(self, conn_params):
+        if not DatabaseWrapper._embedded_ensured:
+            embedded.ensure_postgres()
+            DatabaseWrapper._embedded_ensured = True
+            return super().get_new_connection(conn_params)
+        try:
+            return super().get_new_connection(conn_params)
+        except base.Database.OperationalError:
+            embedded.ensure_postgres()
+            return super().get_new_connection(conn_params)
 
     def _require_vector(self, connection) -> None:
         server = f"{self.settings_dict.get('HOST')}:{self.settings_dict.get('PORT')}"

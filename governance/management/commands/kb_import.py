@@ -19,7 +19,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("folder", type=Path)
-        parser.add_argument("--user", help="username recorded as author and approver (default: the importer account)")
+        parser.add_argument(
+            "--user",
+            help="import as this person: their new and changed articles are submitted for review (and settings "
+                 "that need review are proposed), never published by the import; default: the import account, "
+                 "which publishes (the audit says 'import')",
+        )
         parser.add_argument("--inline", action="store_true", help="import in this process, without workers")
         parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for workers (default 3600)")
 
@@ -51,7 +56,8 @@ class Command(BaseCommand):
             f"Imported {folder}: {len(report.created)} created, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.errors)} failed."
         )
-        for label, slugs in (("created", report.created), ("updated", report.updated)):
+        for label, slugs in (("created", report.created), ("updated", report.updated),
+                             ("awaiting review", report.awaiting_review)):
             if slugs and verbosity >= 1:
                 self.stdout.write(f"  {label}: {', '.join(slugs)}")
         if report.errors:
