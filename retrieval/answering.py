@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,8 +18,10 @@ from django.db import transaction
 
 from retrieval import guardrails
 from retrieval.analysis import language_of
+from retrieval.answer_model import MAX_ANSWER_SENTENCES, answer_with_model, quote_for, version_numbers
 from retrieval.evidence import Evidence, Passage, retrievers_agree, select_evidence
-from retrieval.generation import Generator, Source, generator_from_environment
+from retrieval.generation import ExtractiveGenerator, Generator, Source
+from retrieval.llm import ModelEndpoint, model_endpoint
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey
 from retrieval.redaction import redact
 from retrieval.search import SearchQuery, chunk_hits, detect_locale, fuse, snapshot
@@ -55,6 +58,7 @@ class AnswerResult:
     question: str  # redacted
     dropped: list[str] = field(default_factory=list)
     evidence: Evidence | None = None
+    generator: str = "extractive"
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -67,6 +71,7 @@ class AnswerResult:
             ],
             "reason": self.reason,
             "query_id": self.query_id,
+            "generator": self.generator,
             # for agents: what is wrong with a cited article (open change, contradiction, report, drift)
             "warnings": [{"n": c.n, "slug": c.slug, "warning": warning} for c in self.citations for warning in c.warnings],
         }
@@ -113,15 +118,29 @@ def answer_question(
     api_key: ApiKey | None = None,
     user: Any = None,
     generator: Generator | None = None,
+    endpoint: ModelEndpoint | None = None,
     store: bool = True,
     simulated: bool = False,
+    on_sentence: Callable[[str], None] | None = None,
 ) -> AnswerResult:
+    """Answer from approved, current knowledge for `audience`, or refuse or hand over.
+
+    The language model of `endpoint` (default: the configured one, see retrieval.llm) reads and
+    writes; a `generator` (a test double, or the extractive one) replaces it. `on_sentence` receives
+    each verified sentence as soon as it is written (streaming).
+    """
     started = time.perf_counter()
     query_id = str(uuid.uuid4())
     redacted = redact(question, guardrails.redaction_patterns()).text
     locale = locale or detect_locale(redacted)
     language = language_of(locale)
-    generator = generator or generator_from_environment()
+    if generator is None and endpoint is None:
+        endpoint = model_endpoint()
+    if endpoint is not None and generator is None:
+        generator_name = endpoint.generator_name
+    else:
+        generator = generator or ExtractiveGenerator()
+        generator_name = generator.name
 
     def finish(status: str, *, answer: str | None = None, citations: list[Citation] | None = None,
                reason: str | None = None, evidence: Evidence | None = None, dropped: list[str] | None = None,
@@ -129,10 +148,10 @@ def answer_question(
         result = AnswerResult(
             query_id=query_id, status=status, answer=answer, citations=citations or [], reason=reason, locale=locale,
             latency_ms=int((time.perf_counter() - started) * 1000), question=redacted, dropped=dropped or [],
-            evidence=evidence,
+            evidence=evidence, generator=generator_name,
         )
         if store:
-            _record(result, audience=audience, api_key=api_key, user=user, generator=generator.name,
+            _record(result, audience=audience, api_key=api_key, user=user, generator=generator_name,
                     retrieved=retrieved or [], simulated=simulated)
         return result
 
@@ -151,6 +170,29 @@ def answer_question(
     hits = fuse(keyword, semantic, getattr(settings, "VERITY_SEMANTIC_WEIGHT", 0.5))
     retrieved = [{"chunk": h.chunk_id, "version": h.version_id, "score": round(h.score, 4)} for h in hits[:20]]
     refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
+    if generator is None:
+        written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
+                                    audiences=query.audiences, endpoint=endpoint, on_sentence=on_sentence)
+        if written.status != "answered":
+            return finish("refused", answer=refusal, reason=written.reason, dropped=written.dropped, retrieved=retrieved)
+        from retrieval.api import article_url
+
+        used = sorted({n for sentence in written.kept for n in sentence.citations})
+        renumber = {old: new for new, old in enumerate(used, start=1)}
+        numbers = version_numbers(written.sources)
+        final_citations = [
+            Citation(n=renumber[source.n], slug=source.article.slug, locale=source.article.locale,
+                     version=numbers[source.chunk.version_id], version_id=source.chunk.version_id,
+                     chunk_id=source.chunk.pk, title=source.article.title, url=article_url(source.article.slug),
+                     quote=quote_for(written.kept, source, locale), audience=source.article.audience,
+                     space_id=source.article.space_id, article_id=source.article.pk)
+            for source in written.sources if source.n in renumber
+        ]
+        final_citations.sort(key=lambda citation: citation.n)
+        text = " ".join(sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations)
+                        for sentence in written.kept)
+        return _finish_answer(finish, text, final_citations, audience=audience, locale=locale,
+                              dropped=written.dropped, retrieved=retrieved)
     evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),
                                audiences=query.audiences)
     if not evidence.passages or not evidence.confident:
@@ -168,10 +210,14 @@ def answer_question(
     kept, dropped = [], []
     for sentence in checked:
         promises = guardrails.unsupported_promises(sentence.text, " ".join(quotes[n] for n in sentence.citations if n in quotes), phrases)
-        if sentence.supported and not promises:
-            kept.append(sentence)
-        else:
+        if not sentence.supported or promises:
             dropped.append(f"{sentence.text} ({sentence.problem or 'promise not in the source: ' + ', '.join(promises)})")
+        elif len(kept) >= MAX_ANSWER_SENTENCES:
+            dropped.append(f"{sentence.text} (more than {MAX_ANSWER_SENTENCES} sentences)")
+        else:
+            kept.append(sentence)
+            if on_sentence is not None:
+                on_sentence(sentence.text + "".join(f" [{n}]" for n in sentence.citations))
     if not kept:
         return finish("refused", answer=refusal, reason="answer_not_supported", evidence=evidence, dropped=dropped, retrieved=retrieved)
 
@@ -185,6 +231,13 @@ def answer_question(
     text = " ".join(
         sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations) for sentence in kept
     )
+    return _finish_answer(finish, text, final_citations, audience=audience, locale=locale, dropped=dropped,
+                          retrieved=retrieved, evidence=evidence)
+
+
+def _finish_answer(finish: Callable[..., AnswerResult], text: str, final_citations: list[Citation], *, audience: str,
+                   locale: str, dropped: list[str], retrieved: list[dict], evidence: Evidence | None = None) -> AnswerResult:
+    """Warnings for agents and the spaces' required clauses, then the answered result."""
     if audience != "public":
         warnings = flag_warnings({c.article_id for c in final_citations})
         for citation in final_citations:

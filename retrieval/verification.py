@@ -118,6 +118,33 @@ def restated_source(sentence: str, passage: str, locale: str) -> str:
     return max(_source_segments(passage), key=closeness)
 
 
+NUMBER_HOLDER_CLOSENESS = 0.75  # a number's source sentence must be this close to the best-matching one
+
+
+def _closeness(wanted: set[str], segment: str, locale: str) -> float:
+    terms = _terms(segment, locale)
+    return len(wanted & terms) / (len(wanted | terms) or 1)
+
+
+def misplaced_numbers(sentence: str, passage: str, locale: str) -> list[str]:
+    """Numbers the source states only in a sentence about something else (the neighbouring sentence's amount).
+
+    A number must stand in a source sentence (or table row) about as close to the answer sentence as
+    the closest one: "innerhalb von 10 Tagen zurückgeben" restates the return-period sentence, and a 10
+    that the source states only for the refund does not belong to it.
+    """
+    wanted = _terms(sentence, locale)
+    segments = _source_segments(passage)
+    closeness = {segment: _closeness(wanted, segment, locale) for segment in segments}
+    best = max(closeness.values(), default=0.0)
+    misplaced = []
+    for number in sorted(numbers_in(sentence)):
+        holders = [segment for segment in segments if number in numbers_in(segment)]
+        if holders and max(closeness[segment] for segment in holders) < NUMBER_HOLDER_CLOSENESS * best:
+            misplaced.append(number)
+    return misplaced
+
+
 def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> CheckedSentence:
     cited = tuple(int(n) for n in CITATION.findall(sentence))
     text = CITATION.sub("", sentence).strip()
@@ -130,6 +157,9 @@ def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> Checke
     missing = numbers_in(text) - numbers_in(passage)
     if missing:
         return CheckedSentence(text, cited, False, 0.0, f"numbers not in the source: {', '.join(sorted(missing))}")
+    misplaced = misplaced_numbers(text, passage, locale)
+    if misplaced:
+        return CheckedSentence(text, cited, False, 0.0, f"numbers from another statement of the source: {', '.join(misplaced)}")
     language = language_of(locale)
     if _negated(text, language) != _negated(restated_source(text, passage, locale), language):
         return CheckedSentence(text, cited, False, 0.0, "negation differs from the source")

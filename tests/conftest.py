@@ -17,7 +17,6 @@ from governance.models import AuditEvent, Review, ReviewApproval
 from governance.roles import ROLE_PERMISSIONS
 from kb.models import Article, ArticleVersion, Space
 
-
 CLOCK_SHIFT = re.compile(r"^\+?(\d+)([dy]?)$")
 
 
@@ -51,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     days = clock_shift_days(config.getoption("--clock-shift"))
-    return f"clock: {'today' if not days else f'moved {days} days ahead'} ({dt.date.today().isoformat()})"
+    return f"clock: {'today' if not days else f'moved {days} days ahead'} ({dt.datetime.now(dt.UTC).date().isoformat()} UTC)"
 
 
 def _ensure_roles() -> None:

@@ -156,6 +156,18 @@ VERITY_BASE_URL = os.environ.get("VERITY_BASE_URL", "http://127.0.0.1:8000")
 VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use+en")
 VERITY_SEMANTIC_WEIGHT = float(os.environ.get("VERITY_SEMANTIC_WEIGHT", "0.5"))
 
+# --- Answers: who writes them (retrieval/llm.py) ---------------------------------------------
+# "llm": a language model writes and a reader's checks verify (the embedded llama.cpp server with
+# VERITY_LLM_MODEL_PATH or the installed default model, or any OpenAI-compatible server at
+# VERITY_LLM_BASE_URL); "extractive": the passages themselves, no model. Without a usable model the
+# "llm" setting answers extractively and says so in the reply's "generator".
+VERITY_GENERATOR = os.environ.get("VERITY_GENERATOR", "llm").strip().lower()
+VERITY_LLM_MODEL_PATH = os.environ.get("VERITY_LLM_MODEL_PATH", "").strip()
+VERITY_LLM_BASE_URL = os.environ.get("VERITY_LLM_BASE_URL", "").strip()
+VERITY_LLM_MODEL = os.environ.get("VERITY_LLM_MODEL", "").strip()
+VERITY_LLM_API_KEY = os.environ.get("VERITY_LLM_API_KEY", "").strip()
+VERITY_LLM_TIMEOUT = float(os.environ.get("VERITY_LLM_TIMEOUT", "120"))
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],

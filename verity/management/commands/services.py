@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from verity import embedded
+from verity import embedded, llm_server
 
 
 class Command(BaseCommand):
-    help = "Start, stop or show the embedded PostgreSQL and Valkey broker under VERITY_DATA_DIR."
+    help = ("Start, stop or show the embedded PostgreSQL, Valkey broker and language-model server under "
+            "VERITY_DATA_DIR (the model server starts on demand, at the first answer).")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("action", choices=["start", "stop", "status"])
@@ -28,13 +29,18 @@ class Command(BaseCommand):
             elif action == "stop":
                 stopped_pg = embedded.stop_postgres(root)
                 stopped_broker = embedded.stop_broker(root)
+                stopped_model = llm_server.stop_llm_server(root)
                 self.stdout.write(f"postgres: {'stopped' if stopped_pg else 'was not running'}")
                 self.stdout.write(f"broker: {'stopped' if stopped_broker else 'was not running'}")
+                self.stdout.write(f"model server: {'stopped' if stopped_model else 'was not running'}")
             else:
                 self.stdout.write(f"data dir: {root}")
                 pg = "running" if embedded.postgres_running(root) else "stopped"
                 broker = "running" if embedded.broker_running(root) else "stopped"
                 self.stdout.write(f"postgres: {pg}" + ("" if use_pg else " (not used: DATABASE_URL is set)"))
                 self.stdout.write(f"broker: {broker}" + ("" if use_broker else " (not used: CELERY_BROKER_URL is set)"))
+                model = llm_server.running_server(root)
+                self.stdout.write("model server: " + (f"running ({model.model} at {model.url})" if model else
+                                                      "stopped (starts at the first answer)"))
         except embedded.EmbeddedServiceError as error:
             raise CommandError(str(error)) from error
