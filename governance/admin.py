@@ -35,7 +35,7 @@ from governance.models import (
     SettingsChange,
 )
 from kb.models import Article, ArticleVersion, Space, content_hash
-from kb.rendering import diff_lines, render_markdown
+from kb.rendering import diff_lines, markdown_problem, render_markdown
 from verity.errors import ApplicationError
 
 SETTINGS_FIELDS = (
@@ -123,6 +123,16 @@ class ArticleAdminForm(forms.ModelForm):
             self.fields["content_title"].initial = latest.title
             self.fields["content_body"].initial = latest.body
             self.fields["base_version"].initial = latest.number
+
+    def clean_content_body(self) -> str:
+        body = self.cleaned_data["content_body"]
+        latest = self.instance.latest_version if self.instance.pk else None
+        stored = body.strip() + "\n"
+        if latest is not None and latest.body == stored:
+            return body  # unchanged: a body stored before the limits must not block editing the settings
+        if problem := markdown_problem(stored):
+            raise forms.ValidationError(f"The body cannot be saved: {problem}.", code="body_over_limits")
+        return body
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

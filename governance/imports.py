@@ -95,8 +95,12 @@ def _load_folder(folder: Path, report: ImportReport, shift_days: int = 0) -> lis
     """Parse every article file; sources come before their translations. Bad files go to `report`."""
     files: list[tuple[ArticleFile, str]] = []
     seen: dict[str, str] = {}
+    root = folder.resolve()
     for path in sorted(folder.rglob("*.md")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if not path.resolve().is_relative_to(root):
+            report.errors.append(KbFormatError(path, None, "a symbolic link to a file outside the import folder; not followed"))
             continue
         try:
             text = path.read_text(encoding="utf-8")

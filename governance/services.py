@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from governance.models import AuditEvent, ChangeEvent, Flag, Publication, Review, ReviewApproval, SettingsChange
 from kb.models import Article, ArticleVersion, Space, content_hash
+from kb.rendering import markdown_problem
 from verity.errors import (
     ApplicationError,
     ConcurrentEditError,
@@ -149,6 +150,8 @@ def _version_insert(
         raise ApplicationError("A version needs a title.", code="title_required")
     if not body.strip():
         raise ApplicationError("A version needs a body.", code="body_required")
+    if problem := markdown_problem(body.strip() + "\n"):
+        raise ApplicationError(f"The body cannot be saved: {problem}.", code="body_over_limits")
     number = (article.latest_version.number + 1) if article.latest_version_id else 1
     version = ArticleVersion.objects.create(
         article=article, number=number, title=title.strip(), body=body.strip() + "\n",

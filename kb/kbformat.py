@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from kb.models import SLUG_PATTERN, Article, Space
+from kb.rendering import markdown_problem
 
 REQUIRED_KEYS = ("slug", "title", "locale")
 KNOWN_KEYS = (
@@ -95,6 +96,21 @@ def _choice(path: Path, key: str, value: Any, choices: list[str], default: str) 
     return text
 
 
+def _refuse_aliases(path: Path, text: str, where: str) -> None:
+    """YAML anchors and aliases are refused before loading: BaseLoader expands them (an alias bomb took GBs)."""
+    for event in yaml.parse(text, Loader=yaml.BaseLoader):
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            mark = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            raise KbFormatError(path, None, f"{where} uses a YAML anchor or alias ('{mark}{anchor}'); write each value out")
+
+
+def _refuse_nul(path: Path, text: str) -> None:
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise KbFormatError(path, None, f"the file contains a NUL character (line {line})")
+
+
 FOLDER_SETTINGS_FILE = "kb.yaml"
 
 
@@ -108,7 +124,10 @@ def read_reference_date(folder: Path) -> dt.date | None:
     if not path.is_file():
         return None
     try:
-        settings = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506 - str/list/dict only
+        text = path.read_text(encoding="utf-8")
+        _refuse_nul(path, text)
+        _refuse_aliases(path, text, FOLDER_SETTINGS_FILE)
+        settings = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - str/list/dict only
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise KbFormatError(path, None, f"expected YAML text ({error.__class__.__name__})") from None
     if settings is None:
@@ -149,8 +168,10 @@ def parse_article_file(path: Path) -> ArticleFile:
 def parse_article_text(text: str, path: Path | str) -> ArticleFile:
     """Validate the text of an article file; `path` only names it in errors and in the result."""
     path = Path(path)
+    _refuse_nul(path, text)
     header, body = _split(text, path)
     try:
+        _refuse_aliases(path, header, "front matter")
         meta = yaml.load(header, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
     except yaml.YAMLError as error:
         raise KbFormatError(path, None, f"front matter is not valid YAML: {error}") from None
@@ -161,6 +182,8 @@ def parse_article_text(text: str, path: Path | str) -> ArticleFile:
             raise KbFormatError(path, key, "required key is missing or empty")
     if not body.strip():
         raise KbFormatError(path, None, "the article body (after the front matter) is empty")
+    if problem := markdown_problem(body.strip() + "\n"):
+        raise KbFormatError(path, "body", problem)
 
     interval = meta.get("review_interval_days")
     if interval in (None, ""):

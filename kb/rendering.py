@@ -1,13 +1,68 @@
-"""Markdown to sanitised HTML: no script, event handler or javascript: URL from a body ever runs."""
+"""Markdown to sanitised HTML: no script, event handler or javascript: URL from a body ever runs.
+
+Python-Markdown recurses once per level of list or quote nesting and does quadratic work on long
+runs of '[' or '<' in one paragraph (a 120 KB body took minutes, a deep list raised
+RecursionError). `markdown_problem` names a body outside the limits below; import and save refuse
+such bodies, and `render_markdown` shows one already stored as escaped plain text instead.
+"""
 
 from __future__ import annotations
 
 import difflib
+import html
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown
 import nh3
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+MAX_BODY_CHARS = 100_000
+MAX_NESTING_DEPTH = 16  # lists, quotes and indentation levels (of 4 spaces) at the start of a line
+MAX_LINK_MARKS_PER_PARAGRAPH = 100  # '[' and '<' between two blank lines (links, images, tags)
+MAX_LINKS = 1_000  # '[' in the whole body
+MAX_TAGS = 200  # '<' in the whole body: raw HTML is parsed over the whole body, quadratically
+MAX_LINES_PER_PARAGRAPH = 500
+
+_FENCED_CODE = re.compile(r"^(?P<fence>~{3,}|`{3,})[^\n]*\n.*?(?<=\n)(?P=fence)[ ]*$", re.M | re.S)
+_CONTAINER_MARK = re.compile(r"[ ]*(?:>|[-*+](?=[ ]|$)|\d{1,9}[.)](?=[ ]|$))")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _nesting_depth(line: str) -> int:
+    line = line.expandtabs(4)
+    depth, position = (len(line) - len(line.lstrip(" "))) // 4, 0
+    while match := _CONTAINER_MARK.match(line, position):
+        if match.end() == position:
+            break
+        depth, position = depth + 1, match.end()
+    return depth
+
+
+def markdown_problem(body: str) -> str | None:
+    """What makes `body` too large or too deeply nested to render safely, or None when it is within the limits."""
+    if len(body) > MAX_BODY_CHARS:
+        return f"the body has {len(body)} characters; at most {MAX_BODY_CHARS} are allowed"
+    if "\x00" in body:
+        return "the body contains a NUL character"
+    text = _FENCED_CODE.sub("", body)  # code blocks are not parsed as Markdown
+    for mark, limit, what in (("[", MAX_LINKS, "links and images"), ("<", MAX_TAGS, "tags and autolinks")):
+        if text.count(mark) > limit:
+            return f"the body has {text.count(mark)} '{mark}' characters ({what}); at most {limit} are allowed"
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _nesting_depth(line) > MAX_NESTING_DEPTH:
+            return (f"lists, quotes or indentation are nested more than {MAX_NESTING_DEPTH} levels deep "
+                    f"(line {number} outside code blocks)")
+    for paragraph in _BLANK_LINE.split(text):
+        marks = paragraph.count("[") + paragraph.count("<")
+        if marks > MAX_LINK_MARKS_PER_PARAGRAPH:
+            return (f"a paragraph has {marks} '[' and '<' characters; at most {MAX_LINK_MARKS_PER_PARAGRAPH} "
+                    "are allowed between two blank lines")
+        if paragraph.count("\n") >= MAX_LINES_PER_PARAGRAPH:
+            return f"a paragraph has more than {MAX_LINES_PER_PARAGRAPH} lines without a blank line"
+    return None
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3",
@@ -24,15 +79,35 @@ ALLOWED_ATTRIBUTES = {
 
 
 def render_markdown(body: str) -> SafeString:
-    html = markdown.markdown(body, extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    """Sanitised HTML of a body; a body outside the limits (stored before they existed) as escaped text."""
+    return _render(body)
+
+
+@lru_cache(maxsize=256)  # versions never change: a page view re-renders only bodies it has not seen
+def _render(body: str) -> SafeString:
+    if markdown_problem(body) is not None:
+        return _plain_text_html(body)
+    try:
+        rendered = markdown.markdown(body, extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    except RecursionError:
+        return _plain_text_html(body)
     clean = nh3.clean(
-        html,
+        rendered,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+def _plain_text_html(body: str) -> SafeString:
+    return mark_safe(f'<pre class="verity-plain-body">{escape(body)}</pre>')  # noqa: S308 - escaped
+
+
+def plain_text(text: str) -> str:
+    """Text without HTML tags (script and style content dropped), entities decoded: for clients that show text."""
+    return html.unescape(nh3.clean(text, tags=set(), attributes={}))
 
 
 @dataclass(frozen=True)

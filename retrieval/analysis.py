@@ -44,6 +44,9 @@ SNOWBALL = {"de": "german", "en": "english", "fr": "french", "it": "italian", "e
 TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 GERMAN_FOLD = [("ä", "a"), ("ö", "o"), ("ü", "u"), ("ß", "ss"), ("ae", "a"), ("oe", "o"), ("ue", "u")]
 COMPOUND_MIN_LENGTH = 8
+# The splitter's work grows with the cube of a word's length (a 2,000-letter "word" took minutes);
+# the longest real German compounds have about 60 letters, so longer words are only stemmed.
+COMPOUND_MAX_LENGTH = 64
 COMPOUND_MIN_SCORE = -0.7
 
 
@@ -91,7 +94,7 @@ def _terms_for_word(word: str, language: str) -> tuple[str, ...]:
     stem = stemmer.stemWord(word) if stemmer else word
     if language == "de":
         terms = [_fold_german(stem)]
-        if len(word) >= COMPOUND_MIN_LENGTH:
+        if COMPOUND_MIN_LENGTH <= len(word) <= COMPOUND_MAX_LENGTH:
             for part in _split_compound(word):
                 if part not in STOP_WORDS["de"]:
                     part_stem = _fold_german(stemmer.stemWord(part))

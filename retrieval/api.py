@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kb.kbformat import LOCALE_PATTERN
+from kb.rendering import plain_text
 from retrieval.api_auth import ApiKeyAuthentication, HasApiKey
 from retrieval.search import SearchQuery, detect_locale, search
 
@@ -20,6 +22,20 @@ class ErrorSerializer(serializers.Serializer):
         message = serializers.CharField()
 
     error = ErrorBody()
+
+
+class TextField(serializers.CharField):
+    """A CharField whose schema states what the server checks: a pattern excluding NUL (and blank values)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        pattern = r"^[^\x00]*$" if self.allow_blank else r"^[^\x00]*[^\x00\s][^\x00]*$"
+        self.validators = [validator for validator in self.validators
+                           if not isinstance(validator, ProhibitNullCharactersValidator)]
+        self.validators.append(RegexValidator(pattern, message=ProhibitNullCharactersValidator.message))
+
+
+PLAIN_TEXT = "plain text: HTML tags in the article are removed (Markdown punctuation may remain)"
 
 
 class ApiView(APIView):
@@ -38,10 +54,10 @@ def article_url(slug: str) -> str:
 class SearchResultSerializer(serializers.Serializer):
     slug = serializers.CharField()
     locale = serializers.CharField()
-    title = serializers.CharField()
+    title = serializers.CharField(help_text=f"The article title as {PLAIN_TEXT}.")
     version = serializers.IntegerField()
     score = serializers.FloatField()
-    snippet = serializers.CharField()
+    snippet = serializers.CharField(help_text=f"The passage that matched, as {PLAIN_TEXT}.")
     url = serializers.CharField()
     state = serializers.ChoiceField(choices=["current", "review_due", "flagged", "out_of_sync"])
 
@@ -54,12 +70,13 @@ class SearchResponseSerializer(serializers.Serializer):
 
 class SearchApi(ApiView):
     class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=1000, trim_whitespace=True)
+        q = TextField(max_length=1000, trim_whitespace=True)
         locale = serializers.RegexField(LOCALE_PATTERN, required=False, max_length=12)
         limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
-        space = serializers.CharField(required=False, max_length=300, help_text="Comma-separated space slugs.")
-        kind = serializers.CharField(required=False, max_length=100, help_text="Comma-separated kinds.")
-        tags = serializers.CharField(required=False, max_length=500, help_text="Comma-separated tags (any matches).")
+        space = TextField(required=False, max_length=300, help_text="Comma-separated space slugs.")
+        kind = TextField(required=False, max_length=100,
+                         help_text="Comma-separated kinds of article, macro, runbook, policy; another kind is a 400.")
+        tags = TextField(required=False, max_length=500, help_text="Comma-separated tags (any matches).")
         mode = serializers.ChoiceField(choices=["hybrid", "keyword", "semantic"], default="hybrid")
 
         def validate_kind(self, value: str) -> list[str]:
@@ -98,8 +115,8 @@ class SearchApi(ApiView):
         )
         results = [
             {
-                "slug": result.article.slug, "locale": result.article.locale, "title": result.article.title,
-                "version": result.version_number, "score": result.score, "snippet": result.snippet,
+                "slug": result.article.slug, "locale": result.article.locale, "title": plain_text(result.article.title),
+                "version": result.version_number, "score": result.score, "snippet": plain_text(result.snippet),
                 "url": article_url(result.article.slug), "state": result.state,
             }
             for result in search(query)

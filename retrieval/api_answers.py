@@ -7,20 +7,22 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from kb.kbformat import LOCALE_PATTERN
+from kb.rendering import plain_text
 from retrieval.answering import answer_question
-from retrieval.api import ApiView, ErrorSerializer
+from retrieval.api import PLAIN_TEXT, ApiView, ErrorSerializer, TextField
 from retrieval.feedback import feedback_create
 
 
 class AnswerApi(ApiView):
     class AnswerRequestSerializer(serializers.Serializer):
-        question = serializers.CharField(max_length=2000, trim_whitespace=True)
+        question = TextField(max_length=2000, trim_whitespace=True)
         locale = serializers.RegexField(LOCALE_PATTERN, required=False, max_length=12)
 
     class AnswerResponseSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=["answered", "refused", "handoff"])
-        answer = serializers.CharField(allow_null=True)
-        citations = serializers.ListField(child=serializers.DictField(), help_text="n, slug, locale, version, title, url, quote")
+        answer = serializers.CharField(allow_null=True, help_text=f"The answer as {PLAIN_TEXT}, with [n] citation marks.")
+        citations = serializers.ListField(child=serializers.DictField(),
+                                          help_text=f"n, slug, locale, version, title, url, quote; title and quote as {PLAIN_TEXT}")
         reason = serializers.CharField(allow_null=True)
         query_id = serializers.CharField()
 
@@ -37,14 +39,19 @@ class AnswerApi(ApiView):
             question=data.validated_data["question"], locale=data.validated_data.get("locale"),
             audience=request.user.key.audience, api_key=request.user.key,
         )
-        return Response(result.as_api())
+        payload = result.as_api()
+        if payload["answer"]:
+            payload["answer"] = plain_text(payload["answer"])
+        for citation in payload["citations"]:
+            citation["title"], citation["quote"] = plain_text(citation["title"]), plain_text(citation["quote"])
+        return Response(payload)
 
 
 class FeedbackApi(ApiView):
     class FeedbackRequestSerializer(serializers.Serializer):
         query_id = serializers.UUIDField()
         helpful = serializers.BooleanField()
-        comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="feedback",

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from governance.models import ChangeEvent, Flag
 from governance.services import change_event_create
 from kb.models import Article
-from retrieval.api import ApiView, ErrorSerializer
+from retrieval.api import ApiView, ErrorSerializer, TextField
 from retrieval.api_auth import HasApiKey, HasScope
 
 
@@ -67,8 +67,8 @@ class ChangeCreateApi(ApiView):
 
     class ChangeRequestSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ChangeEvent.Kind.values)
-        title = serializers.CharField(max_length=300)
-        description = serializers.CharField(max_length=20000)
+        title = TextField(max_length=300)
+        description = TextField(max_length=20000)
         effective_date = serializers.DateField()
         source_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
 

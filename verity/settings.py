@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "verity.request_limits.ApiRequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -168,11 +169,19 @@ VERITY_LLM_MODEL = os.environ.get("VERITY_LLM_MODEL", "").strip()
 VERITY_LLM_API_KEY = os.environ.get("VERITY_LLM_API_KEY", "").strip()
 VERITY_LLM_TIMEOUT = float(os.environ.get("VERITY_LLM_TIMEOUT", "120"))
 
+# Bounded work per request (README "Limits"): larger API bodies are refused with a JSON 413.
+VERITY_API_MAX_BODY_BYTES = int(os.environ.get("VERITY_API_MAX_BODY_BYTES", str(256 * 1024)))
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "verity.request_limits.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "retrieval.api_errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
