@@ -170,9 +170,15 @@ def answer_question(
     hits = fuse(keyword, semantic, getattr(settings, "VERITY_SEMANTIC_WEIGHT", 0.5))
     retrieved = [{"chunk": h.chunk_id, "version": h.version_id, "score": round(h.score, 4)} for h in hits[:20]]
     refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
+    evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),
+                               audiences=query.audiences)
     if generator is None:
+        if evidence.hidden_names:  # the question names what only hidden articles name
+            return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence,
+                          retrieved=retrieved)
         written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
-                                    audiences=query.audiences, endpoint=endpoint, on_sentence=on_sentence)
+                                    audiences=query.audiences, endpoint=endpoint, evidence=evidence,
+                                    on_sentence=on_sentence)
         if written.status != "answered":
             return finish("refused", answer=refusal, reason=written.reason, dropped=written.dropped, retrieved=retrieved)
         from retrieval.api import article_url
@@ -192,9 +198,7 @@ def answer_question(
         text = " ".join(sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations)
                         for sentence in written.kept)
         return _finish_answer(finish, text, final_citations, audience=audience, locale=locale,
-                              dropped=written.dropped, retrieved=retrieved)
-    evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),
-                               audiences=query.audiences)
+                              dropped=written.dropped, retrieved=retrieved, evidence=evidence)
     if not evidence.passages or not evidence.confident:
         return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence, retrieved=retrieved)
 

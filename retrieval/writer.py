@@ -128,8 +128,7 @@ def refused(text: str) -> bool:
 
 def write(chat: BaseChatModel, *, question: str, sources: list[ModelSource], locale: str) -> str:
     reply = chat.invoke(messages(question, sources, locale, "write"))
-    text = str(reply.content).strip()
-    return "" if refused(text) and len(text) < 40 else text
+    return str(reply.content).strip()
 
 
 def stream_write(chat: BaseChatModel, *, question: str, sources: list[ModelSource], locale: str) -> Iterator[str]:
@@ -147,9 +146,11 @@ class SentenceBuffer:
 
     def __init__(self) -> None:
         self.pending = ""
+        self.text = ""  # everything fed so far
 
     def feed(self, piece: str) -> list[str]:
         self.pending += piece
+        self.text += piece
         done: list[str] = []
         while True:
             match = re.search(r"\[\d+\](?:\s*\[\d+\])*[.!?]?(?=\s+\S)", self.pending)

@@ -54,37 +54,50 @@ def test_a_verified_answer_cites_the_exact_version_and_quotes_the_sentence_it_re
     assert result.as_api()["generator"] == "llm:standin"
 
 
-def test_a_sentence_with_the_neighbouring_sentences_amount_is_dropped(shop, standin, endpoint):
-    # 10 is in the source, but as the refund period, not the return period
+def test_a_wrong_amount_is_replaced_by_the_source_sentence_it_points_at(shop, standin, endpoint):
+    # 10 is in the sources, but as the refund period, not the return period
     standin.script.answer = ("Sie können das Gerät innerhalb von 10 Tagen zurückgeben. [1] "
                              "Das Rücksendeetikett kostet 4,95 €. [1]")
 
     result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
 
     assert result.status == "answered"
-    assert result.answer == "Das Rücksendeetikett kostet 4,95 €. [1]"
-    assert len(result.dropped) == 1 and "innerhalb von 10 Tagen zurückgeben" in result.dropped[0]
+    assert result.answer == ("Sie können im Online-Shop gekaufte Geräte innerhalb von 14 Tagen ab Erhalt der Ware "
+                             "zurückgeben. [1] Das Rücksendeetikett kostet 4,95 €. [1]")
+    assert result.dropped == ["Sie können das Gerät innerhalb von 10 Tagen zurückgeben. (numbers not in the source: 10:"
+                              " quoted the source sentence instead)"]
 
 
-def test_a_wrong_amount_from_the_same_passage_is_dropped(publish, standin, endpoint):
+def test_the_neighbouring_sentences_amount_in_the_same_passage_is_caught(publish, standin, endpoint):
     publish("versand", title="Versand", body="# Versand\n\nDer Standardversand kostet 4,95 €. Der Expressversand "
                                                "kostet 9,90 € und kommt am nächsten Werktag.")
-    standin.script.answer = "Der Standardversand kostet 9,90 €. [1] Der Expressversand kostet 9,90 €. [1]"
+    standin.script.answer = "Der Standardversand kostet 9,90 €. [1]"
 
     result = answer_question(question="Was kostet der Standardversand?", audience="public", locale="de",
                              endpoint=endpoint)
 
-    assert result.answer == "Der Expressversand kostet 9,90 €. [1]"
-    assert result.dropped == ["Der Standardversand kostet 9,90 €. (numbers from another statement of the source: 9.90)"]
+    assert result.answer == "Der Standardversand kostet 4,95 €. [1]"
+    assert result.dropped == ["Der Standardversand kostet 9,90 €. (numbers from another statement of the source: 9.90:"
+                              " quoted the source sentence instead)"]
 
 
-def test_an_invented_yes_without_support_is_refused(shop, standin, endpoint):
+def test_an_invented_yes_never_reaches_the_customer(shop, standin, endpoint):
     standin.script.answer = "Ja, Sie können auch Kopfhörer jederzeit kostenlos zurückgeben. [1]"
 
     result = answer_question(question="Kann ich Kopfhörer jederzeit zurückgeben?", audience="public", locale="de",
                              endpoint=endpoint)
 
+    assert (result.status, result.reason) == ("refused", "answer_not_supported")
+    assert "Ja," not in result.answer and "kostenlos" in result.dropped[0]
+
+
+def test_a_sentence_restating_nothing_in_the_sources_is_refused(shop, standin, endpoint):
+    standin.script.answer = "Die Aktie steht heute bei 12 Euro. [1]"
+
+    result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
+
     assert (result.status, result.reason, result.citations) == ("refused", "answer_not_supported", [])
+    assert result.dropped == ["Die Aktie steht heute bei 12 Euro. (restates no source sentence)"]
 
 
 def test_the_judge_refuses_when_the_sources_do_not_answer(shop, standin, endpoint):
@@ -109,8 +122,8 @@ def test_a_public_prompt_never_contains_internal_text(publish, shop, standin, en
     publish("kulanz", body=GOODWILL, title="Kulanz", audience="internal")
     standin.script.answer = "KEINE ANTWORT"
 
-    answer_question(question="Wie viel Gutschrift gibt es bei einer Beschwerde zur Rückgabe?", audience="public",
-                    locale="de", endpoint=endpoint)
+    answer_question(question="Wie lange dauert die Erstattung, wenn ich mich über eine Rückgabe beschwere?",
+                    audience="public", locale="de", endpoint=endpoint)
 
     assert standin.script.requests
     assert all("25 €" not in prompt and "Gutschrift bis" not in prompt for prompt in standin.script.prompts())
