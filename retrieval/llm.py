@@ -101,14 +101,24 @@ def chat_model(endpoint: ModelEndpoint, *, max_tokens: int, logprobs: bool = Fal
 
 
 def model_health() -> str:
-    """"ok", "off" (no model configured or installed) or "down" (configured but not answering), for /healthz."""
+    """"ok" (running, or installed and started at the first answer), "off" (no model: extractive answers)
+    or "down" (configured but not answering), for /healthz."""
+    import urllib.error
+    import urllib.request
+
     try:
         if configured_generator() == "extractive":
             return "off"
-        if getattr(settings, "VERITY_LLM_BASE_URL", ""):
-            return "ok"
-        if model_path() is None:
-            return "off"
+        base_url = getattr(settings, "VERITY_LLM_BASE_URL", "")
+        if base_url:
+            request = urllib.request.Request(  # noqa: S310 - the configured http(s) URL
+                base_url.rstrip("/") + "/models",
+                headers={"Authorization": f"Bearer {getattr(settings, 'VERITY_LLM_API_KEY', '') or 'none'}"})
+            try:
+                with urllib.request.urlopen(request, timeout=3):  # noqa: S310
+                    return "ok"
+            except (urllib.error.URLError, OSError, ValueError):
+                return "down"
+        return "off" if model_path() is None else "ok"
     except ModelConfigError:
         return "down"
-    return "ok" if running_server() is not None else "down"

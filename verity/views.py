@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -16,3 +19,50 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "server_error", "message": "Internal error; it was logged."}}, status=500)
     return defaults.server_error(request)
+
+
+def _database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except DatabaseError:
+        return "down"
+
+
+def _broker() -> str:
+    from verity.celery import app
+
+    if app.conf.task_always_eager:
+        return "ok"  # tasks run in the web process itself
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception:  # noqa: BLE001 - any failure to reach the broker is "down"
+        return "down"
+
+
+def _workers() -> int:
+    from verity.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        return len(app.control.ping(timeout=1.0))
+    except Exception:  # noqa: BLE001 - no broker, no workers
+        return 0
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and operators: each part's state, no data, no key needed; 503 names what is down."""
+    from retrieval.llm import model_health
+
+    parts = {"database": _database(), "broker": _broker(), "workers": _workers(), "model": model_health()}
+    failing = [name for name in ("database", "broker", "model") if parts[name] == "down"]
+    if failing:
+        return JsonResponse({**parts, "error": {"code": "unhealthy", "message": f"down: {', '.join(failing)}"}},
+                            status=503)
+    return JsonResponse(parts)

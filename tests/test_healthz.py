@@ -1,0 +1,41 @@
+"""GET /healthz: the state of each part, for deployments; 503 names what is down."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import override_settings
+
+
+@pytest.mark.django_db
+def test_healthz_reports_each_part_without_a_key(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "workers": 0, "model": "off"}
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_database_when_it_is_down(client):
+    with mock.patch("verity.views.connection.cursor", side_effect=OperationalError("gone")):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
+    assert response.json()["error"] == {"code": "unhealthy", "message": "down: database"}
+
+
+@pytest.mark.django_db
+@override_settings(VERITY_GENERATOR="llm", VERITY_LLM_BASE_URL="http://127.0.0.1:9/v1")
+def test_healthz_names_a_configured_model_server_that_does_not_answer(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["model"] == "down"
+
+
+@pytest.mark.django_db
+def test_healthz_only_answers_get(client):
+    assert client.post("/healthz").status_code == 405
