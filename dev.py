@@ -2,7 +2,7 @@
 """Verity's developer entry point; needs nothing but Python 3.11.
 
     python3 dev.py up      # create .venv, install, start everything with the demo data
-    python3 dev.py test    # create .venv, install, run the whole test suite
+    python3 dev.py test    # create .venv, install, check the import contracts, run the whole test suite
     python3 dev.py bench   # run the benchmarks and print their figures
 
 The virtualenv is (re)built whenever a requirements file changed.
@@ -76,14 +76,17 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_venv()
         ensure_browser()
+        # the import contracts of pyproject.toml ([tool.importlinter]) first: arrows point one way
+        if subprocess.call([str(VENV / "bin" / "lint-imports")], cwd=ROOT) != 0:
+            return 1
         return run("-m", "pytest", *rest)
     if command == "bench":
         ensure_venv()
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         codes = [
-            subprocess.call([str(PYTHON), "-m", "retrieval.bench", *rest], cwd=ROOT, env=env),
-            subprocess.call([str(PYTHON), "-m", "retrieval.bench_changes"], cwd=ROOT, env=env),
-            subprocess.call([str(PYTHON), "-m", "retrieval.bench_desktop"], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.retrieval", *rest], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.changes"], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.desktop"], cwd=ROOT, env=env),
         ]
         return max(codes)
     if command == "lint":

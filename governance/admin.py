@@ -26,7 +26,7 @@ from governance import selectors, services
 from governance.models import AuditEvent, ChangeEvent, Flag, ImportRun, ImportRunFile, Review, ReviewApproval
 from kb.models import Article, ArticleVersion, Space
 from kb.rendering import diff_lines, render_markdown
-from verity.errors import ApplicationError
+from verity.core.errors import ApplicationError
 
 SETTINGS_FIELDS = (
     "owner", "space", "locale", "kind", "audience", "review_interval_days",

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from verity import embedded
+from verity.core import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = embedded.data_dir()
@@ -84,12 +84,12 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
-    _database["ENGINE"] = "verity.db"
+    _database["ENGINE"] = "verity.core.db"
     _database["EMBEDDED"] = False
 else:
     _location = embedded.postgres_location(DATA_DIR)
     _database = {
-        "ENGINE": "verity.db",
+        "ENGINE": "verity.core.db",
         "NAME": _location.database,
         "USER": _location.user,
         "HOST": str(_location.socket_dir),
@@ -161,7 +161,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "retrieval.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "retrieval.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from verity import embedded
+from verity.core import embedded
 
 
 class Command(BaseCommand):
