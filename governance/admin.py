@@ -36,7 +36,7 @@ from governance.models import (
 )
 from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import diff_lines, markdown_problem, render_markdown
-from verity.errors import ApplicationError
+from verity.core.errors import ApplicationError
 
 SETTINGS_FIELDS = (
     "owner", "space", "locale", "kind", "audience", "review_interval_days",

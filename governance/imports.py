@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance import services
+from governance import ports, services
 from governance.models import AuditEvent, ImportRun, ImportRunFile, Publication, Review, SettingsChange
 from kb.kbformat import (
     ArticleFile,
@@ -32,7 +33,7 @@ from kb.kbformat import (
     shift_dates,
 )
 from kb.models import Article, Space, content_hash
-from verity.errors import ApplicationError
+from verity.core.errors import ApplicationError
 
 IMPORTER_USERNAME = "verity-importer"
 # files per Celery task: small enough for steady progress, large enough to keep the model warm
@@ -160,8 +161,6 @@ def kb_import(
     the moment its file is recorded as imported. Returns when every file is done, with progress in
     an ImportRun (shown in the admin) and through `progress(done, total)`.
     """
-    from governance.tasks import import_batch
-
     report = ImportReport()
     if not folder.is_dir():
         report.errors.append(KbFormatError(folder, None, "is not a folder"))
@@ -269,6 +268,12 @@ def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str | int]
     return imported
 
 
+@shared_task(name="governance.tasks.import_batch", acks_late=True)
+def import_batch(run_id: int, actor_id: int, files: list[dict[str, str]]) -> int:
+    """Import some files of a `kb_import` run, each in its own transaction (idempotent per file)."""
+    return import_files(run_id=run_id, actor_id=actor_id, files=files)
+
+
 def _record_failure(run: ImportRun, path: str, key: str, problem: str) -> None:
     ImportRunFile.objects.get_or_create(
         run=run, path=path, defaults={"outcome": ImportRunFile.Outcome.FAILED, "error_key": key, "error": problem},
@@ -332,8 +337,7 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
     article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     article.save()
     if changed_settings:
-        for hook in services.SETTINGS_HOOKS:
-            hook(article=article, changed=set(changed_settings))
+        ports.serving().article_settings_changed(article=article, changed=set(changed_settings))
     services.audit_record(
         event_type=AuditEvent.Type.ARTICLE_IMPORT, actor=actor, article=article, version=version or article.live_version,
         details={

@@ -12,6 +12,37 @@ from django.utils import timezone
 from governance.models import AuditEvent, Flag, Review, ReviewApproval, SettingsChange
 from kb.models import Article, ArticleVersion
 
+# Open flags of these reasons put an article's content in doubt (what agents are warned about): with
+# TRANSLATION_DRIFT alone it is "out_of_sync", with any other of them "flagged". The one set, used by
+# search results, the desktop, answers' warnings and content health.
+CONTENT_FLAG_REASONS = frozenset({
+    Flag.Reason.CHANGE_EVENT, Flag.Reason.AGENT_REPORT, Flag.Reason.CONTRADICTION, Flag.Reason.FEEDBACK,
+    Flag.Reason.TRANSLATION_DRIFT,
+})
+OUT_OF_SYNC_REASONS = frozenset({Flag.Reason.TRANSLATION_DRIFT})
+FLAGGED_REASONS = CONTENT_FLAG_REASONS - OUT_OF_SYNC_REASONS
+
+
+def article_state(article: Article, open_reasons: set[str], *, now: dt.datetime) -> str:
+    """The agent-facing state of an article: `flagged`, `out_of_sync`, `review_due` or `current`
+    (shared/interfaces.md), from its open flags' reasons and its review date."""
+    if open_reasons & FLAGGED_REASONS:
+        return "flagged"
+    if open_reasons & OUT_OF_SYNC_REASONS:
+        return "out_of_sync"
+    if article.is_review_due(now):
+        return "review_due"
+    return "current"
+
+
+def open_flag_reasons(article_ids: list[int] | set[int]) -> dict[int, set[str]]:
+    """The reasons of each article's open flags (articles without any are left out)."""
+    reasons: dict[int, set[str]] = {}
+    rows = Flag.objects.filter(article_id__in=list(article_ids), state=Flag.State.OPEN).values_list("article_id", "reason")
+    for article_id, reason in rows:
+        reasons.setdefault(article_id, set()).add(reason)
+    return reasons
+
 
 def articles_with_state() -> QuerySet[Article]:
     """Articles annotated with what the state badges need, in one query."""
@@ -186,10 +217,9 @@ def content_health(group_by: str, *, now: dt.datetime | None = None) -> list[Hea
     now = now or timezone.now()
     today = timezone.localdate(now)
     open_flags = Flag.objects.filter(article=OuterRef("pk"), state=Flag.State.OPEN)
-    flagged_reasons = [Flag.Reason.CHANGE_EVENT, Flag.Reason.AGENT_REPORT, Flag.Reason.CONTRADICTION, Flag.Reason.FEEDBACK]
     articles = Article.objects.filter(live_version__isnull=False).annotate(
-        is_flagged=Exists(open_flags.filter(reason__in=flagged_reasons)),
-        is_out_of_sync=Exists(open_flags.filter(reason=Flag.Reason.TRANSLATION_DRIFT)),
+        is_flagged=Exists(open_flags.filter(reason__in=FLAGGED_REASONS)),
+        is_out_of_sync=Exists(open_flags.filter(reason__in=OUT_OF_SYNC_REASONS)),
     )
     key = {"space": "space__name", "owner": "owner__username"}[group_by]
     rows: dict[str, dict[str, int]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +20,11 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from governance import ports, selectors
 from governance.models import AuditEvent, ChangeEvent, Flag, Publication, Review, ReviewApproval, SettingsChange
 from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import markdown_problem
-from verity.errors import (
+from verity.core.errors import (
     ApplicationError,
     ConcurrentEditError,
     InvalidTransitionError,
@@ -32,12 +33,6 @@ from verity.errors import (
 
 User = Any  # a django.contrib.auth user; typed loosely to avoid importing the swappable model
 
-# Called inside the publishing transaction with (article=, version=, previous=): the search index
-# registers here (retrieval reads governance, never the other way round), so that publishing and
-# becoming searchable commit together.
-PUBLISH_HOOKS: list[Callable[..., None]] = []
-# Called with (article=, changed=) after an article's settings changed, in the same transaction.
-SETTINGS_HOOKS: list[Callable[..., None]] = []
 
 ARTICLE_SETTINGS_FIELDS = (
     "locale", "kind", "audience", "space", "owner", "review_interval_days",
@@ -254,8 +249,7 @@ def article_update_settings(*, actor: AbstractBaseUser, article: Article, **chan
     article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     article.save()
     audit_record(event_type=AuditEvent.Type.ARTICLE_EDIT, actor=actor, article=article, details={"changed": diff})
-    for hook in SETTINGS_HOOKS:
-        hook(article=article, changed=set(diff))
+    ports.serving().article_settings_changed(article=article, changed=set(diff))
     return article
 
 
@@ -549,8 +543,7 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
     change.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     audit_record(event_type=AuditEvent.Type.SETTINGS_APPROVE, actor=actor, article=article,
                  details={**details, "applied": True, "changed": diff})
-    for hook in SETTINGS_HOOKS:
-        hook(article=article, changed=set(diff))
+    ports.serving().article_settings_changed(article=article, changed=set(diff))
     return change
 
 
@@ -607,8 +600,8 @@ def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, 
             event_type=AuditEvent.Type.VERSION_PUBLISH, actor=actor, article=article, version=version,
             details={"previous_version": previous.number if previous else None},
         )
-    for hook in PUBLISH_HOOKS:
-        hook(article=article, version=version, previous=previous)
+    # the serving side (retrieval) makes the version searchable in this same transaction
+    ports.serving().article_published(article=article, version=version, previous=previous)
     _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version,
                    note=f"Addressed by version {version.number}, reviewed and published.")
     if previous is not None:
@@ -617,10 +610,7 @@ def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, 
 
 
 # What a new published version addresses: everything about the content (not expiry, which is a date).
-CONTENT_FLAG_REASONS = [
-    Flag.Reason.REVIEW_DUE, Flag.Reason.CHANGE_EVENT, Flag.Reason.TRANSLATION_DRIFT, Flag.Reason.AGENT_REPORT,
-    Flag.Reason.FEEDBACK, Flag.Reason.CONTRADICTION,
-]
+CONTENT_FLAG_REASONS = [Flag.Reason.REVIEW_DUE, *sorted(selectors.CONTENT_FLAG_REASONS)]
 
 
 def _translations_flag_drift(*, article: Article, previous: ArticleVersion, version: ArticleVersion) -> None:
@@ -799,9 +789,6 @@ def space_save(*, actor: AbstractBaseUser, space: Space) -> Space:
 
 # --- change events ----------------------------------------------------------------------------
 
-ASSESS_TASK = "retrieval.tasks.change_event_assess"
-
-
 @transaction.atomic
 def change_event_create(
     *, kind: str, title: str, description: str, effective_date: dt.date, source_url: str = "",
@@ -824,10 +811,7 @@ def change_event_create(
     audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=f"change: {event.title}",
                  details={"change": event.pk, "kind": kind, "effective_date": effective_date.isoformat()})
     if assess:
-        from celery import current_app
-
-        # by name: governance does not import retrieval; a registered task runs eagerly in tests
-        transaction.on_commit(lambda: current_app.signature(ASSESS_TASK, args=[event.pk]).apply_async(expires=24 * 3600))
+        transaction.on_commit(lambda: ports.serving().change_assess(event_id=event.pk))
     return event
 
 
@@ -878,5 +862,12 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
     return flags
 
 
+@transaction.atomic
 def change_event_fail(*, event: ChangeEvent, error: str) -> None:
-    ChangeEvent.objects.filter(pk=event.pk).update(status=ChangeEvent.Status.FAILED, error=error[:5000])
+    """Record that assessing a change failed, with the error, and audit it in the same transaction."""
+    event = ChangeEvent.objects.select_for_update().get(pk=event.pk)
+    event.status = ChangeEvent.Status.FAILED
+    event.error = error[:5000]
+    event.save(update_fields=["status", "error"])
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+                 details={"change": event.pk, "status": "failed", "error": error[:500]})

@@ -42,6 +42,26 @@ class Space(models.Model):
         return self.name
 
 
+class ArticleQuerySet(models.QuerySet):
+    def servable(self, audiences: tuple[str, ...] | list[str], *, on: dt.date) -> ArticleQuerySet:
+        """THE servable rule: articles with a live version, of one of these audiences, valid on `on`
+        (from `valid_from` inclusive to `valid_until` exclusive). Search SQL, evidence and
+        contradictions all take it from here (see `servable_sql`)."""
+        return self.filter(
+            models.Q(live_version__isnull=False, audience__in=list(audiences))
+            & (models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=on))
+            & (models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=on))
+        )
+
+    def servable_sql(self, audiences: tuple[str, ...] | list[str], *, on: dt.date) -> tuple[str, list]:
+        """The servable rule as an SQL condition on the table `kb_article` (no alias), with its
+        parameters, for raw queries that join chunks with their articles."""
+        query = self.servable(audiences, on=on).query
+        compiler = query.get_compiler(using=self.db)
+        sql, params = query.where.as_sql(compiler, compiler.connection)
+        return sql, list(params)
+
+
 class Article(models.Model):
     class Kind(models.TextChoices):
         ARTICLE = "article", "Help article"
@@ -86,6 +106,8 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from governance.admin import ReadOnlyAdmin
 from governance.models import AuditEvent
 from governance.services import audit_record
+from retrieval.answers.guardrails import guardrail_rule_delete, guardrail_rule_save
 from retrieval.apikeys import apikey_revoke
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey, Feedback, GuardrailRule, IndexJob
 
@@ -53,20 +54,11 @@ class GuardrailRuleAdmin(admin.ModelAdmin):
     def phrase_count(self, rule: GuardrailRule) -> int:
         return len(rule.lines())
 
-    @transaction.atomic
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit_record(
-            event_type=AuditEvent.Type.POLICY_CHANGE if change else AuditEvent.Type.POLICY_CREATE,
-            actor=request.user, target_label=f"guardrail: {obj.name}",
-            details={"kind": obj.kind, "changed": form.changed_data, "active": obj.active},
-        )
+        guardrail_rule_save(actor=request.user, rule=obj, created=not change, changed=form.changed_data)
 
-    @transaction.atomic
     def delete_model(self, request, obj):
-        audit_record(event_type=AuditEvent.Type.POLICY_DELETE, actor=request.user, target_label=f"guardrail: {obj.name}",
-                     details={"kind": obj.kind, "phrases": obj.phrases, "message": obj.message})
-        super().delete_model(request, obj)
+        guardrail_rule_delete(actor=request.user, rule=obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kb.models import Article
 from retrieval.models import ApiKey
-from verity.errors import ApplicationError
+from verity.core.errors import ApplicationError
 
 
 @transaction.atomic

@@ -4,15 +4,15 @@ import threading
 
 from django.apps import AppConfig
 
+from retrieval.index.embeddings import active_embedder
+from retrieval.text.tokens import analyze
+
 logger = logging.getLogger(__name__)
 
 
 def _warm_up() -> None:
     """Load the embedding model and the German compound splitter before the first request needs
     them (about 1 s and 2 s on two cores)."""
-    from retrieval.analysis import analyze
-    from retrieval.embeddings import active_embedder
-
     try:
         analyze("Aufwärmphase", "de")
         active_embedder().embed_query("Wie lange dauert das?")
@@ -26,12 +26,11 @@ class RetrievalConfig(AppConfig):
     verbose_name = "Retrieval"
 
     def ready(self) -> None:
-        from governance import services
-        from retrieval import indexing, schema  # noqa: F401 - registers the OpenAPI auth extension
+        # governance's serving port: publishing indexes, a change event is assessed. Imported here
+        # because the implementation uses models, which are loaded only now.
+        from governance.ports import serving_register
+        from retrieval.ports import RetrievalServing
 
-        if indexing.article_index_live not in services.PUBLISH_HOOKS:
-            services.PUBLISH_HOOKS.append(indexing.article_index_live)
-        if indexing.article_settings_changed not in services.SETTINGS_HOOKS:
-            services.SETTINGS_HOOKS.append(indexing.article_settings_changed)
+        serving_register(RetrievalServing())
         if os.environ.get("VERITY_WARM_UP") == "1":  # set for web servers (`up` does); never for commands
             threading.Thread(target=_warm_up, name="verity-warm-up", daemon=True).start()

@@ -1,7 +1,10 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from retrieval import api, api_answers, api_changes
+from retrieval.api import answers as api_answers
+from retrieval.api import changes as api_changes
+from retrieval.api import schema  # noqa: F401 - registers the OpenAPI description of API-key authentication
+from retrieval.api import search as api
 from verity.views import not_found
 
 urlpatterns = [

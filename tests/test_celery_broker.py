@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from verity import embedded
+from verity.core import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 

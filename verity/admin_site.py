@@ -26,7 +26,7 @@ class VerityAdminSite(admin.AdminSite):
 
     def insights_view(self, request: HttpRequest) -> HttpResponse:
         """Knowledge gaps, most-cited and disliked articles, answer rates over time."""
-        from retrieval import insights
+        from retrieval.answers import insights
 
         if not request.user.has_perm("retrieval.view_answerrecord"):
             raise PermissionDenied

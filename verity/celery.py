@@ -7,6 +7,8 @@ import os
 from celery import Celery
 from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
 
+from verity.core import embedded
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verity.settings")
 
 app = Celery("verity")
@@ -18,8 +20,6 @@ def _ensure_embedded_broker(**_: object) -> None:
     from django.conf import settings
 
     if getattr(settings, "CELERY_BROKER_EMBEDDED", False) and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from verity import embedded
-
         embedded.ensure_broker()
 
 

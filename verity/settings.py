@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from verity import embedded
+from verity.core import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = embedded.data_dir()
@@ -85,12 +85,12 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
-    _database["ENGINE"] = "verity.db"
+    _database["ENGINE"] = "verity.core.db"
     _database["EMBEDDED"] = False
 else:
     _location = embedded.postgres_location(DATA_DIR)
     _database = {
-        "ENGINE": "verity.db",
+        "ENGINE": "verity.core.db",
         "NAME": _location.database,
         "USER": _location.user,
         "HOST": str(_location.socket_dir),
@@ -157,7 +157,7 @@ VERITY_BASE_URL = os.environ.get("VERITY_BASE_URL", "http://127.0.0.1:8000")
 VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use+en")
 VERITY_SEMANTIC_WEIGHT = float(os.environ.get("VERITY_SEMANTIC_WEIGHT", "0.5"))
 
-# --- Answers: who writes them (retrieval/llm.py) ---------------------------------------------
+# --- Answers: who writes them (retrieval/answers/llm.py) -------------------------------------
 # "llm": a language model writes and a reader's checks verify (the embedded llama.cpp server with
 # VERITY_LLM_MODEL_PATH or the installed default model, or any OpenAI-compatible server at
 # VERITY_LLM_BASE_URL); "extractive": the passages themselves, no model. Without a usable model the
@@ -182,7 +182,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "retrieval.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "retrieval.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

@@ -3,13 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from retrieval import desktop
+from retrieval.desktop import views as desktop
 from verity import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("retrieval.urls")),
-    path("desktop/", include("retrieval.desktop_urls")),
+    path("desktop/", include("retrieval.desktop.urls")),
     path("articles/<slug:slug>/", desktop.article_link, name="article-link"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

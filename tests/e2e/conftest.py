@@ -14,7 +14,7 @@ from django.conf import settings
 
 from governance import services
 from kb.models import Article, Space
-from retrieval import search as search_module
+from retrieval.index import corpus
 from tests.conftest import _user
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,9 +43,9 @@ ROAMING_BODY = (
 @pytest.fixture(autouse=True)
 def _fresh_corpus_stats():
     """Search caches corpus statistics for 30 s per process; a test must not see another test's corpus."""
-    search_module.stats_invalidate()
+    corpus.stats_invalidate()
     yield
-    search_module.stats_invalidate()
+    corpus.stats_invalidate()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.db import connection
 from governance import services
 from governance.models import AuditEvent, Review, ReviewApproval
 from kb.models import Article, ArticleVersion
-from verity.errors import ConcurrentEditError, InvalidTransitionError
+from verity.core.errors import ConcurrentEditError, InvalidTransitionError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

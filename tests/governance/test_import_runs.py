@@ -24,8 +24,8 @@ from governance.imports import import_files, kb_import
 from governance.models import ImportRun, ImportRunFile
 from kb.models import Article, ArticleVersion
 from retrieval.models import Chunk
-from verity import embedded
 from verity.celery import app
+from verity.core import embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 

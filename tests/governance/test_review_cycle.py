@@ -14,7 +14,7 @@ from governance.models import AuditEvent, Flag
 from governance.tasks import review_cycle_run
 from kb.models import Article
 from verity.celery import app as celery_app
-from verity.errors import InvalidTransitionError, PermissionDeniedError
+from verity.core.errors import InvalidTransitionError, PermissionDeniedError
 
 T = AuditEvent.Type
 VERIFIED = timezone.make_aware(dt.datetime(2026, 3, 1, 9, 30))

@@ -15,7 +15,7 @@ from governance import services
 from governance.imports import IMPORTER_USERNAME, kb_import
 from governance.models import AuditEvent, Review, SettingsChange
 from kb.models import Article, Space
-from verity.errors import ApplicationError, InvalidTransitionError, PermissionDeniedError
+from verity.core.errors import ApplicationError, InvalidTransitionError, PermissionDeniedError
 
 T = AuditEvent.Type
 
@@ -269,7 +269,7 @@ def public_key_search(db):
     """Search as a client with a public API key would."""
     from rest_framework.test import APIClient
 
-    from retrieval import search as search_module
+    from retrieval.index import corpus as search_module
     from retrieval.apikeys import apikey_create
 
     _, raw = apikey_create(name="helpcenter", audience="public")

@@ -13,7 +13,7 @@ from governance import services
 from governance.imports import IMPORTER_USERNAME, kb_import
 from governance.models import AuditEvent, Review, ReviewApproval
 from kb.models import Article, ArticleVersion, content_hash
-from verity.errors import ApplicationError, ConcurrentEditError, InvalidTransitionError, PermissionDeniedError
+from verity.core.errors import ApplicationError, ConcurrentEditError, InvalidTransitionError, PermissionDeniedError
 
 T = AuditEvent.Type
 NEW_TITLE = "Tarif wechseln (neu)"

@@ -10,7 +10,7 @@ from governance.imports import kb_import
 from kb.kbformat import KbFormatError, parse_article_text
 from kb.models import Article, ArticleVersion
 from kb.rendering import render_markdown
-from verity.errors import ApplicationError
+from verity.core.errors import ApplicationError
 
 HEADER = "---\nslug: tarif\ntitle: Tarif\nlocale: de\n---\n"
 DEEP_LIST = "- " * 1000 + "Ebene\n"  # a list in a list ... 1,000 deep: RecursionError (a 500) before

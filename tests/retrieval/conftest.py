@@ -16,17 +16,17 @@ from rest_framework.test import APIClient
 
 from governance import services
 from kb.models import Article
-from retrieval import search as search_module
 from retrieval.apikeys import apikey_create
+from retrieval.index import corpus
 from retrieval.models import ApiKey
 
 
 @pytest.fixture(autouse=True)
 def _fresh_corpus_stats():
     """Search caches corpus statistics for 30 s per process; a test must not see another test's corpus."""
-    search_module.stats_invalidate()
+    corpus.stats_invalidate()
     yield
-    search_module.stats_invalidate()
+    corpus.stats_invalidate()
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kb.models import Article, ArticleVersion
-from retrieval.search import ArticleResult, SearchQuery, search
+from retrieval.search.hybrid import ArticleResult, search
+from retrieval.search.query import SearchQuery
 
 
 def run_search(text: str, *, audiences=("public",), **kwargs) -> list[ArticleResult]:

@@ -14,7 +14,7 @@ def test_ready_loads_the_model_in_the_background_when_asked(monkeypatch):
         def embed_query(self, text: str) -> None:
             loaded.set()
 
-    monkeypatch.setattr("retrieval.embeddings.active_embedder", lambda: Embedder())
+    monkeypatch.setattr("retrieval.apps.active_embedder", lambda: Embedder())
     monkeypatch.setenv("VERITY_WARM_UP", "1")
 
     apps.get_app_config("retrieval").ready()
@@ -24,7 +24,7 @@ def test_ready_loads_the_model_in_the_background_when_asked(monkeypatch):
 
 def test_without_the_setting_nothing_is_loaded(monkeypatch):
     called = threading.Event()
-    monkeypatch.setattr("retrieval.embeddings.active_embedder", lambda: called.set())
+    monkeypatch.setattr("retrieval.apps.active_embedder", lambda: called.set())
     monkeypatch.delenv("VERITY_WARM_UP", raising=False)
 
     apps.get_app_config("retrieval").ready()

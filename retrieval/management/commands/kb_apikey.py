@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from retrieval.apikeys import apikey_create, apikey_revoke
 from retrieval.models import ApiKey
-from verity.errors import ApplicationError
+from verity.core.errors import ApplicationError
 
 
 class Command(BaseCommand):

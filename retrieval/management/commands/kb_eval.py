@@ -7,8 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from kb.models import ArticleVersion
-from retrieval.evaluation import EvalOutcome, EvalReport, load_questions, run_eval, run_eval_as_if_approved
-from verity.errors import ApplicationError
+from retrieval.answers.evaluation import EvalOutcome, EvalReport, load_questions, run_eval, run_eval_as_if_approved
+from verity.core.errors import ApplicationError
 
 
 def _version_id(spec: str) -> int:

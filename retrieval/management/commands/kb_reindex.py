@@ -6,8 +6,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from retrieval.index.reindex import reindex_start
 from retrieval.models import IndexJob
-from retrieval.reindex import reindex_start
+from retrieval.tasks import reindex_dispatch
 from verity.celery import workers_available
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         def report(done: int, total: int) -> None:
             self.stdout.write(f"  {done}/{total} articles indexed")
 
-        job = reindex_start(dispatch=use_workers, progress=None if use_workers else report)
+        job = reindex_start(dispatch=reindex_dispatch if use_workers else None, progress=None if use_workers else report)
         where = "Celery workers" if use_workers else "this process"
         self.stdout.write(f"Reindexing {job.total} live article(s) in {where} (job {job.pk}).")
         last = -1

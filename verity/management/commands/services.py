@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from verity import embedded, llm_server
+from verity.core import embedded, llm_server
 
 
 class Command(BaseCommand):

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.imports import kb_import
-from verity import embedded
+from verity.core import embedded
 
 DEMO_USERS = [
     # username, password, role group, full name

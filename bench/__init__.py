@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): retrieval, change impact, desktop. Outside the installed apps."""

@@ -1,0 +1,48 @@
+"""What governance needs from the side that serves the knowledge, as a Protocol.
+
+Governance never imports retrieval: the serving side implements `ServingPort` and registers it in
+its `AppConfig.ready` (retrieval.apps). Publishing calls it inside its transaction, so that a
+version becomes searchable in the same commit; a change event asks it for an assessment after
+commit. With nothing registered (governance alone), nothing is served and nothing is assessed.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from kb.models import Article, ArticleVersion
+
+
+class ServingPort(Protocol):
+    def article_published(self, *, article: Article, version: ArticleVersion, previous: ArticleVersion | None) -> None:
+        """Inside the publishing transaction: serve `version` and nothing else of this article."""
+
+    def article_settings_changed(self, *, article: Article, changed: set[str]) -> None:
+        """Inside the same transaction: an article's settings (audience, locale, ...) changed."""
+
+    def change_assess(self, *, event_id: int) -> None:
+        """After commit: find what the change event makes wrong (e.g. enqueue a task)."""
+
+
+class _NothingServed:
+    def article_published(self, *, article: Article, version: ArticleVersion, previous: ArticleVersion | None) -> None:
+        return None
+
+    def article_settings_changed(self, *, article: Article, changed: set[str]) -> None:
+        return None
+
+    def change_assess(self, *, event_id: int) -> None:
+        return None
+
+
+_serving: ServingPort = _NothingServed()
+
+
+def serving_register(port: ServingPort) -> None:
+    """Register the serving side (once, from an AppConfig.ready; registering again replaces it)."""
+    global _serving
+    _serving = port
+
+
+def serving() -> ServingPort:
+    return _serving

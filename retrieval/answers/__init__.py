@@ -1,0 +1,1 @@
+"""Cited answers: the pipeline of typed stages, evidence, generation, verification, guardrails, records."""

@@ -1,0 +1,43 @@
+"""Feedback on answers: redacted like questions, attached to the answer's provenance record."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+
+from governance.models import Flag
+from governance.services import flag_raise
+from retrieval.answers import guardrails
+from retrieval.answers.redaction import redact
+from retrieval.models import AnswerCitation, AnswerRecord, ApiKey, Feedback
+from verity.core.errors import NotFoundError
+
+
+@transaction.atomic
+def feedback_create(*, query_id: uuid.UUID, helpful: bool, comment: str = "", api_key: ApiKey | None = None,
+                    user=None) -> Feedback:
+    answer = AnswerRecord.objects.filter(pk=query_id).first()
+    if answer is None or (api_key is not None and answer.api_key_id not in (None, api_key.pk)):
+        raise NotFoundError(f"No answer with query_id {query_id} for this key.")
+    feedback = Feedback.objects.create(
+        answer=answer, helpful=helpful, comment=redact(comment, guardrails.redaction_patterns()).text,
+        api_key=api_key, user=user if getattr(user, "pk", None) else None,
+    )
+    if not helpful:
+        _flag_cited_articles(feedback)
+    return feedback
+
+
+def _flag_cited_articles(feedback: Feedback) -> None:
+    """Negative feedback puts the cited articles in front of their owners (one open flag each)."""
+    for citation in AnswerCitation.objects.filter(answer=feedback.answer).select_related("version__article"):
+        article = citation.version.article
+        if Flag.objects.filter(article=article, reason=Flag.Reason.FEEDBACK, state=Flag.State.OPEN).exists():
+            continue
+        flag_raise(
+            article=article, reason=Flag.Reason.FEEDBACK,
+            summary=f"An answer citing v{citation.version.number} was rated unhelpful"
+                    + (f": {feedback.comment[:300]}" if feedback.comment else "."),
+            evidence=f"Question: {feedback.answer.question[:500]}\nCited: {citation.quote[:500]}",
+        )

@@ -1,0 +1,159 @@
+"""What knowledge owners learn from the answers: gaps to write, articles most used or disliked,
+and how often Verity answered, refused or handed over."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from retrieval.index.embeddings import active_embedder
+from retrieval.models import AnswerCitation, AnswerRecord
+from retrieval.text.tokens import STOP_WORDS, tokens
+from retrieval.tuning import (
+    SAME_TOPIC,
+)
+
+GAP_REASONS = ("no_supporting_evidence", "answer_not_supported")
+MAX_GAP_QUESTIONS = 500
+
+
+@dataclass
+class GapTopic:
+    label: str
+    count: int
+    refused: int
+    disliked: int
+    examples: list[str] = field(default_factory=list)
+    last_asked: dt.datetime | None = None
+
+
+def _served(since: dt.datetime):
+    return AnswerRecord.objects.filter(simulated=False, created_at__gte=since)
+
+
+def knowledge_gaps(*, days: int = 90) -> list[GapTopic]:
+    """Refused and badly rated questions, grouped by topic (greedy clustering of their embeddings)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    records = list(
+        _served(since)
+        .filter(Q(status=AnswerRecord.Status.REFUSED, reason__in=GAP_REASONS) | Q(feedback__helpful=False))
+        .distinct().order_by("-created_at").values("question", "status", "created_at")[:MAX_GAP_QUESTIONS]
+    )
+    if not records:
+        return []
+    vectors = active_embedder().embed_documents([record["question"] for record in records])
+    centroids: list[np.ndarray] = []
+    members: list[list[int]] = []
+    for index, vector in enumerate(vectors):
+        similarities = [float(centroid @ vector) for centroid in centroids]
+        best = int(np.argmax(similarities)) if similarities else -1
+        if best >= 0 and similarities[best] >= SAME_TOPIC:
+            members[best].append(index)
+            centroid = np.mean(vectors[members[best]], axis=0)
+            centroids[best] = centroid / max(np.linalg.norm(centroid), 1e-12)
+        else:
+            centroids.append(vector)
+            members.append([index])
+    topics = []
+    for group in members:
+        questions = [records[i] for i in group]
+        words = Counter(
+            word for record in questions for word in set(tokens(record["question"]))
+            if len(word) > 3 and word not in STOP_WORDS["de"] and word not in STOP_WORDS["en"] and not word.isdigit()
+        )
+        label = ", ".join(word for word, _ in words.most_common(3)) or questions[0]["question"][:40]
+        refused = sum(record["status"] == AnswerRecord.Status.REFUSED for record in questions)
+        topics.append(GapTopic(
+            label=label, count=len(questions), refused=refused, disliked=len(questions) - refused,
+            examples=[record["question"] for record in questions[:3]], last_asked=questions[0]["created_at"],
+        ))
+    return sorted(topics, key=lambda topic: (topic.count, topic.last_asked), reverse=True)
+
+
+@dataclass(frozen=True)
+class ArticleCount:
+    article_id: int
+    slug: str
+    title: str
+    count: int
+
+
+def most_cited(*, days: int = 30, limit: int = 15) -> list[ArticleCount]:
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = (
+        AnswerCitation.objects.filter(answer__simulated=False, answer__created_at__gte=since)
+        .values("version__article_id", "version__article__slug", "version__article__title")
+        .annotate(count=Count("answer", distinct=True)).order_by("-count", "version__article__slug")[:limit]
+    )
+    return [ArticleCount(r["version__article_id"], r["version__article__slug"], r["version__article__title"], r["count"]) for r in rows]
+
+
+def most_disliked(*, days: int = 90, limit: int = 15) -> list[ArticleCount]:
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = (
+        AnswerCitation.objects.filter(answer__simulated=False, answer__created_at__gte=since, answer__feedback__helpful=False)
+        .values("version__article_id", "version__article__slug", "version__article__title")
+        .annotate(count=Count("answer__feedback", distinct=True)).order_by("-count", "version__article__slug")[:limit]
+    )
+    return [ArticleCount(r["version__article_id"], r["version__article__slug"], r["version__article__title"], r["count"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class DayRates:
+    day: dt.date
+    answered: int
+    refused: int
+    handoff: int
+
+    @property
+    def total(self) -> int:
+        return self.answered + self.refused + self.handoff
+
+
+def rates_by_day(*, days: int = 30) -> list[DayRates]:
+    """Answers, refusals and hand-overs per day, every day of the period (zeros included)."""
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    rows = (
+        _served(timezone.make_aware(dt.datetime.combine(since, dt.time.min)))
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "status").annotate(count=Count("id"))
+    )
+    counts: dict[dt.date, Counter] = {}
+    for row in rows:
+        counts.setdefault(row["day"], Counter())[row["status"]] = row["count"]
+    return [
+        DayRates(day, counts.get(day, Counter())["answered"], counts.get(day, Counter())["refused"], counts.get(day, Counter())["handoff"])
+        for day in (since + dt.timedelta(days=offset) for offset in range(days))
+    ]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    height: float
+    css: str
+    title: str
+
+
+def rate_chart(days: list[DayRates], *, width: int = 720, height: int = 180) -> dict:
+    """Stacked bars as plain numbers for an inline SVG (rendered by the template; no JavaScript)."""
+    peak = max((day.total for day in days), default=0) or 1
+    slot = width / max(len(days), 1)
+    bars: list[Bar] = []
+    for index, day in enumerate(days):
+        base = height
+        for status in ("answered", "refused", "handoff"):
+            value = getattr(day, status)
+            if not value:
+                continue
+            bar_height = height * value / peak
+            base -= bar_height
+            bars.append(Bar(index * slot + 1, base, bar_height, status, f"{day.day:%Y-%m-%d}: {value} {status}"))
+    return {"bars": bars, "bar_width": max(slot - 2, 1), "width": width, "height": height, "peak": peak}

@@ -1,0 +1,244 @@
+"""The answer stages with a language model: choose sources, judge, write, verify (sentence by sentence).
+
+    sources   the best chunks of the retrieval (audience-filtered already), one language per
+              translation group, at most MAX_SOURCES: the prompt stays small
+    judge     the model's probability that the sources answer exactly this question; below
+              JUDGE_MIN the question is refused (and becomes a knowledge gap)
+    write     1-3 sentences, each citing [n]; or the model's own refusal
+    verify    each sentence against the source sentence it restates (numbers with their subject,
+              negations, guarded promises). A sentence that adds a content word to its source
+              sentence and the question is replaced by that source sentence: the model's text is
+              a pointer, and what reaches the customer is either the source's own words or a
+              restatement that adds nothing. Only verified sentences are kept or streamed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kb.models import Article, ArticleVersion
+from retrieval.answers import guardrails
+from retrieval.answers.evidence import Evidence
+from retrieval.answers.llm import ModelEndpoint, chat_model
+from retrieval.answers.verification import (
+    CITATION,
+    CheckedSentence,
+    check_sentence,
+    restated_source,
+    source_terms,
+    split_answer,
+)
+from retrieval.answers.writer import (
+    WRITER_MAX_TOKENS,
+    ModelSource,
+    SentenceBuffer,
+    judge,
+    refused,
+    stream_write,
+    write,
+)
+from retrieval.models import Chunk
+from retrieval.search.query import ChunkHit
+from retrieval.text.tokens import analyze
+
+MAX_SOURCES = 3
+MAX_ANSWER_SENTENCES = 3
+# below this probability of "yes" the question is refused; chosen on the development sets (see README)
+JUDGE_MIN = 0.5
+MIN_RESTATED_CLOSENESS = 0.15  # a written sentence sharing less with every source sentence points at none
+MIN_QUOTED_CLOSENESS = 0.3  # a written sentence is replaced by its source sentence only when it restates it closely
+
+
+@dataclass(frozen=True)
+class SourceChunk:
+    n: int
+    chunk: Chunk
+    article: Article
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+@dataclass
+class ModelAnswer:
+    status: str  # "answered" | "refused"
+    reason: str | None
+    kept: list[CheckedSentence] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    sources: list[SourceChunk] = field(default_factory=list)
+    support: float = 0.0  # the judge's probability
+    draft: str = ""  # what the model wrote, before verification (for evaluation and the admin)
+
+
+def choose_sources(hits: list[ChunkHit], *, locale: str, audiences: tuple[str, ...],
+                   evidence: Evidence | None = None) -> list[SourceChunk]:
+    """The chunks the model reads: those holding the best-scored passages (the evidence scorer reads
+    the top chunks and the other sections of the best articles), else the top retrieved chunks;
+    from each translation group only the article in the question's language."""
+    articles = Article.objects.select_related("space").in_bulk({hit.article_id for hit in hits})
+
+    def group(article: Article) -> int:
+        return article.translation_of_id or article.pk
+
+    locales_of: dict[int, set[str]] = {}
+    for hit in hits:
+        locales_of.setdefault(group(articles[hit.article_id]), set()).add(articles[hit.article_id].locale)
+    ranked: list[int] = []
+    if evidence is not None:
+        ranked = [p.chunk_id for p in evidence.passages] + [p.chunk_id for p in evidence.considered]
+    ranked += [hit.chunk_id for hit in hits]
+    chunks = Chunk.objects.in_bulk(list(dict.fromkeys(ranked)))
+    chosen: list[Chunk] = []
+    for chunk_id in dict.fromkeys(ranked):
+        chunk = chunks[chunk_id]
+        article = articles.get(chunk.article_id)
+        if article is None or article.audience not in audiences:  # retrieval filters already; never trust one layer
+            continue
+        if article.locale != locale and locale in locales_of.get(group(article), set()):
+            continue
+        chosen.append(chunk)
+        if len(chosen) == MAX_SOURCES:
+            break
+    return [SourceChunk(n, chunk, articles[chunk.article_id]) for n, chunk in enumerate(chosen, 1)]
+
+
+def _model_sources(sources: list[SourceChunk]) -> list[ModelSource]:
+    return [ModelSource(s.n, " – ".join(part for part in (s.article.title, s.chunk.heading_path.split(" > ")[-1])
+                                         if part) if s.chunk.heading_path != s.article.title else s.article.title,
+                        s.text) for s in sources]
+
+
+def _checked(sentence: str, quotes: dict[int, str], locale: str, phrases: list[str]) -> tuple[CheckedSentence, str]:
+    checked = check_sentence(sentence, quotes, locale)
+    if not checked.supported:
+        return checked, checked.problem
+    promises = guardrails.unsupported_promises(checked.text, " ".join(quotes[n] for n in checked.citations), phrases)
+    if promises:
+        return checked, "promise not in the source: " + ", ".join(promises)
+    return checked, ""
+
+
+def readable(segment: str) -> str:
+    """A source sentence or table row as a sentence of a reply: no Markdown, a row as "header: value"."""
+    lines = [line for line in segment.splitlines() if line.strip()]
+    if lines and all(line.lstrip().startswith("|") for line in lines) and len(lines) == 2:
+        header, row = ([cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines)
+        pairs = [f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value]
+        text = ", ".join(pairs)
+    else:
+        text = " ".join(re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", line) for line in lines)
+    text = re.sub(r"\*\*|__|`", "", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text).strip()
+    return text if text.endswith((".", "!", "?", ":")) else text + "."
+
+
+def _new_words(sentence: str, segment: str, question: str, locale: str) -> set[str]:
+    """Content words of a written sentence that neither its source sentence nor the question has."""
+    allowed = source_terms(segment, locale) | source_terms(question, locale)
+    return {term for term in analyze(sentence, locale) if not term.isdigit()} - allowed
+
+
+def _source_sentence(text: str, cited: tuple[int, ...], quotes: dict[int, str],
+                     locale: str) -> tuple[int, str, float] | None:
+    """The source sentence a written sentence restates: in its cited sources, else in any source."""
+    wanted = source_terms(text, locale)
+    best: tuple[float, int, str] | None = None
+    for n in cited or tuple(quotes):
+        if n not in quotes:
+            continue
+        segment = restated_source(text, quotes[n], locale)
+        terms = source_terms(segment, locale)
+        closeness = len(wanted & terms) / (len(wanted | terms) or 1)
+        if best is None or closeness > best[0]:
+            best = (closeness, n, segment)
+    if best is None or best[0] < MIN_RESTATED_CLOSENESS:
+        return None
+    return best[1], best[2], best[0]
+
+
+def answer_with_model(
+    *, question: str, hits: list[ChunkHit], locale: str, audience: str, audiences: tuple[str, ...],
+    endpoint: ModelEndpoint, evidence: Evidence | None = None, on_sentence: Callable[[str], None] | None = None,
+) -> ModelAnswer:
+    sources = choose_sources(hits, locale=locale, audiences=audiences, evidence=evidence)
+    if not sources:
+        return ModelAnswer("refused", "no_supporting_evidence")
+    model_sources = _model_sources(sources)
+    probability = judge(chat_model(endpoint, max_tokens=1, logprobs=True, top_logprobs=10),
+                        question=question, sources=model_sources, locale=locale)
+    if probability < JUDGE_MIN:
+        return ModelAnswer("refused", "not_in_sources", sources=sources, support=probability)
+    quotes = {source.n: source.text for source in sources}
+    phrases = guardrails.guarded_phrases(audience)
+    kept: list[CheckedSentence] = []
+    dropped: list[str] = []
+
+    def take(sentence: str) -> None:
+        """Keep a written sentence that adds no word to its source, else the source sentence it points at."""
+        if refused(sentence) or len(kept) >= MAX_ANSWER_SENTENCES:
+            return
+        text = CITATION.sub("", sentence).strip()
+        pointed = _source_sentence(text, tuple(int(n) for n in CITATION.findall(sentence)), quotes, locale)
+        if pointed is None:
+            dropped.append(f"{text} (restates no source sentence)")
+            return
+        n, segment, closeness = pointed
+        checked, problem = _checked(f"{text} [{n}]", quotes, locale, phrases)
+        added = _new_words(text, segment, question, locale)
+        if problem or added or segment.rstrip().endswith("?"):
+            reason = problem or (f"words not in the source: {', '.join(sorted(added))}" if added else "")
+            if segment.rstrip().endswith("?"):  # the article's own question is no answer
+                dropped.append(f"{text} ({reason or 'restates a question'})")
+                return
+            if closeness < MIN_QUOTED_CLOSENESS:  # it points nowhere in particular
+                dropped.append(f"{text} ({reason}; too far from any source sentence to quote one)")
+                return
+            quoted, quote_problem = _checked(f"{readable(segment)} [{n}]", quotes, locale, phrases)
+            if quote_problem:
+                dropped.append(f"{text} ({reason}; the source sentence: {quote_problem})")
+                return
+            dropped.append(f"{text} ({reason}: quoted the source sentence instead)")
+            checked = quoted
+        if any(existing.text == checked.text for existing in kept):
+            return
+        kept.append(checked)
+        if on_sentence is not None:
+            on_sentence(checked.text + "".join(f" [{c}]" for c in checked.citations))
+
+    writer = chat_model(endpoint, max_tokens=WRITER_MAX_TOKENS, streaming=on_sentence is not None)
+    if on_sentence is None:
+        draft = write(writer, question=question, sources=model_sources, locale=locale)
+        for sentence in split_answer(draft) if draft else []:
+            take(sentence)
+    else:
+        buffer = SentenceBuffer()
+        for piece in stream_write(writer, question=question, sources=model_sources, locale=locale):
+            for sentence in buffer.feed(piece):
+                for part in split_answer(sentence):
+                    take(part)
+        draft = buffer.text
+        rest = buffer.rest()
+        for part in split_answer(rest) if rest else []:
+            take(part)
+    if not kept:
+        return ModelAnswer("refused", "answer_not_supported", dropped=dropped, sources=sources, support=probability,
+                           draft=draft)
+    return ModelAnswer("answered", None, kept=kept, dropped=dropped, sources=sources, support=probability, draft=draft)
+
+
+def quote_for(sentences: list[CheckedSentence], source: SourceChunk, locale: str) -> str:
+    """The source's sentences (or table rows) that the answer's sentences citing it restate."""
+    quotes: list[str] = []
+    for sentence in sentences:
+        if source.n in sentence.citations:
+            segment = restated_source(sentence.text, source.text, locale)
+            if segment not in quotes:
+                quotes.append(segment)
+    return "\n".join(quotes) or source.text
+
+
+def version_numbers(sources: list[SourceChunk]) -> dict[int, int]:
+    return dict(ArticleVersion.objects.filter(pk__in=[s.chunk.version_id for s in sources]).values_list("pk", "number"))

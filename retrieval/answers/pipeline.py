@@ -1,0 +1,272 @@
+"""The answer pipeline: redact, guard, retrieve, select evidence, generate, verify, check, record.
+
+    answered  every sentence cites a passage of a live, valid version visible to the audience
+    refused   the knowledge base does not support an answer (recorded as a knowledge gap)
+    handoff   a person must take over (injection attempt, blocked topic, hand-over trigger)
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from kb.links import article_url
+from kb.models import ArticleVersion
+from retrieval.answers import guardrails
+from retrieval.answers.evidence import Evidence, Passage, retrievers_agree, select_evidence
+from retrieval.answers.generation import ExtractiveGenerator, Generator, Source
+from retrieval.answers.llm import ModelEndpoint, model_endpoint
+from retrieval.answers.model import MAX_ANSWER_SENTENCES, answer_with_model, quote_for, version_numbers
+from retrieval.answers.redaction import redact
+from retrieval.answers.serving import flag_warnings, withheld_from_public
+from retrieval.answers.verification import verify_answer
+from retrieval.index.corpus import snapshot
+from retrieval.models import AnswerCitation, AnswerRecord, ApiKey
+from retrieval.search.fusion import fuse
+from retrieval.search.hybrid import chunk_hits
+from retrieval.search.query import SearchQuery, detect_locale
+from retrieval.text.tokens import language_of
+
+
+@dataclass
+class Citation:
+    n: int
+    slug: str
+    locale: str
+    version: int
+    version_id: int
+    chunk_id: int
+    title: str
+    url: str
+    quote: str
+    audience: str
+    space_id: int
+    article_id: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AnswerResult:
+    query_id: str
+    status: str
+    answer: str | None
+    citations: list[Citation]
+    reason: str | None
+    locale: str
+    latency_ms: int
+    question: str  # redacted
+    dropped: list[str] = field(default_factory=list)
+    evidence: Evidence | None = None
+    generator: str = "extractive"
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "answer": self.answer,
+            "citations": [
+                {"n": c.n, "slug": c.slug, "locale": c.locale, "version": c.version, "title": c.title,
+                 "url": c.url, "quote": c.quote}
+                for c in self.citations
+            ],
+            "reason": self.reason,
+            "query_id": self.query_id,
+            "generator": self.generator,
+            # for agents: what is wrong with a cited article (open change, contradiction, report, drift)
+            "warnings": [{"n": c.n, "slug": c.slug, "warning": warning} for c in self.citations for warning in c.warnings],
+        }
+
+
+def _audiences(audience: str) -> tuple[str, ...]:
+    return ("public",) if audience == "public" else ("public", "internal")
+
+
+def _citations(passages: list[Passage]) -> tuple[list[Citation], list[tuple[int, str]]]:
+    """One citation per chunk (its passages joined as the quote); sentences numbered by it."""
+    by_chunk: dict[int, Citation] = {}
+    sentences: list[tuple[int, str]] = []
+    for passage in passages:
+        citation = by_chunk.get(passage.chunk_id)
+        if citation is None:
+            article = passage.article
+            citation = Citation(
+                n=len(by_chunk) + 1, slug=article.slug, locale=article.locale, version=0,
+                version_id=passage.version_id, chunk_id=passage.chunk_id, title=article.title,
+                url=article_url(article.slug), quote=passage.quote, audience=article.audience, space_id=article.space_id,
+                article_id=article.pk,
+            )
+            by_chunk[passage.chunk_id] = citation
+        elif passage.quote not in citation.quote:
+            citation.quote = f"{citation.quote}\n{passage.quote}"  # one verbatim passage per line
+        sentences.append((citation.n, passage.text))
+    citations = list(by_chunk.values())
+    numbers = dict(ArticleVersion.objects.filter(pk__in=[c.version_id for c in citations]).values_list("pk", "number"))
+    for citation in citations:
+        citation.version = numbers[citation.version_id]
+    return citations, sentences
+
+
+def answer_question(
+    *,
+    question: str,
+    audience: str,
+    locale: str | None = None,
+    api_key: ApiKey | None = None,
+    user: Any = None,
+    generator: Generator | None = None,
+    endpoint: ModelEndpoint | None = None,
+    store: bool = True,
+    simulated: bool = False,
+    on_sentence: Callable[[str], None] | None = None,
+) -> AnswerResult:
+    """Answer from approved, current knowledge for `audience`, or refuse or hand over.
+
+    The language model of `endpoint` (default: the configured one, see retrieval.answers.llm) reads and
+    writes; a `generator` (a test double, or the extractive one) replaces it. `on_sentence` receives
+    each verified sentence as soon as it is written (streaming).
+    """
+    started = time.perf_counter()
+    query_id = str(uuid.uuid4())
+    redacted = redact(question, guardrails.redaction_patterns()).text
+    locale = locale or detect_locale(redacted)
+    language = language_of(locale)
+    if generator is None and endpoint is None:
+        endpoint = model_endpoint()
+    if endpoint is not None and generator is None:
+        generator_name = endpoint.generator_name
+    else:
+        generator = generator or ExtractiveGenerator()
+        generator_name = generator.name
+
+    def finish(status: str, *, answer: str | None = None, citations: list[Citation] | None = None,
+               reason: str | None = None, evidence: Evidence | None = None, dropped: list[str] | None = None,
+               retrieved: list[dict] | None = None) -> AnswerResult:
+        result = AnswerResult(
+            query_id=query_id, status=status, answer=answer, citations=citations or [], reason=reason, locale=locale,
+            latency_ms=int((time.perf_counter() - started) * 1000), question=redacted, dropped=dropped or [],
+            evidence=evidence, generator=generator_name,
+        )
+        if store:
+            _record(result, audience=audience, api_key=api_key, user=user, generator=generator_name,
+                    retrieved=retrieved or [], simulated=simulated)
+        return result
+
+    handoff = guardrails.handoff_check(redacted, audience=audience, locale=locale)
+    if handoff:
+        return finish("handoff", answer=handoff.message, reason=handoff.reason)
+
+    query = SearchQuery(text=redacted, audiences=_audiences(audience), locale=locale, limit=20)
+    with snapshot():
+        keyword = chunk_hits(replace(query, mode="keyword"))
+        semantic = chunk_hits(replace(query, mode="semantic"))
+    if audience == "public":
+        withheld = withheld_from_public({hit.article_id for hit in keyword + semantic})
+        keyword = [hit for hit in keyword if hit.article_id not in withheld]
+        semantic = [hit for hit in semantic if hit.article_id not in withheld]
+    # Not /search's weight (semantic_weight(embedder): 0.4 for use+en): answers fuse at
+    # settings.VERITY_SEMANTIC_WEIGHT (0.5), at which the evidence thresholds were read. Measured on
+    # the demo set (dev, 2026-12-05): at 0.5 44/51 answerable and 24/25 refusals, at 0.4 44/51 and
+    # 23/25; search on SciFact train: 0.4 -> nDCG@10 0.7378, 0.5 -> 0.7277. See retrieval.tuning.
+    hits = fuse(keyword, semantic, settings.VERITY_SEMANTIC_WEIGHT)
+    retrieved = [{"chunk": h.chunk_id, "version": h.version_id, "score": round(h.score, 4)} for h in hits[:20]]
+    refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
+    evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),
+                               audiences=query.audiences)
+    if generator is None:
+        if evidence.hidden_names:  # the question names what only hidden articles name
+            return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence,
+                          retrieved=retrieved)
+        written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
+                                    audiences=query.audiences, endpoint=endpoint, evidence=evidence,
+                                    on_sentence=on_sentence)
+        if written.status != "answered":
+            return finish("refused", answer=refusal, reason=written.reason, dropped=written.dropped, retrieved=retrieved)
+        used = sorted({n for sentence in written.kept for n in sentence.citations})
+        renumber = {old: new for new, old in enumerate(used, start=1)}
+        numbers = version_numbers(written.sources)
+        final_citations = [
+            Citation(n=renumber[source.n], slug=source.article.slug, locale=source.article.locale,
+                     version=numbers[source.chunk.version_id], version_id=source.chunk.version_id,
+                     chunk_id=source.chunk.pk, title=source.article.title, url=article_url(source.article.slug),
+                     quote=quote_for(written.kept, source, locale), audience=source.article.audience,
+                     space_id=source.article.space_id, article_id=source.article.pk)
+            for source in written.sources if source.n in renumber
+        ]
+        final_citations.sort(key=lambda citation: citation.n)
+        text = " ".join(sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations)
+                        for sentence in written.kept)
+        return _finish_answer(finish, text, final_citations, audience=audience, locale=locale,
+                              dropped=written.dropped, retrieved=retrieved, evidence=evidence)
+    if not evidence.passages or not evidence.confident:
+        return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence, retrieved=retrieved)
+
+    # without a model: at most three passages, the best-scored, in reading order
+    best = sorted(evidence.passages, key=lambda passage: passage.score, reverse=True)[:MAX_ANSWER_SENTENCES]
+    citations, sentences = _citations([passage for passage in evidence.passages if passage in best])
+    sources = [
+        Source(n=c.n, title=c.title, text=" ".join(text for n, text in sentences if n == c.n), locale=c.locale)
+        for c in citations
+    ]
+    draft = generator.generate(question=redacted, sources=sources, sentences=sentences, locale=locale)
+    quotes = {c.n: c.quote for c in citations}
+    checked = verify_answer(draft, quotes, locale) if draft else []
+    phrases = guardrails.guarded_phrases(audience)
+    kept, dropped = [], []
+    for sentence in checked:
+        promises = guardrails.unsupported_promises(sentence.text, " ".join(quotes[n] for n in sentence.citations if n in quotes), phrases)
+        if not sentence.supported or promises:
+            dropped.append(f"{sentence.text} ({sentence.problem or 'promise not in the source: ' + ', '.join(promises)})")
+        elif len(kept) >= MAX_ANSWER_SENTENCES:
+            dropped.append(f"{sentence.text} (more than {MAX_ANSWER_SENTENCES} sentences)")
+        else:
+            kept.append(sentence)
+            if on_sentence is not None:
+                on_sentence(sentence.text + "".join(f" [{n}]" for n in sentence.citations))
+    if not kept:
+        return finish("refused", answer=refusal, reason="answer_not_supported", evidence=evidence, dropped=dropped, retrieved=retrieved)
+
+    used = sorted({n for sentence in kept for n in sentence.citations})
+    renumber = {old: new for new, old in enumerate(used, start=1)}
+    final_citations = []
+    for citation in citations:
+        if citation.n in renumber:
+            citation.n = renumber[citation.n]
+            final_citations.append(citation)
+    text = " ".join(
+        sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations) for sentence in kept
+    )
+    return _finish_answer(finish, text, final_citations, audience=audience, locale=locale, dropped=dropped,
+                          retrieved=retrieved, evidence=evidence)
+
+
+def _finish_answer(finish: Callable[..., AnswerResult], text: str, final_citations: list[Citation], *, audience: str,
+                   locale: str, dropped: list[str], retrieved: list[dict], evidence: Evidence | None = None) -> AnswerResult:
+    """Warnings for agents and the spaces' required clauses, then the answered result."""
+    if audience != "public":
+        warnings = flag_warnings({c.article_id for c in final_citations})
+        for citation in final_citations:
+            citation.warnings = warnings.get(citation.article_id, [])
+    clauses = guardrails.required_clauses({c.space_id for c in final_citations}, audience, locale)
+    if clauses:
+        text = text + "\n\n" + "\n".join(clauses)
+    return finish("answered", answer=text, citations=final_citations, evidence=evidence, dropped=dropped, retrieved=retrieved)
+
+
+def _record(result: AnswerResult, *, audience: str, api_key: ApiKey | None, user: Any, generator: str,
+            retrieved: list[dict], simulated: bool) -> None:
+    with transaction.atomic():
+        record = AnswerRecord.objects.create(
+            id=result.query_id, question=result.question, locale=result.locale, audience=audience, api_key=api_key,
+            user=user if getattr(user, "pk", None) else None, status=result.status, reason=result.reason or "",
+            answer=result.answer or "", citations=result.as_api()["citations"], retrieved=retrieved,
+            generator=generator, latency_ms=result.latency_ms, simulated=simulated,
+        )
+        AnswerCitation.objects.bulk_create([
+            AnswerCitation(answer=record, n=c.n, version_id=c.version_id, chunk_id=c.chunk_id, quote=c.quote)
+            for c in result.citations
+        ])

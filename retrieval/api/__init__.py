@@ -1,0 +1,1 @@
+"""The HTTP API (version 1); only retrieval.urls imports it."""

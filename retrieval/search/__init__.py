@@ -1,0 +1,1 @@
+"""Search: the query and its filters (kb's servable rule), keyword, semantic, fusion."""

@@ -1,0 +1,59 @@
+"""One number reader for all of Verity: German and English decimals, thousands and units."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.text.facts import extract_facts
+from retrieval.text.numbers import numbers_in, parse_number, quantities
+
+
+@pytest.mark.parametrize(
+    ("token", "language", "expected"),
+    [
+        ("1.000,50", "de", 1000.5),
+        ("1,000.50", "en", 1000.5),
+        ("2,500", "de", 2.5),
+        ("2,500", "en", 2500.0),
+        ("1.5", "en", 1.5),
+        ("1.500", "de", 1500.0),
+        ("14,95", "de", 14.95),
+        ("0,00", "de", 0.0),
+        ("5.000", "de", 5000.0),
+        ("65,–", "de", 65.0),
+        ("zwölf", "de", 12.0),
+        ("1.2.3", "de", None),
+    ],
+)
+def test_parse_number_reads_the_notation_of_the_language(token, language, expected):
+    assert parse_number(token, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14,95 €", (("money", 14.95),)),
+        ("0,00 €", (("money", 0.0),)),
+        ("5.000 kWh", (("word:kwh", 5000.0),)),
+        ("1.000,50 €", (("money", 1000.5),)),
+        ("2,500 €", (("money", 2.5),)),
+    ],
+)
+def test_quantities_use_the_same_reader(text, expected):
+    assert quantities(text, "de") == expected
+
+
+def test_english_quantities_read_english_thousands():
+    assert quantities("2,500 € a year", "en") == (("money", 2500.0),)
+
+
+def test_facts_use_the_same_reader():
+    (fee,) = [fact for fact in extract_facts("Die Gebühr beträgt 1.000,50 € einmalig.", "de") if fact.type == "money"]
+    assert fee.value == (1000.5,)
+    (free,) = [fact for fact in extract_facts("Die Lieferung kostet 0,00 €.", "de") if fact.type == "money"]
+    assert free.value == (0.0,)
+
+
+def test_numbers_in_is_a_notation_free_comparison_key():
+    assert numbers_in("14,95 € und 1.000 Minuten") == {"14.95", "1000"}
+    assert numbers_in("€14.95 and 1,000 minutes") == {"14.95", "1000"}
