@@ -122,14 +122,18 @@ def _checked(sentence: str, quotes: dict[int, str], locale: str, phrases: list[s
 
 
 def readable(segment: str) -> str:
-    """A source sentence or table row as a sentence of a reply: no Markdown, a row as "header: value"."""
-    lines = [line for line in segment.splitlines() if line.strip()]
-    if lines and all(line.lstrip().startswith("|") for line in lines) and len(lines) == 2:
-        header, row = ([cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines)
-        pairs = [f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value]
-        text = ", ".join(pairs)
+    """A source sentence or table row as a sentence of a reply: no Markdown, a row as "header: value, ...".
+
+    A table row comes from the verification's segments as "| header | ... | | row | ... |".
+    """
+    text = segment.strip()
+    if text.startswith("|") and "| |" in text:
+        header_line, row_line = text.split("| |", 1)
+        header = [cell.strip() for cell in header_line.strip().strip("|").split("|")]
+        row = [cell.strip() for cell in row_line.strip().strip("|").split("|")]
+        text = ", ".join(f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value)
     else:
-        text = " ".join(re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", line) for line in lines)
+        text = " ".join(re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", line) for line in text.splitlines() if line.strip())
     text = re.sub(r"\*\*|__|`", "", text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text).strip()
     return text if text.endswith((".", "!", "?", ":")) else text + "."

@@ -22,7 +22,7 @@ from retrieval.answers import guardrails
 from retrieval.answers.evidence import Evidence, Passage, retrievers_agree, select_evidence
 from retrieval.answers.generation import ExtractiveGenerator, Generator, Source
 from retrieval.answers.llm import ModelEndpoint, model_endpoint
-from retrieval.answers.model import MAX_ANSWER_SENTENCES, answer_with_model, quote_for, version_numbers
+from retrieval.answers.model import MAX_ANSWER_SENTENCES, ModelAnswer, answer_with_model, quote_for, version_numbers
 from retrieval.answers.redaction import redact
 from retrieval.answers.serving import flag_warnings, withheld_from_public
 from retrieval.answers.verification import verify_answer
@@ -177,6 +177,7 @@ def answer_question(
     refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
     evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),
                                audiences=query.audiences)
+    written: ModelAnswer | None = None
     if generator is None:
         if evidence.hidden_names:  # the question names what only hidden articles name
             return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence,
@@ -184,28 +185,48 @@ def answer_question(
         written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
                                     audiences=query.audiences, endpoint=endpoint, evidence=evidence,
                                     on_sentence=on_sentence)
-        if written.status != "answered":
+        if written.status == "answered":
+            return _model_answer(finish, written, audience=audience, locale=locale, retrieved=retrieved,
+                                 evidence=evidence)
+        if written.reason != "answer_not_supported" or not evidence.confident:
             return finish("refused", answer=refusal, reason=written.reason, dropped=written.dropped, retrieved=retrieved)
-        used = sorted({n for sentence in written.kept for n in sentence.citations})
-        renumber = {old: new for new, old in enumerate(used, start=1)}
-        numbers = version_numbers(written.sources)
-        final_citations = [
-            Citation(n=renumber[source.n], slug=source.article.slug, locale=source.article.locale,
-                     version=numbers[source.chunk.version_id], version_id=source.chunk.version_id,
-                     chunk_id=source.chunk.pk, title=source.article.title, url=article_url(source.article.slug),
-                     quote=quote_for(written.kept, source, locale), audience=source.article.audience,
-                     space_id=source.article.space_id, article_id=source.article.pk)
-            for source in written.sources if source.n in renumber
-        ]
-        final_citations.sort(key=lambda citation: citation.n)
-        text = " ".join(sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations)
-                        for sentence in written.kept)
-        return _finish_answer(finish, text, final_citations, audience=audience, locale=locale,
-                              dropped=written.dropped, retrieved=retrieved, evidence=evidence)
-    if not evidence.passages or not evidence.confident:
+        # the judge found the answer in the sources but the writer produced nothing verifiable: the
+        # selected source sentences themselves, when the evidence scorer is confident as well
+        generator, generator_name = ExtractiveGenerator(), "extractive"
+    elif not evidence.passages or not evidence.confident:
         return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence, retrieved=retrieved)
+    return _extractive_answer(finish, generator, redacted, evidence, audience=audience, locale=locale,
+                              retrieved=retrieved, on_sentence=on_sentence,
+                              dropped_before=written.dropped if written is not None else [])
 
-    # without a model: at most three passages, the best-scored, in reading order
+
+def _model_answer(finish: Callable[..., AnswerResult], written: ModelAnswer, *, audience: str, locale: str,
+                  retrieved: list[dict], evidence: Evidence) -> AnswerResult:
+    """The model's verified sentences, renumbered, each citation quoting the sentences it rests on."""
+    used = sorted({n for sentence in written.kept for n in sentence.citations})
+    renumber = {old: new for new, old in enumerate(used, start=1)}
+    numbers = version_numbers(written.sources)
+    final_citations = [
+        Citation(n=renumber[source.n], slug=source.article.slug, locale=source.article.locale,
+                 version=numbers[source.chunk.version_id], version_id=source.chunk.version_id,
+                 chunk_id=source.chunk.pk, title=source.article.title, url=article_url(source.article.slug),
+                 quote=quote_for(written.kept, source, locale), audience=source.article.audience,
+                 space_id=source.article.space_id, article_id=source.article.pk)
+        for source in written.sources if source.n in renumber
+    ]
+    final_citations.sort(key=lambda citation: citation.n)
+    text = " ".join(sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations)
+                    for sentence in written.kept)
+    return _finish_answer(finish, text, final_citations, audience=audience, locale=locale,
+                          dropped=written.dropped, retrieved=retrieved, evidence=evidence)
+
+
+def _extractive_answer(finish: Callable[..., AnswerResult], generator: Generator, redacted: str, evidence: Evidence, *,
+                       audience: str, locale: str, retrieved: list[dict],
+                       on_sentence: Callable[[str], None] | None, dropped_before: list[str]) -> AnswerResult:
+    """Without a model: at most three passages, the best-scored, in reading order. `dropped_before`:
+    what a model wrote and verification dropped before these passages were chosen instead."""
+    refusal = guardrails.REFUSAL_MESSAGES.get(language_of(locale), guardrails.REFUSAL_MESSAGES["en"])
     best = sorted(evidence.passages, key=lambda passage: passage.score, reverse=True)[:MAX_ANSWER_SENTENCES]
     citations, sentences = _citations([passage for passage in evidence.passages if passage in best])
     sources = [
@@ -216,7 +237,7 @@ def answer_question(
     quotes = {c.n: c.quote for c in citations}
     checked = verify_answer(draft, quotes, locale) if draft else []
     phrases = guardrails.guarded_phrases(audience)
-    kept, dropped = [], []
+    kept, dropped = [], list(dropped_before)
     for sentence in checked:
         promises = guardrails.unsupported_promises(sentence.text, " ".join(quotes[n] for n in sentence.citations if n in quotes), phrases)
         if not sentence.supported or promises:

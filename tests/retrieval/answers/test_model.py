@@ -87,17 +87,29 @@ def test_an_invented_yes_never_reaches_the_customer(shop, standin, endpoint):
     result = answer_question(question="Kann ich Kopfhörer jederzeit zurückgeben?", audience="public", locale="de",
                              endpoint=endpoint)
 
-    assert (result.status, result.reason) == ("refused", "answer_not_supported")
-    assert "Ja," not in result.answer and "kostenlos" in result.dropped[0]
+    assert "kostenlos" in result.dropped[0]
+    assert result.answer is not None and "Ja," not in result.answer and "kostenlos" not in result.answer
+    # the model wrote nothing verifiable: what may be sent are the evidence's own sentences, or nothing
+    assert result.status == "refused" or result.generator == "extractive"
 
 
-def test_a_sentence_restating_nothing_in_the_sources_is_refused(shop, standin, endpoint):
+def test_a_sentence_restating_nothing_in_the_sources_is_not_sent(shop, standin, endpoint):
     standin.script.answer = "Die Aktie steht heute bei 12 Euro. [1]"
+
+    result = answer_question(question="Wie steht die Aktie heute?", audience="public", locale="de", endpoint=endpoint)
+
+    assert (result.status, result.citations) == ("refused", [])
+    assert result.dropped == ["Die Aktie steht heute bei 12 Euro. (restates no source sentence)"]
+
+
+def test_when_the_writer_fails_but_judge_and_evidence_agree_the_source_sentences_answer(shop, standin, endpoint):
+    standin.script.answer = "KEINE ANTWORT"
 
     result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
 
-    assert (result.status, result.reason, result.citations) == ("refused", "answer_not_supported", [])
-    assert result.dropped == ["Die Aktie steht heute bei 12 Euro. (restates no source sentence)"]
+    assert (result.status, result.generator) == ("answered", "extractive")
+    assert "innerhalb von 14 Tagen ab Erhalt der Ware" in result.answer
+    assert [c.slug for c in result.citations] == ["rueckgabe"]
 
 
 def test_the_judge_refuses_when_the_sources_do_not_answer(shop, standin, endpoint):
@@ -110,10 +122,10 @@ def test_the_judge_refuses_when_the_sources_do_not_answer(shop, standin, endpoin
     assert len(standin.script.requests) == 1  # the writer was never asked
 
 
-def test_the_models_own_refusal_is_a_refusal(shop, standin, endpoint):
+def test_the_models_own_refusal_is_a_refusal_when_the_evidence_is_weak(shop, standin, endpoint):
     standin.script.answer = "KEINE ANTWORT"
 
-    result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
+    result = answer_question(question="Wie steht die Aktie heute?", audience="public", locale="de", endpoint=endpoint)
 
     assert (result.status, result.reason) == ("refused", "answer_not_supported")
 
