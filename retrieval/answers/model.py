@@ -210,7 +210,7 @@ def answer_with_model(
             return
         kept.append(checked)
         if on_sentence is not None:
-            on_sentence(checked.text + "".join(f" [{c}]" for c in checked.citations))
+            on_sentence(cited_text(checked, first_use_numbers(kept)))
 
     writer = chat_model(endpoint, max_tokens=WRITER_MAX_TOKENS, streaming=on_sentence is not None)
     if on_sentence is None:
@@ -231,6 +231,16 @@ def answer_with_model(
         return ModelAnswer("refused", "answer_not_supported", dropped=dropped, sources=sources, support=probability,
                            draft=draft)
     return ModelAnswer("answered", None, kept=kept, dropped=dropped, sources=sources, support=probability, draft=draft)
+
+
+def first_use_numbers(sentences: list[CheckedSentence]) -> dict[int, int]:
+    """Citation numbers as a reader meets them: the first source cited is [1], the next new one [2]."""
+    order = dict.fromkeys(n for sentence in sentences for n in sentence.citations)
+    return {old: new for new, old in enumerate(order, start=1)}
+
+
+def cited_text(sentence: CheckedSentence, numbers: dict[int, int]) -> str:
+    return sentence.text + "".join(f" [{numbers[n]}]" for n in sentence.citations)
 
 
 def quote_for(sentences: list[CheckedSentence], source: SourceChunk, locale: str) -> str:

@@ -22,7 +22,15 @@ from retrieval.answers import guardrails
 from retrieval.answers.evidence import Evidence, Passage, retrievers_agree, select_evidence
 from retrieval.answers.generation import ExtractiveGenerator, Generator, Source
 from retrieval.answers.llm import ModelEndpoint, model_endpoint
-from retrieval.answers.model import MAX_ANSWER_SENTENCES, ModelAnswer, answer_with_model, quote_for, version_numbers
+from retrieval.answers.model import (
+    MAX_ANSWER_SENTENCES,
+    ModelAnswer,
+    answer_with_model,
+    cited_text,
+    first_use_numbers,
+    quote_for,
+    version_numbers,
+)
 from retrieval.answers.redaction import redact
 from retrieval.answers.serving import flag_warnings, withheld_from_public
 from retrieval.answers.verification import verify_answer
@@ -203,8 +211,7 @@ def answer_question(
 def _model_answer(finish: Callable[..., AnswerResult], written: ModelAnswer, *, audience: str, locale: str,
                   retrieved: list[dict], evidence: Evidence) -> AnswerResult:
     """The model's verified sentences, renumbered, each citation quoting the sentences it rests on."""
-    used = sorted({n for sentence in written.kept for n in sentence.citations})
-    renumber = {old: new for new, old in enumerate(used, start=1)}
+    renumber = first_use_numbers(written.kept)
     numbers = version_numbers(written.sources)
     final_citations = [
         Citation(n=renumber[source.n], slug=source.article.slug, locale=source.article.locale,
@@ -215,8 +222,7 @@ def _model_answer(finish: Callable[..., AnswerResult], written: ModelAnswer, *, 
         for source in written.sources if source.n in renumber
     ]
     final_citations.sort(key=lambda citation: citation.n)
-    text = " ".join(sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations)
-                    for sentence in written.kept)
+    text = " ".join(cited_text(sentence, renumber) for sentence in written.kept)
     return _finish_answer(finish, text, final_citations, audience=audience, locale=locale,
                           dropped=written.dropped, retrieved=retrieved, evidence=evidence)
 
@@ -247,20 +253,18 @@ def _extractive_answer(finish: Callable[..., AnswerResult], generator: Generator
         else:
             kept.append(sentence)
             if on_sentence is not None:
-                on_sentence(sentence.text + "".join(f" [{n}]" for n in sentence.citations))
+                on_sentence(cited_text(sentence, first_use_numbers(kept)))
     if not kept:
         return finish("refused", answer=refusal, reason="answer_not_supported", evidence=evidence, dropped=dropped, retrieved=retrieved)
 
-    used = sorted({n for sentence in kept for n in sentence.citations})
-    renumber = {old: new for new, old in enumerate(used, start=1)}
+    renumber = first_use_numbers(kept)
     final_citations = []
     for citation in citations:
         if citation.n in renumber:
             citation.n = renumber[citation.n]
             final_citations.append(citation)
-    text = " ".join(
-        sentence.text + "".join(f" [{renumber[n]}]" for n in sentence.citations) for sentence in kept
-    )
+    final_citations.sort(key=lambda citation: citation.n)
+    text = " ".join(cited_text(sentence, renumber) for sentence in kept)
     return _finish_answer(finish, text, final_citations, audience=audience, locale=locale, dropped=dropped,
                           retrieved=retrieved, evidence=evidence)
 

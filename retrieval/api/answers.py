@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -12,11 +21,57 @@ from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import answer_question
 from retrieval.api.search import PLAIN_TEXT, ApiView, ErrorSerializer, TextField
 
+logger = logging.getLogger("verity.api")
+KEEP_ALIVE_SECONDS = 10.0
+
+
+def _payload(result: Any) -> dict:
+    payload = result.as_api()
+    if payload["answer"]:
+        payload["answer"] = plain_text(payload["answer"])
+    for citation in payload["citations"]:
+        citation["title"], citation["quote"] = plain_text(citation["title"]), plain_text(citation["quote"])
+    return payload
+
+
+def _event(kind: str, data: dict) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def answer_events(**arguments: Any) -> Iterator[bytes]:
+    """Server-sent events: each verified sentence as soon as it is written ("text"), then "final" with
+    the JSON of the non-streamed reply (or "error"). Comments keep the connection open meanwhile."""
+    events: queue.Queue[tuple[str, dict]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            result = answer_question(**arguments, on_sentence=lambda text: events.put(("text", {"text": plain_text(text)})))
+            events.put(("final", _payload(result)))
+        except Exception:  # noqa: BLE001 - the client gets an error event, the log the traceback
+            logger.exception("A streamed answer failed")
+            events.put(("error", {"error": {"code": "server_error", "message": "Internal error; it was logged."}}))
+        finally:
+            connection.close()  # this thread's own database connection
+
+    threading.Thread(target=work, name="answer-stream", daemon=True).start()
+    while True:
+        try:
+            kind, data = events.get(timeout=KEEP_ALIVE_SECONDS)
+        except queue.Empty:
+            yield b": working\n\n"
+            continue
+        yield _event(kind, data)
+        if kind != "text":
+            return
+
 
 class AnswerApi(ApiView):
     class AnswerRequestSerializer(serializers.Serializer):
         question = TextField(max_length=2000, trim_whitespace=True)
         locale = serializers.RegexField(LOCALE_PATTERN, required=False, max_length=12)
+        stream = serializers.BooleanField(required=False, default=False, help_text=(
+            "true: answer with server-sent events: 'text' events carry each verified sentence as it is written, "
+            "then one 'final' event carries the same JSON as the non-streamed reply."))
 
     class AnswerResponseSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=["answered", "refused", "handoff"])
@@ -25,6 +80,7 @@ class AnswerApi(ApiView):
                                           help_text=f"n, slug, locale, version, title, url, quote; title and quote as {PLAIN_TEXT}")
         reason = serializers.CharField(allow_null=True)
         query_id = serializers.CharField()
+        generator = serializers.CharField(help_text="who wrote it: 'llm:<model>' or 'extractive'")
 
     @extend_schema(
         operation_id="answer",
@@ -35,16 +91,14 @@ class AnswerApi(ApiView):
     def post(self, request):
         data = self.AnswerRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = answer_question(
-            question=data.validated_data["question"], locale=data.validated_data.get("locale"),
-            audience=request.user.key.audience, api_key=request.user.key,
-        )
-        payload = result.as_api()
-        if payload["answer"]:
-            payload["answer"] = plain_text(payload["answer"])
-        for citation in payload["citations"]:
-            citation["title"], citation["quote"] = plain_text(citation["title"]), plain_text(citation["quote"])
-        return Response(payload)
+        arguments = {"question": data.validated_data["question"], "locale": data.validated_data.get("locale"),
+                     "audience": request.user.key.audience, "api_key": request.user.key}
+        if data.validated_data["stream"]:
+            response = StreamingHttpResponse(answer_events(**arguments), content_type="text/event-stream")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # no proxy buffering
+            return response
+        return Response(_payload(answer_question(**arguments)))
 
 
 class FeedbackApi(ApiView):

@@ -6,6 +6,8 @@ client to the reply is real; only the model's words are scripted.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from retrieval.answers.llm import ModelEndpoint
@@ -199,3 +201,32 @@ def test_the_sentence_buffer_hands_out_cited_sentences_when_they_are_complete():
     assert buffer.feed("geben. [1] Die Erst") == ["Sie können das Gerät zurückgeben. [1]"]
     assert buffer.feed("attung dauert 10 Tage. [1]") == []
     assert buffer.rest() == "Die Erstattung dauert 10 Tage. [1]"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_streams_verified_sentences_then_the_final_reply(shop, standin, endpoint, public_api, settings):
+    settings.VERITY_GENERATOR = "llm"
+    settings.VERITY_LLM_BASE_URL = standin.url
+    settings.VERITY_LLM_MODEL = "standin"
+    standin.script.answer = ("Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware zurückgeben. [1] "
+                             "Sie erhalten 50 € Bonus. [1]")
+
+    response = public_api.post("/api/v1/answer", {"question": QUESTION, "locale": "de", "stream": True}, format="json")
+
+    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+    events = [block for block in b"".join(response.streaming_content).decode().split("\n\n") if block.strip()]
+    kinds = [block.split("\n")[0] for block in events]
+    assert kinds == ["event: text", "event: final"]
+    text = json.loads(events[0].split("data: ", 1)[1])
+    final = json.loads(events[1].split("data: ", 1)[1])
+    assert text == {"text": "Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware zurückgeben. [1]"}
+    assert (final["status"], final["answer"], final["generator"]) == ("answered", text["text"], "llm:standin")
+    assert [c["slug"] for c in final["citations"]] == ["rueckgabe"]
+
+
+@pytest.mark.django_db
+def test_the_api_reply_names_its_generator(shop, public_api):
+    response = public_api.post("/api/v1/answer", {"question": QUESTION, "locale": "de"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["generator"] == "extractive"
