@@ -269,8 +269,8 @@ def public_key_search(db):
     """Search as a client with a public API key would."""
     from rest_framework.test import APIClient
 
-    from retrieval.index import corpus as search_module
     from retrieval.apikeys import apikey_create
+    from retrieval.index import corpus as search_module
 
     _, raw = apikey_create(name="helpcenter", audience="public")
     client = APIClient()
