@@ -225,6 +225,12 @@ class AnswerRecord(models.Model):
     generator = models.CharField(max_length=80)
     latency_ms = models.PositiveIntegerField()
     simulated = models.BooleanField(default=False)
+    cache_key = models.CharField(
+        max_length=64, blank=True, db_index=True,
+        help_text="sha256 of (question, locale, audience, generator, the read passages' versions, guardrails); "
+                  "a model-written reply with the same key is served again without the model.",
+    )
+    cached = models.BooleanField(default=False, help_text="Served from an earlier reply with the same cache key.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -165,9 +165,11 @@ def _source_sentence(text: str, cited: tuple[int, ...], quotes: dict[int, str],
 
 def answer_with_model(
     *, question: str, hits: list[ChunkHit], locale: str, audience: str, audiences: tuple[str, ...],
-    endpoint: ModelEndpoint, evidence: Evidence | None = None, on_sentence: Callable[[str], None] | None = None,
+    endpoint: ModelEndpoint, evidence: Evidence | None = None, sources: list[SourceChunk] | None = None,
+    on_sentence: Callable[[str], None] | None = None,
 ) -> ModelAnswer:
-    sources = choose_sources(hits, locale=locale, audiences=audiences, evidence=evidence)
+    if sources is None:
+        sources = choose_sources(hits, locale=locale, audiences=audiences, evidence=evidence)
     if not sources:
         return ModelAnswer("refused", "no_supporting_evidence")
     model_sources = _model_sources(sources)

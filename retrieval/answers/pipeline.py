@@ -19,6 +19,7 @@ from django.db import transaction
 from kb.links import article_url
 from kb.models import ArticleVersion
 from retrieval.answers import guardrails
+from retrieval.answers.cache import answer_cache_key, cached_reply
 from retrieval.answers.evidence import Evidence, Passage, retrievers_agree, select_evidence
 from retrieval.answers.generation import ExtractiveGenerator, Generator, Source
 from retrieval.answers.llm import ModelEndpoint, model_endpoint
@@ -26,6 +27,7 @@ from retrieval.answers.model import (
     MAX_ANSWER_SENTENCES,
     ModelAnswer,
     answer_with_model,
+    choose_sources,
     cited_text,
     first_use_numbers,
     quote_for,
@@ -72,6 +74,7 @@ class AnswerResult:
     dropped: list[str] = field(default_factory=list)
     evidence: Evidence | None = None
     generator: str = "extractive"
+    cached: bool = False
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -85,6 +88,7 @@ class AnswerResult:
             "reason": self.reason,
             "query_id": self.query_id,
             "generator": self.generator,
+            "cached": self.cached,
             # for agents: what is wrong with a cited article (open change, contradiction, report, drift)
             "warnings": [{"n": c.n, "slug": c.slug, "warning": warning} for c in self.citations for warning in c.warnings],
         }
@@ -151,17 +155,19 @@ def answer_question(
         generator = generator or ExtractiveGenerator()
         generator_name = generator.name
 
+    cache = {"key": "", "hit": False}  # set once the model's passages are known
+
     def finish(status: str, *, answer: str | None = None, citations: list[Citation] | None = None,
                reason: str | None = None, evidence: Evidence | None = None, dropped: list[str] | None = None,
                retrieved: list[dict] | None = None) -> AnswerResult:
         result = AnswerResult(
             query_id=query_id, status=status, answer=answer, citations=citations or [], reason=reason, locale=locale,
             latency_ms=int((time.perf_counter() - started) * 1000), question=redacted, dropped=dropped or [],
-            evidence=evidence, generator=generator_name,
+            evidence=evidence, generator=generator_name, cached=bool(cache["hit"]),
         )
         if store:
             _record(result, audience=audience, api_key=api_key, user=user, generator=generator_name,
-                    retrieved=retrieved or [], simulated=simulated)
+                    retrieved=retrieved or [], simulated=simulated, cache_key=str(cache["key"]))
         return result
 
     handoff = guardrails.handoff_check(redacted, audience=audience, locale=locale)
@@ -190,9 +196,16 @@ def answer_question(
         if evidence.hidden_names:  # the question names what only hidden articles name
             return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence,
                           retrieved=retrieved)
+        sources = choose_sources(hits, locale=locale, audiences=query.audiences, evidence=evidence)
+        cache["key"] = answer_cache_key(question=redacted, locale=locale, audience=audience, generator=generator_name,
+                                        chunk_ids=[source.chunk.pk for source in sources])
+        record = None if simulated else cached_reply(str(cache["key"]))
+        if record is not None:
+            cache["hit"] = True
+            return _cached_answer(finish, record, audience=audience, retrieved=retrieved, on_sentence=on_sentence)
         written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
                                     audiences=query.audiences, endpoint=endpoint, evidence=evidence,
-                                    on_sentence=on_sentence)
+                                    sources=sources, on_sentence=on_sentence)
         if written.status == "answered":
             return _model_answer(finish, written, audience=audience, locale=locale, retrieved=retrieved,
                                  evidence=evidence)
@@ -206,6 +219,29 @@ def answer_question(
     return _extractive_answer(finish, generator, redacted, evidence, audience=audience, locale=locale,
                               retrieved=retrieved, on_sentence=on_sentence,
                               dropped_before=written.dropped if written is not None else [])
+
+
+def _cached_answer(finish: Callable[..., AnswerResult], record: AnswerRecord, *, audience: str,
+                   retrieved: list[dict], on_sentence: Callable[[str], None] | None) -> AnswerResult:
+    """The reply written earlier for the same question over the same passages (see retrieval.answers.cache)."""
+    if record.status != AnswerRecord.Status.ANSWERED:
+        return finish(record.status, answer=record.answer, reason=record.reason or None, retrieved=retrieved)
+    citations = []
+    for cited in record.cited.all():
+        article = cited.version.article
+        citations.append(Citation(
+            n=cited.n, slug=article.slug, locale=article.locale, version=cited.version.number,
+            version_id=cited.version_id, chunk_id=cited.chunk_id or 0, title=article.title,
+            url=article_url(article.slug), quote=cited.quote, audience=article.audience, space_id=article.space_id,
+            article_id=article.pk,
+        ))
+    if audience != "public":
+        warnings = flag_warnings({c.article_id for c in citations})
+        for citation in citations:
+            citation.warnings = warnings.get(citation.article_id, [])
+    if on_sentence is not None:
+        on_sentence(record.answer)
+    return finish("answered", answer=record.answer, citations=citations, retrieved=retrieved)
 
 
 def _model_answer(finish: Callable[..., AnswerResult], written: ModelAnswer, *, audience: str, locale: str,
@@ -283,13 +319,14 @@ def _finish_answer(finish: Callable[..., AnswerResult], text: str, final_citatio
 
 
 def _record(result: AnswerResult, *, audience: str, api_key: ApiKey | None, user: Any, generator: str,
-            retrieved: list[dict], simulated: bool) -> None:
+            retrieved: list[dict], simulated: bool, cache_key: str = "") -> None:
     with transaction.atomic():
         record = AnswerRecord.objects.create(
             id=result.query_id, question=result.question, locale=result.locale, audience=audience, api_key=api_key,
             user=user if getattr(user, "pk", None) else None, status=result.status, reason=result.reason or "",
             answer=result.answer or "", citations=result.as_api()["citations"], retrieved=retrieved,
-            generator=generator, latency_ms=result.latency_ms, simulated=simulated,
+            generator=generator, latency_ms=result.latency_ms, simulated=simulated, cache_key=cache_key,
+            cached=result.cached,
         )
         AnswerCitation.objects.bulk_create([
             AnswerCitation(answer=record, n=c.n, version_id=c.version_id, chunk_id=c.chunk_id, quote=c.quote)

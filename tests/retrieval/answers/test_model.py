@@ -230,3 +230,42 @@ def test_the_api_reply_names_its_generator(shop, public_api):
 
     assert response.status_code == 200
     assert response.json()["generator"] == "extractive"
+
+
+def test_a_repeated_question_is_answered_from_the_cache_until_a_publish_changes_what_it_read(
+        shop, standin, endpoint, author, approver):
+    from governance import services
+
+    standin.script.answer = "Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware zurückgeben. [1]"
+    first = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
+    calls = len(standin.script.requests)
+
+    again = answer_question(question="  wie lange kann ich ein online gekauftes Handy zurückgeben? ", audience="public",
+                            locale="de", endpoint=endpoint)
+
+    assert len(standin.script.requests) == calls  # no model call
+    assert (again.answer, again.cached, first.cached) == (first.answer, True, False)
+    assert [(c.slug, c.version, c.quote) for c in again.citations] == [(c.slug, c.version, c.quote) for c in first.citations]
+    assert again.as_api()["cached"] is True
+
+    # when a new version is published, the model reads again
+    version = services.version_create(actor=author, article=shop, title="Rückgabe im Shop",
+                                      body=RETURNS.replace("14 Tagen", "30 Tagen"), change_note="30 Tage",
+                                      base_version=1)
+    services.version_approve(actor=approver, review=services.version_submit(actor=author, version=version))
+    standin.script.answer = "Sie können das Gerät innerhalb von 30 Tagen ab Erhalt der Ware zurückgeben. [1]"
+
+    after = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
+
+    assert len(standin.script.requests) > calls and not after.cached
+    assert "30 Tagen" in after.answer and after.citations[0].version == 2
+
+
+def test_the_audience_is_part_of_the_cache_key(shop, standin, endpoint):
+    standin.script.answer = "Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware zurückgeben. [1]"
+    answer_question(question=QUESTION, audience="internal", locale="de", endpoint=endpoint)
+    calls = len(standin.script.requests)
+
+    public = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
+
+    assert len(standin.script.requests) > calls and not public.cached
