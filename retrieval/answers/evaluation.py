@@ -8,6 +8,7 @@ version went live, and what would change.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,37 @@ from kb.models import ArticleVersion
 from retrieval.answers.guardrails import guarded_phrases, phrase_in
 from retrieval.answers.pipeline import AnswerResult, answer_question
 from retrieval.index.corpus import stats_invalidate
+from retrieval.text.sentences import split_sentences
 from verity.core.errors import ApplicationError
 
 REQUIRED_FIELDS = ("id", "question", "audience", "answerable")
+MAX_ANSWER_WORDS = 80  # a reply longer than this is pasted text, not an answer
+CITATION_MARK = re.compile(r"\s*\[\d+\]")
+FLATTENED_TABLE = re.compile(r"\||(?:[^\s:;]+: [^;]+; ){2,}")  # raw pipes, or "Spalte: x; Spalte: y; ..."
+# a sentence cannot end on a conjunction, an article or a preposition (general German and English)
+ENDING_FUNCTION_WORDS = frozenset(
+    "und oder aber sowie bzw der die das den dem des ein eine einen einem einer eines mit von vom zu zum zur für "
+    "auf an am in im bei nach aus über unter vor durch "
+    "and or but nor the a an of to for with in on at by from into".split()
+)
+
+
+def reading_problems(answer: str) -> list[str]:
+    """What a reader notices at once: too long, a flattened table, a fragment, a question as an answer."""
+    text = CITATION_MARK.sub("", answer)
+    problems = []
+    words = re.findall(r"\w+", text)
+    if len(words) > MAX_ANSWER_WORDS:
+        problems.append(f"{len(words)} words (over {MAX_ANSWER_WORDS})")
+    if FLATTENED_TABLE.search(text):
+        problems.append("flattened table")
+    for sentence in split_sentences(text):
+        last = re.findall(r"\w+", sentence.lower())[-1:] or [""]
+        if sentence.rstrip().endswith("?"):
+            problems.append(f"a question in the answer: {sentence[:60]!r}")
+        elif last[0] in ENDING_FUNCTION_WORDS or sentence[:1].islower():
+            problems.append(f"fragment: {sentence[:60]!r}")
+    return problems
 
 
 @dataclass
@@ -44,6 +73,7 @@ class EvalOutcome:
     leaked: bool
     forbidden_promises: list[str]
     problems: list[str] = field(default_factory=list)
+    reading: list[str] = field(default_factory=list)  # reading_problems of the answer (counted, not scored)
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -101,7 +131,7 @@ def score(question: EvalQuestion, result: AnswerResult, phrases: list[str]) -> E
         problems.append(f"contains forbidden {forbidden}")
     if promises:
         problems.append(f"unsupported promise {promises}")
-    return EvalOutcome(question, result, correct, leaked, promises, problems)
+    return EvalOutcome(question, result, correct, leaked, promises, problems, reading_problems(answer) if answer else [])
 
 
 @dataclass
@@ -122,6 +152,10 @@ class EvalReport:
     @property
     def leaks(self) -> int:
         return sum(o.leaked for o in self.outcomes)
+
+    @property
+    def unreadable(self) -> int:
+        return sum(bool(o.reading) for o in self.outcomes)
 
     @property
     def promises(self) -> int:

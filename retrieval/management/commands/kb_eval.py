@@ -50,7 +50,13 @@ class Command(BaseCommand):
         mark = "ok  " if outcome.correct else "FAIL"
         cites = ",".join(f"{c.slug}@v{c.version}" for c in result.citations) or "-"
         detail = f" | {'; '.join(outcome.problems)}" if outcome.problems else ""
-        return f"{mark} {outcome.question.id:<6} {result.status:<8} {result.latency_ms:>5} ms  {cites}{detail}"
+        line = f"{mark} {outcome.question.id:<6} {result.status:<8} {result.latency_ms:>5} ms  {cites}{detail}"
+        # every answer in full, as the customer would read it, with what a reader would notice
+        line += f"\n       Q: {outcome.question.question}\n       A: {(result.answer or '').replace(chr(10), ' ')}"
+        line += f"\n       [{result.generator}{', cached' if result.cached else ''}]"
+        if outcome.reading:
+            line += f"\n       reading: {'; '.join(outcome.reading)}"
+        return line
 
     def _report(self, report: EvalReport, label: str, *, quiet: bool) -> None:
         if not quiet:
@@ -65,6 +71,7 @@ class Command(BaseCommand):
             f"  correct refusal/hand-over: {refused_ok}/{refused_total} = {pct(refused_ok, refused_total)}  (target >= 90 %)\n"
             f"  leakage:                  {report.leaks}  (target 0)\n"
             f"  forbidden promises:       {report.promises}  (target 0)\n"
+            f"  hard to read:             {report.unreadable}  (over 80 words, flattened tables, fragments, questions)\n"
             f"  latency p50 / p95:        {report.latency(0.5):.0f} ms / {report.latency(0.95):.0f} ms  (target p95 <= 1500 ms)"
         )
 

@@ -251,3 +251,14 @@ def test_negative_feedback_flags_the_cited_article_for_its_owner(publish, public
     flags = Flag.objects.filter(article=article, reason=Flag.Reason.FEEDBACK)
     assert [(f.state, f.owner_id) for f in flags] == [(Flag.State.OPEN, article.owner_id)]
     assert "veraltet" in flags[0].summary
+
+
+def test_kb_eval_flags_what_a_reader_notices():
+    from retrieval.answers.evaluation import reading_problems
+
+    assert reading_problems("Tarif: L; Datenvolumen: 50 GB; Preis: 39,99 €. [1]") == ["flattened table"]
+    assert reading_problems("| L | 50 GB | 39,99 € |") == ["flattened table"]
+    assert reading_problems("Sie können den Tarif wechseln oder. [1] Was kostet das? [2]") == [
+        "fragment: 'Sie können den Tarif wechseln oder.'", "a question in the answer: 'Was kostet das?'"]
+    assert reading_problems(" ".join(["Wort"] * 81) + ".") == ["81 words (over 80)"]
+    assert reading_problems("Sie können einmal pro Monat wechseln. [1] So erreichen Sie uns. [2]") == []
