@@ -182,6 +182,8 @@ def answer_with_model(
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
 
+    asked_terms = {term for term in source_terms(question, locale) if not term.isdigit()}
+
     def take(sentence: str) -> None:
         """Keep a written sentence that adds no word to its source, else the source sentence it points at."""
         if refused(sentence) or len(kept) >= MAX_ANSWER_SENTENCES:
@@ -208,6 +210,9 @@ def answer_with_model(
                 return
             dropped.append(f"{text} ({reason}: quoted the source sentence instead)")
             checked = quoted
+        if not (source_terms(segment, locale) & asked_terms):  # true, but about something else
+            dropped.append(f"{text} (its source sentence shares no word with the question)")
+            return
         if any(existing.text == checked.text for existing in kept):
             return
         kept.append(checked)
