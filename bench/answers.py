@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         result = answer_question(
             question=question["question"], audience=question["audience"], locale=question.get("locale"),
             endpoint=endpoint, store=False,
-            on_sentence=lambda _text, first=first: first or first.append(time.perf_counter() - began),
+            on_sentence=lambda _text, first=first, began=began: first or first.append(time.perf_counter() - began),
         )
         totals.append(time.perf_counter() - began)
         if first:
