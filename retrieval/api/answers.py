@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import queue
-import threading
-from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -19,10 +13,8 @@ from kb.kbformat import LOCALE_PATTERN
 from kb.rendering import plain_text
 from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import answer_question
+from retrieval.answers.streaming import answer_events
 from retrieval.api.search import PLAIN_TEXT, ApiView, ErrorSerializer, TextField
-
-logger = logging.getLogger("verity.api")
-KEEP_ALIVE_SECONDS = 10.0
 
 
 def _payload(result: Any) -> dict:
@@ -32,37 +24,6 @@ def _payload(result: Any) -> dict:
     for citation in payload["citations"]:
         citation["title"], citation["quote"] = plain_text(citation["title"]), plain_text(citation["quote"])
     return payload
-
-
-def _event(kind: str, data: dict) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-
-
-def answer_events(**arguments: Any) -> Iterator[bytes]:
-    """Server-sent events: each verified sentence as soon as it is written ("text"), then "final" with
-    the JSON of the non-streamed reply (or "error"). Comments keep the connection open meanwhile."""
-    events: queue.Queue[tuple[str, dict]] = queue.Queue()
-
-    def work() -> None:
-        try:
-            result = answer_question(**arguments, on_sentence=lambda text: events.put(("text", {"text": plain_text(text)})))
-            events.put(("final", _payload(result)))
-        except Exception:  # noqa: BLE001 - the client gets an error event, the log the traceback
-            logger.exception("A streamed answer failed")
-            events.put(("error", {"error": {"code": "server_error", "message": "Internal error; it was logged."}}))
-        finally:
-            connection.close()  # this thread's own database connection
-
-    threading.Thread(target=work, name="answer-stream", daemon=True).start()
-    while True:
-        try:
-            kind, data = events.get(timeout=KEEP_ALIVE_SECONDS)
-        except queue.Empty:
-            yield b": working\n\n"
-            continue
-        yield _event(kind, data)
-        if kind != "text":
-            return
 
 
 class AnswerApi(ApiView):
@@ -94,7 +55,7 @@ class AnswerApi(ApiView):
         arguments = {"question": data.validated_data["question"], "locale": data.validated_data.get("locale"),
                      "audience": request.user.key.audience, "api_key": request.user.key}
         if data.validated_data["stream"]:
-            response = StreamingHttpResponse(answer_events(**arguments), content_type="text/event-stream")
+            response = StreamingHttpResponse(answer_events(final=_payload, **arguments), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"  # no proxy buffering
             return response

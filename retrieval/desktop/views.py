@@ -19,8 +19,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -36,6 +45,7 @@ from kb.models import Article, ArticleVersion
 from kb.rendering import render_markdown
 from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import AnswerResult, answer_question
+from retrieval.answers.streaming import answer_events
 from retrieval.search.hybrid import ArticleResult, search
 from retrieval.search.query import SearchQuery, detect_locale
 from verity.core.errors import NotFoundError
@@ -255,6 +265,27 @@ def answer(request: HttpRequest) -> HttpResponse:
     if _is_fragment(request):
         return render(request, "desktop/_answer.html", {"q": q, **_answer_context(result)})
     return render(request, "desktop/search.html", {**_result_context(q, _search(request, q)), **_answer_context(result)})
+
+
+@login_required
+@require_POST
+def answer_stream(request: HttpRequest) -> HttpResponse:
+    """The answer draft as server-sent events: each verified sentence as it is written, then the whole
+    rendered draft ("final": {"html": ...}); desktop.js shows the sentences while the model writes."""
+    q = _query(request.POST)
+    if not q:
+        return HttpResponseBadRequest("q is required")
+
+    def final(result: AnswerResult) -> dict:
+        return {"html": render_to_string("desktop/_answer.html", {"q": q, **_answer_context(result)}, request=request)}
+
+    response = StreamingHttpResponse(
+        answer_events(final=final, question=q, audience="internal", user=request.user, locale=_locale_for(request, q)),
+        content_type="text/event-stream",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 @login_required

@@ -121,18 +121,71 @@
   });
 
   // --- answer draft --------------------------------------------------------------------------------
+  // The draft streams: each verified sentence appears as the model writes it, then the whole draft
+  // (citations, copy, feedback) replaces it. Without streaming support, the fragment in one piece.
+  function showStreamedSentence(text) {
+    var draft = answerSlot.querySelector(".answer-streaming");
+    if (!draft) {
+      answerSlot.innerHTML = '<div class="answer answer-streaming" aria-live="polite"><div class="answer-text"></div></div>';
+      draft = answerSlot.querySelector(".answer-streaming");
+    }
+    var paragraph = document.createElement("p");
+    paragraph.textContent = text;
+    draft.querySelector(".answer-text").appendChild(paragraph);
+  }
+
+  function handleEvent(block) {
+    var kind = "message", data = "";
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event: ") === 0) kind = line.slice(7);
+      else if (line.indexOf("data: ") === 0) data += line.slice(6);
+    });
+    if (!data) return false;
+    var payload = JSON.parse(data);
+    if (kind === "text") { showStreamedSentence(payload.text); return false; }
+    if (kind === "final") { answerSlot.innerHTML = payload.html; return true; }
+    throw new Error("stream error");
+  }
+
+  function streamAnswer(url) {
+    return fetch(url, { method: "POST", body: new FormData(answerForm), headers: FRAGMENT, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) { if (!answerSlot.querySelector("article.answer")) throw new Error("no final event"); return; }
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var parts = buffer.split("\n\n");
+            buffer = parts.pop();
+            for (var i = 0; i < parts.length; i++) { if (handleEvent(parts[i])) return; }
+            return pump();
+          });
+        }
+        return pump();
+      });
+  }
+
+  function fetchAnswer() {
+    return fetch(answerForm.action, { method: "POST", body: new FormData(answerForm), headers: FRAGMENT, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) { answerSlot.innerHTML = html; });
+  }
+
   function requestAnswer() {
     answerForm.elements.q.value = input.value.trim();
     var button = document.getElementById("answer-button");
     button.disabled = true;
     answerSlot.setAttribute("aria-busy", "true");
     answerSlot.innerHTML = '<p class="hint">' + escapeHtml(answerForm.getAttribute("data-msg-loading")) + "</p>";
-    fetch(answerForm.action, { method: "POST", body: new FormData(answerForm), headers: FRAGMENT, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.text();
-      })
-      .then(function (html) { answerSlot.innerHTML = html; })
+    var streamUrl = answerForm.getAttribute("data-stream");
+    var request = streamUrl && window.ReadableStream && window.TextDecoder ? streamAnswer(streamUrl) : fetchAnswer();
+    request
       .catch(function () {
         answerSlot.innerHTML = '<p class="field-error" role="alert">' + escapeHtml(answerForm.getAttribute("data-msg-error")) + "</p>";
       })

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -147,3 +148,23 @@ def test_english_and_german_ui(agent_client, returns):
     english = agent_client.get("/desktop/").content.decode()
     assert "Antwortentwurf" in german and 'lang="de"' in german
     assert "Answer draft" in english and 'lang="en"' in english
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_draft_streams_its_sentences_then_the_whole_draft(agent_client, people, returns):
+    response = agent_client.post("/desktop/answer/stream/", {"q": "Wie lange kann ich ein im Shop gekauftes Gerät zurückgeben?"},
+                                 **FRAGMENT)
+
+    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+    blocks = [block for block in b"".join(response.streaming_content).decode().split("\n\n") if block.strip()]
+    kinds = [block.split("\n")[0] for block in blocks]
+    assert kinds[-1] == "event: final" and set(kinds[:-1]) == {"event: text"} and len(kinds) >= 2
+    sentences = [json.loads(block.split("data: ", 1)[1])["text"] for block in blocks[:-1]]
+    assert any("30 Tagen" in sentence for sentence in sentences)
+    html = json.loads(blocks[-1].split("data: ", 1)[1])["html"]
+    assert 'data-status="answered"' in html and 'href="/desktop/articles/rueckgabe/?version=2"' in html
+    assert AnswerRecord.objects.get().user == people["agent"]
+
+
+def test_the_streamed_draft_needs_a_question(agent_client):
+    assert agent_client.post("/desktop/answer/stream/", {"q": ""}, **FRAGMENT).status_code == 400
