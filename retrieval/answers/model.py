@@ -147,20 +147,20 @@ def _new_words(sentence: str, segment: str, question: str, locale: str) -> set[s
 
 def _source_sentence(text: str, cited: tuple[int, ...], quotes: dict[int, str],
                      locale: str) -> tuple[int, str, float] | None:
-    """The source sentence a written sentence restates: in its cited sources, else in any source."""
+    """The source sentence a written sentence restates, in any source: the model often cites the wrong
+    number, so the cited sources only win a tie."""
     wanted = source_terms(text, locale)
-    best: tuple[float, int, str] | None = None
-    for n in cited or tuple(quotes):
-        if n not in quotes:
-            continue
-        segment = restated_source(text, quotes[n], locale)
+    best: tuple[float, int, int, str] | None = None
+    for n, quote in quotes.items():
+        segment = restated_source(text, quote, locale)
         terms = source_terms(segment, locale)
         closeness = len(wanted & terms) / (len(wanted | terms) or 1)
-        if best is None or closeness > best[0]:
-            best = (closeness, n, segment)
+        candidate = (closeness, int(n in cited), n, segment)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
     if best is None or best[0] < MIN_RESTATED_CLOSENESS:
         return None
-    return best[1], best[2], best[0]
+    return best[2], best[3], best[0]
 
 
 def answer_with_model(

@@ -270,3 +270,14 @@ def test_the_audience_is_part_of_the_cache_key(shop, standin, endpoint):
     public = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
 
     assert len(standin.script.requests) > calls and not public.cached
+
+
+def test_a_sentence_citing_the_wrong_number_rests_on_the_source_that_says_it(shop, standin, endpoint):
+    standin.script.answer = "Die Erstattung erfolgt innerhalb von 10 Tagen nach Wareneingang. [1]"
+
+    result = answer_question(question="Wann kommt die Erstattung nach der Rückgabe?", audience="public", locale="de",
+                             endpoint=endpoint)
+
+    assert result.answer == "Die Erstattung erfolgt innerhalb von 10 Tagen nach Wareneingang. [1]"
+    assert [c.quote for c in result.citations] == [
+        "Die Erstattung erfolgt innerhalb von 10 Tagen nach Wareneingang auf das ursprüngliche Zahlungsmittel."]
