@@ -146,3 +146,25 @@ NEIGHBOUR_CHUNKS = _tuned("NEIGHBOUR_CHUNKS", 8)  # nearest chunks of other arti
 CONTRADICTION_THRESHOLD = _tuned("CONTRADICTION_THRESHOLD", 0.55)
 MIN_HEAD_COVERAGE = _tuned("MIN_HEAD_COVERAGE", 0.5)  # the words right at the two numbers (what they measure) cover each other this much
 CONTRADICTION_AGREEMENT_MARGIN = _tuned("CONTRADICTION_AGREEMENT_MARGIN", 0.1)  # the other article states this value about nearly as close a subject: consistent
+
+
+# --- Answers with the language model (retrieval.answers.model, .verification, .cache) --------
+
+# The model reads at most MAX_SOURCES sections (prompt tokens are the cost on a CPU: about 250 each)
+# and an answer has at most MAX_ANSWER_SENTENCES sentences (issue #13: 1-3 sentences); not tuned.
+MAX_SOURCES = _tuned("MAX_SOURCES", 3)
+MAX_ANSWER_SENTENCES = _tuned("MAX_ANSWER_SENTENCES", 3)
+# Below JUDGE_MIN (the model's probability of "ja"/"yes" that the passages answer the question) a
+# question is refused. Chosen on the demo and insurer development sets (README, "Answers measured").
+JUDGE_MIN = _tuned("JUDGE_MIN", 0.5)
+# A written sentence restates the source sentence closest to it in terms (Jaccard); below
+# MIN_RESTATED_CLOSENESS it restates none and is dropped, below MIN_QUOTED_CLOSENESS it is too far
+# from its source sentence for that sentence to be quoted in its place. A number of an answer
+# sentence must stand in a source sentence at least NUMBER_HOLDER_CLOSENESS as close as the closest
+# one (the neighbouring sentence's amount). Set by reading the model's sentences on the demo set
+# (dev); not swept.
+MIN_RESTATED_CLOSENESS = _tuned("MIN_RESTATED_CLOSENESS", 0.15)
+MIN_QUOTED_CLOSENESS = _tuned("MIN_QUOTED_CLOSENESS", 0.3)
+NUMBER_HOLDER_CLOSENESS = _tuned("NUMBER_HOLDER_CLOSENESS", 0.75)
+# A model-written reply is served again for the same question over the same passages for this long.
+ANSWER_CACHE_HOURS = _tuned("ANSWER_CACHE_HOURS", 24)

@@ -16,9 +16,10 @@ import re
 
 from django.utils import timezone
 
+from retrieval import tuning
 from retrieval.models import AnswerRecord, GuardrailRule
 
-CACHE_HOURS = 24  # a reply is served again for a day at most, even if nothing it read changed
+CACHE_HOURS = tuning.ANSWER_CACHE_HOURS  # a reply is served again for a day at most, even if nothing it read changed
 
 
 def guardrails_digest() -> str:

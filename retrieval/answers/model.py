@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kb.models import Article, ArticleVersion
+from retrieval import tuning
 from retrieval.answers import guardrails
 from retrieval.answers.evidence import Evidence
 from retrieval.answers.llm import ModelEndpoint, chat_model
@@ -43,12 +44,11 @@ from retrieval.models import Chunk
 from retrieval.search.query import ChunkHit
 from retrieval.text.tokens import analyze
 
-MAX_SOURCES = 3
-MAX_ANSWER_SENTENCES = 3
-# below this probability of "yes" the question is refused; chosen on the development sets (see README)
-JUDGE_MIN = 0.5
-MIN_RESTATED_CLOSENESS = 0.15  # a written sentence sharing less with every source sentence points at none
-MIN_QUOTED_CLOSENESS = 0.3  # a written sentence is replaced by its source sentence only when it restates it closely
+MAX_SOURCES = tuning.MAX_SOURCES
+MAX_ANSWER_SENTENCES = tuning.MAX_ANSWER_SENTENCES
+JUDGE_MIN = tuning.JUDGE_MIN
+MIN_RESTATED_CLOSENESS = tuning.MIN_RESTATED_CLOSENESS
+MIN_QUOTED_CLOSENESS = tuning.MIN_QUOTED_CLOSENESS
 
 
 @dataclass(frozen=True)

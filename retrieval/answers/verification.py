@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval import tuning
 from retrieval.text.numbers import numbers_in
 from retrieval.text.sentences import split_sentences
 from retrieval.text.tokens import analyze, language_of
@@ -88,7 +89,7 @@ def restated_source(sentence: str, passage: str, locale: str) -> str:
     return max(_source_segments(passage), key=closeness)
 
 
-NUMBER_HOLDER_CLOSENESS = 0.75  # a number's source sentence must be this close to the best-matching one
+NUMBER_HOLDER_CLOSENESS = tuning.NUMBER_HOLDER_CLOSENESS  # a number's source sentence: about as close as the closest
 
 
 def _closeness(wanted: set[str], segment: str, locale: str) -> float:
