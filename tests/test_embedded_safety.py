@@ -136,3 +136,9 @@ def test_a_failed_connection_runs_the_ensure_step_and_retries(scratch_root, monk
     assert calls == [scratch_root]
     assert row == (1,)
     assert embedded.postgres_running(scratch_root)
+
+
+def test_the_default_data_dir_is_dot_verity_in_the_checkout(monkeypatch):
+    monkeypatch.delenv("VERITY_DATA_DIR", raising=False)
+
+    assert embedded.data_dir() == Path(__file__).resolve().parent.parent / ".verity"

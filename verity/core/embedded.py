@@ -46,7 +46,7 @@ class PostgresLocation:
 
 def data_dir() -> Path:
     configured = os.environ.get("VERITY_DATA_DIR")
-    base = Path(configured) if configured else Path(__file__).resolve().parent.parent / ".verity"
+    base = Path(configured) if configured else Path(__file__).resolve().parent.parent.parent / ".verity"
     return base.expanduser().resolve()
 
 
