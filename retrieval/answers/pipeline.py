@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import openai
 from django.conf import settings
 from django.db import transaction
 
@@ -42,6 +44,8 @@ from retrieval.search.fusion import fuse
 from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery, detect_locale
 from retrieval.text.tokens import language_of
+
+logger = logging.getLogger("verity.answers")
 
 
 @dataclass
@@ -203,9 +207,19 @@ def answer_question(
         if record is not None:
             cache["hit"] = True
             return _cached_answer(finish, record, audience=audience, retrieved=retrieved, on_sentence=on_sentence)
-        written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
-                                    audiences=query.audiences, endpoint=endpoint, evidence=evidence,
-                                    sources=sources, on_sentence=on_sentence)
+        try:
+            written = answer_with_model(question=redacted, hits=hits, locale=locale, audience=audience,
+                                        audiences=query.audiences, endpoint=endpoint, evidence=evidence,
+                                        sources=sources, on_sentence=on_sentence)
+        except (openai.APIError, OSError) as error:  # timeout, server gone: answer without the model
+            logger.error("The language model failed (%s: %s); answering extractively.", type(error).__name__, error)
+            cache["key"] = ""
+            generator, generator_name = ExtractiveGenerator(), "extractive"
+            if not evidence.passages or not evidence.confident:
+                return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence,
+                              retrieved=retrieved)
+            return _extractive_answer(finish, generator, redacted, evidence, audience=audience, locale=locale,
+                                      retrieved=retrieved, on_sentence=on_sentence, dropped_before=[])
         if written.status == "answered":
             return _model_answer(finish, written, audience=audience, locale=locale, retrieved=retrieved,
                                  evidence=evidence)

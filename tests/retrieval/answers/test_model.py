@@ -281,3 +281,13 @@ def test_a_sentence_citing_the_wrong_number_rests_on_the_source_that_says_it(sho
     assert result.answer == "Die Erstattung erfolgt innerhalb von 10 Tagen nach Wareneingang. [1]"
     assert [c.quote for c in result.citations] == [
         "Die Erstattung erfolgt innerhalb von 10 Tagen nach Wareneingang auf das ursprüngliche Zahlungsmittel."]
+
+
+def test_a_model_that_does_not_answer_in_time_leaves_the_extractive_answer(shop, endpoint, settings):
+    settings.VERITY_LLM_TIMEOUT = 1.0
+    silent = ModelEndpoint("http://10.255.255.1:9/v1", "key", "silent", embedded=False)  # never answers
+
+    result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=silent)
+
+    assert (result.status, result.generator) == ("answered", "extractive")
+    assert "innerhalb von 14 Tagen ab Erhalt der Ware" in result.answer
