@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.imports import kb_import
-from verity.core import embedded
+from verity.core import embedded, llm_server
 
 DEMO_USERS = [
     # username, password, role group, full name
@@ -69,6 +69,7 @@ class Command(BaseCommand):
             self.stdout.write("Database migrated.")
             if not no_demo:
                 self._demo()
+            self._model(root, started)
             port = _free_port(port)
             base = f"http://127.0.0.1:{port}"
             os.environ.setdefault("VERITY_BASE_URL", base)  # links in API answers point at this server
@@ -89,8 +90,26 @@ class Command(BaseCommand):
                 embedded.stop_postgres(root)
             if "broker" in started:
                 embedded.stop_broker(root)
+            if "model server" in started:
+                llm_server.stop_llm_server(root)
             if started:
                 self.stdout.write(f"Stopped {', '.join(started)}.")
+
+    def _model(self, root: Path, started: list[str]) -> None:
+        """Start the answer model now, so the first question does not wait for it to load."""
+        from retrieval.answers.llm import ModelConfigError, model_endpoint
+
+        was_running = llm_server.running_server(root) is not None
+        try:
+            endpoint = model_endpoint()
+        except ModelConfigError as error:
+            raise CommandError(str(error)) from error
+        if endpoint is None:
+            self.stdout.write("Answers: extractive (no language model; see the README, \"Cited answers\").")
+            return
+        if endpoint.embedded and not was_running:
+            started.append("model server")
+        self.stdout.write(f"Answers: written by {endpoint.model} ({'embedded server' if endpoint.embedded else endpoint.base_url}).")
 
     def _demo(self) -> None:
         demo = Path(settings.BASE_DIR) / "demo" / "kb"
