@@ -1,7 +1,7 @@
 """Change-impact benchmark: does a change flag every affected article and leave its neighbours alone?
 
     python -m bench.changes                        # demo/kb with demo/changes.jsonl
-    python -m bench.changes --kb eval/holdout-energie/kb --changes eval/holdout-energie/changes.jsonl
+    python -m bench.changes --kb eval/holdout-nahverkehr/kb --changes eval/holdout-nahverkehr/changes.jsonl
     python -m bench.changes --verbose --contradictions
 
 Runs in the bench database (`verity_bench`, dropped and recreated, never the dev data): imports the
