@@ -30,7 +30,7 @@ def test_a_failing_audit_leaves_the_event_as_it_was(event, monkeypatch):
     def broken(**_):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(services, "audit_record", broken)
+    monkeypatch.setattr(services.changes, "audit_record", broken)  # where change_event_fail looks it up
 
     with pytest.raises(RuntimeError):
         services.change_event_fail(event=event, error="boom")

@@ -1,0 +1,104 @@
+"""Change events (policy memos, release notes) and the flags their assessment raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from governance import ports
+from governance.models import AuditEvent, ChangeEvent, Flag
+from governance.services.base import audit_record
+from governance.services.flags import flag_raise
+from kb.models import Article
+from verity.core.errors import (
+    ApplicationError,
+)
+
+
+@transaction.atomic
+def change_event_create(
+    *, kind: str, title: str, description: str, effective_date: dt.date, source_url: str = "",
+    author: AbstractBaseUser | None = None, author_label: str = "", assess: bool = True,
+    announcing_key_id: int | None = None,
+) -> ChangeEvent:
+    """Record a policy change or release; its impact is assessed in a Celery task after commit."""
+    event = ChangeEvent(
+        kind=kind, title=title.strip(), description=description.strip(), effective_date=effective_date,
+        source_url=source_url, author=author if author and author.pk else None,
+        author_label=author_label or (author.get_username() if author and author.pk else ""),
+        announcing_key_id=announcing_key_id,
+    )
+    try:
+        event.full_clean()
+    except ValidationError as error:
+        raise ApplicationError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()),
+                               code="invalid_change") from None
+    event.save()
+    audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=f"change: {event.title}",
+                 details={"change": event.pk, "kind": kind, "effective_date": effective_date.isoformat()})
+    if assess:
+        transaction.on_commit(lambda: ports.serving().change_assess(event_id=event.pk))
+    return event
+
+
+@dataclass(frozen=True)
+class ImpactFinding:
+    article: Article
+    score: float
+    reason: str
+    evidence: str
+
+
+@transaction.atomic
+def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], elapsed_ms: int) -> list[Flag]:
+    """Flag every affected article (and its translations) for its owner; mark the event done. Idempotent."""
+    event = ChangeEvent.objects.select_for_update().get(pk=event.pk)
+    due = timezone.make_aware(dt.datetime.combine(event.effective_date, dt.time(0, 0)))
+    flags: list[Flag] = []
+    flagged: set[int] = set()
+    for finding in sorted(findings, key=lambda f: f.score, reverse=True):
+        flag = flag_raise(article=finding.article, reason=Flag.Reason.CHANGE_EVENT, summary=finding.reason,
+                          evidence=finding.evidence, due_at=due, change_event=event, score=round(finding.score, 3))
+        flagged.add(finding.article.pk)
+        if flag:
+            flags.append(flag)
+    for finding in findings:
+        article = finding.article
+        related = list(article.translations.filter(live_version__isnull=False))
+        if article.translation_of_id and article.translation_of.live_version_id:
+            related.append(article.translation_of)
+        for other in related:
+            if other.pk in flagged:
+                continue
+            flagged.add(other.pk)
+            flag = flag_raise(
+                article=other, reason=Flag.Reason.CHANGE_EVENT, due_at=due, change_event=event, score=round(finding.score, 3),
+                summary=f"Translation of '{article.slug}', which this change affects: {finding.reason}",
+                evidence=finding.evidence,
+            )
+            if flag:
+                flags.append(flag)
+    event.status = ChangeEvent.Status.DONE
+    event.assessed_at = timezone.now()
+    event.assessment_ms = elapsed_ms
+    event.error = ""
+    event.save(update_fields=["status", "assessed_at", "assessment_ms", "error"])
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+                 details={"change": event.pk, "flagged": sorted(flagged), "ms": elapsed_ms})
+    return flags
+
+
+@transaction.atomic
+def change_event_fail(*, event: ChangeEvent, error: str) -> None:
+    """Record that assessing a change failed, with the error, and audit it in the same transaction."""
+    event = ChangeEvent.objects.select_for_update().get(pk=event.pk)
+    event.status = ChangeEvent.Status.FAILED
+    event.error = error[:5000]
+    event.save(update_fields=["status", "error"])
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+                 details={"change": event.pk, "status": "failed", "error": error[:500]})

@@ -1,0 +1,173 @@
+"""The review workflow of a version: submit, approve (four-eyes), request changes, withdraw, publish."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance import ports
+from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval
+from governance.services.base import _lock_article, _open_review, _require_perm, audit_record
+from governance.services.flags import CONTENT_FLAG_REASONS, _flags_resolve, flag_raise
+from kb.models import Article, ArticleVersion
+from verity.core.errors import (
+    ApplicationError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+)
+
+
+@transaction.atomic
+def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Review:
+    """Submit the latest draft version of an article for review."""
+    _require_perm(actor, "kb.add_articleversion", "submit versions for review")
+    article = _lock_article(version.article)
+    if article.latest_version_id != version.pk:
+        raise InvalidTransitionError(
+            f"Only the latest version (v{article.latest_version.number}) can be submitted, not v{version.number}."
+        )
+    if article.live_version_id == version.pk:
+        raise InvalidTransitionError(f"Version {version.number} is already published.")
+    if _open_review(article):
+        raise InvalidTransitionError(f"'{article.slug}' already has a version in review.")
+    required = 2 if article.space.requires_extra_approval else 1
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                article=article, version=version, submitted_by=actor, required_approvals=required
+            )
+    except IntegrityError as error:
+        raise InvalidTransitionError(f"'{article.slug}' already has a version in review.") from error
+    audit_record(
+        event_type=AuditEvent.Type.VERSION_SUBMIT, actor=actor, article=article, version=version,
+        details={"review": review.pk, "required_approvals": required},
+    )
+    return review
+
+
+def _lock_open_review(review: Review) -> Review:
+    review = Review.objects.select_for_update(of=("self",)).select_related("version", "article").get(pk=review.pk)
+    if review.status != Review.Status.IN_REVIEW:
+        raise InvalidTransitionError(
+            f"This review of {review.version} is already {review.get_status_display().lower()}; nothing was changed."
+        )
+    return review
+
+
+def _require_four_eyes(actor: AbstractBaseUser, review: Review, doing: str) -> None:
+    if actor.pk == review.version.author_id:
+        raise PermissionDeniedError(
+            f"{actor} wrote version {review.version.number} and may not {doing} it (four-eyes rule).",
+            code="four_eyes",
+        )
+
+
+@transaction.atomic
+def version_approve(*, actor: AbstractBaseUser, review: Review, comment: str = "") -> Review:
+    """Approve a review step; the last required approval publishes exactly the reviewed version."""
+    _require_perm(actor, "kb.approve_version", "approve versions")
+    review = _lock_open_review(review)
+    _require_four_eyes(actor, review, "approve")
+    if review.approvals.filter(approver=actor).exists():
+        raise PermissionDeniedError(
+            f"{actor} already approved step 1; the extra approval step needs a different approver.",
+            code="same_approver",
+        )
+    step = review.approvals.count() + 1
+    ReviewApproval.objects.create(review=review, approver=actor, step=step, comment=comment)
+    audit_record(
+        event_type=AuditEvent.Type.VERSION_APPROVE, actor=actor, article=review.article, version=review.version,
+        details={"review": review.pk, "step": step, "of": review.required_approvals, "comment": comment},
+    )
+    if step >= review.required_approvals:
+        review.status = Review.Status.APPROVED
+        review.decided_at = timezone.now()
+        review.save(update_fields=["status", "decided_at"])
+        version_publish(actor=actor, version=review.version)
+    return review
+
+
+@transaction.atomic
+def version_request_changes(*, actor: AbstractBaseUser, review: Review, comment: str) -> Review:
+    """Send a version back to its author with a comment; the article stays as it is served."""
+    _require_perm(actor, "kb.approve_version", "request changes")
+    if not comment.strip():
+        raise ApplicationError("Say what must change: a comment is required.", code="comment_required")
+    review = _lock_open_review(review)
+    _require_four_eyes(actor, review, "review")
+    review.status = Review.Status.CHANGES_REQUESTED
+    review.comment = comment.strip()
+    review.decided_at = timezone.now()
+    review.save(update_fields=["status", "comment", "decided_at"])
+    audit_record(
+        event_type=AuditEvent.Type.VERSION_REQUEST_CHANGES, actor=actor, article=review.article,
+        version=review.version, details={"review": review.pk, "comment": review.comment},
+    )
+    return review
+
+
+@transaction.atomic
+def review_withdraw(*, actor: AbstractBaseUser, review: Review) -> Review:
+    """The submitter (or a knowledge admin) takes a version back out of review."""
+    review = _lock_open_review(review)
+    if actor.pk != review.submitted_by_id and not actor.has_perm("kb.change_space"):
+        raise PermissionDeniedError(f"Only {review.submitted_by} or a knowledge admin may withdraw this review.")
+    review.status = Review.Status.WITHDRAWN
+    review.decided_at = timezone.now()
+    review.save(update_fields=["status", "decided_at"])
+    audit_record(
+        event_type=AuditEvent.Type.VERSION_WITHDRAW, actor=actor, article=review.article,
+        version=review.version, details={"review": review.pk},
+    )
+    return review
+
+
+def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, audit: bool = True) -> Article:
+    """Make `version` the live version. Called by approval and import, inside their transaction.
+
+    Publishing counts as a verification: the content was just reviewed.
+    """
+    article = _lock_article(version.article)
+    previous = article.live_version
+    now = timezone.now()
+    article.live_version = version
+    article.title = version.title
+    article.last_verified_at = now
+    article.review_due_at = article.compute_review_due_at()
+    article.save(update_fields=["live_version", "title", "last_verified_at", "review_due_at", "updated_at"])
+    Publication.objects.create(article=article, version=version, published_by=actor if actor and actor.pk else None,
+                               published_at=now)
+    if audit:
+        audit_record(
+            event_type=AuditEvent.Type.VERSION_PUBLISH, actor=actor, article=article, version=version,
+            details={"previous_version": previous.number if previous else None},
+        )
+    # the serving side (retrieval) makes the version searchable in this same transaction
+    ports.serving().article_published(article=article, version=version, previous=previous)
+    _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version,
+                   note=f"Addressed by version {version.number}, reviewed and published.")
+    if previous is not None:
+        _translations_flag_drift(article=article, previous=previous, version=version)
+    return article
+
+
+def _translations_flag_drift(*, article: Article, previous: ArticleVersion, version: ArticleVersion) -> None:
+    """A source's new live version makes each live translation out of sync, with the diff of the source."""
+    import difflib
+
+    diff = "\n".join(
+        line for line in difflib.unified_diff(
+            previous.body.splitlines(), version.body.splitlines(),
+            fromfile=f"{article.slug} v{previous.number}", tofile=f"{article.slug} v{version.number}", lineterm="", n=1,
+        )
+    )
+    if previous.title != version.title:
+        diff = f"title: {previous.title} -> {version.title}\n{diff}"
+    for translation in article.translations.filter(live_version__isnull=False).select_related("owner"):
+        flag_raise(
+            article=translation, reason=Flag.Reason.TRANSLATION_DRIFT,
+            summary=f"Its source '{article.slug}' ({article.locale}) was updated from v{previous.number} to "
+                    f"v{version.number}; update this translation.",
+            evidence=diff[:20000],
+        )
