@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -280,21 +281,26 @@ def _record_failure(run: ImportRun, path: str, key: str, problem: str) -> None:
     )
 
 
-def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | None]:
-    """Import one file: as the import identity it publishes; as a person it goes through review."""
-    if actor.get_username() != IMPORTER_USERNAME:
-        return _import_one_for_review(item, actor)
+def _file_settings(item: ArticleFile) -> dict[str, Any]:
+    """The article settings a file states (its space and owner created if missing)."""
     translation_of = None
     if item.translation_of:
         translation_of = Article.objects.filter(slug=item.translation_of).first()
         if translation_of is None:
             raise KbFormatError(item.path, "translation_of", f"no article with the slug '{item.translation_of}' exists")
-    settings = {
+    return {
         "locale": item.locale, "kind": item.kind, "audience": item.audience, "space": _space(item.space),
         "owner": _owner(item.owner), "review_interval_days": item.review_interval_days,
         "valid_from": item.valid_from, "valid_until": item.valid_until, "tags": item.tags,
         "translation_of": translation_of, "metadata": item.metadata,
     }
+
+
+def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | None]:
+    """Import one file: as the import identity it publishes; as a person it goes through review."""
+    if actor.get_username() != IMPORTER_USERNAME:
+        return _import_one_for_review(item, actor)
+    settings = _file_settings(item)
     verified_at = _verified_at(item.last_reviewed)
     article = Article.objects.select_for_update().filter(slug=item.slug).first()
     if article is None:
@@ -355,17 +361,7 @@ def _import_one_for_review(item: ArticleFile, actor: AbstractBaseUser) -> tuple[
     published article that need review become a settings change proposed by `actor`; the others apply
     at once, as in the admin. `last_reviewed` is not taken over: verifying is an approver's act.
     """
-    translation_of = None
-    if item.translation_of:
-        translation_of = Article.objects.filter(slug=item.translation_of).first()
-        if translation_of is None:
-            raise KbFormatError(item.path, "translation_of", f"no article with the slug '{item.translation_of}' exists")
-    settings = {
-        "locale": item.locale, "kind": item.kind, "audience": item.audience, "space": _space(item.space),
-        "owner": _owner(item.owner), "review_interval_days": item.review_interval_days,
-        "valid_from": item.valid_from, "valid_until": item.valid_until, "tags": item.tags,
-        "translation_of": translation_of, "metadata": item.metadata,
-    }
+    settings = _file_settings(item)
     try:
         article = Article.objects.select_for_update().filter(slug=item.slug).first()
         if article is None:
