@@ -4,11 +4,9 @@ Tuning rule: values are chosen on SciFact's *train* split and on the development
 (the demo telecom in demo/, the insurer in eval/dev-versicherung/), never on SciFact test qrels or
 a held-out set, whose figures are only reported. Any value can be overridden from settings, e.g.
 `VERITY_TUNING = {"FLAG_THRESHOLD": 0.3}` (read once, at import). The fusion weight of hybrid
-search is per embedder (`Embedder.fusion_weight`, see retrieval.index.embeddings; 0.4 for the
-default use+en, chosen on SciFact train: 0.4 -> nDCG@10 0.7378, 0.5 -> 0.7277), applied by
-`retrieval.search.fusion.semantic_weight`. Answers still fuse at settings.VERITY_SEMANTIC_WEIGHT
-(0.5): on the demo set (dev) 0.5 gives 44/51 answerable and 24/25 refusals, 0.4 gives 44/51 and
-23/25 (2026-12-05), so one weight for both is a trade-off left open (issue #12).
+search and of answers is one weight per embedder (`Embedder.fusion_weight`, see
+retrieval.index.embeddings), applied by `retrieval.search.fusion.semantic_weight` for /search,
+/answer and change impact alike; VERITY_SEMANTIC_WEIGHT overrides it.
 
 The modules of `retrieval.text` are pure Python and take their one tuned value
 (SECONDARY_LANGUAGE_WEIGHT) as a parameter from their callers.
@@ -41,12 +39,10 @@ COMMON_TERM_FRACTION = _tuned("COMMON_TERM_FRACTION", 0.05)
 COMMON_TERM_MIN_DF = _tuned("COMMON_TERM_MIN_DF", 2000)
 CANDIDATE_POOL = _tuned("CANDIDATE_POOL", 1500)
 PRESELECT = _tuned("PRESELECT", 1000)
-# fused = (1 - w) * keyword + w * semantic, both normalised to [0, 1]. The default w is the one
-# tuned for the active embedder (its `fusion_weight`, tuned on SciFact train + the demo set);
-# VERITY_SEMANTIC_WEIGHT in the environment (or a settings value other than settings.py's
-# fallback 0.5) overrides it.
+# fused = (1 - w) * keyword + w * semantic, both normalised to [0, 1]. w is the one tuned for the
+# active embedder (its `fusion_weight`); this value only for an embedder without one.
+# VERITY_SEMANTIC_WEIGHT (environment/settings) overrides both.
 SEMANTIC_WEIGHT = _tuned("SEMANTIC_WEIGHT", 0.5)
-SETTINGS_FALLBACK_WEIGHT = _tuned("SETTINGS_FALLBACK_WEIGHT", 0.5)
 # HNSW candidate list: top-10 recall against exact search on the 100k-chunk synthetic index of
 # `bench --scale` (SciFact claims as queries) was 0.85 at 100, 0.94 at 200, 0.98 at 400, for
 # about 7 ms per query at 400.

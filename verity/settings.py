@@ -155,9 +155,11 @@ VERITY_BASE_URL = os.environ.get("VERITY_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Retrieval ------------------------------------------------------------------------------
 VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use+en")
-VERITY_SEMANTIC_WEIGHT = float(os.environ.get("VERITY_SEMANTIC_WEIGHT", "0.5"))
+# The fusion weight of hybrid search and answers (one weight for both): unset means the one tuned for
+# the active embedder (its `fusion_weight`, see retrieval.index.embeddings).
+VERITY_SEMANTIC_WEIGHT = float(os.environ["VERITY_SEMANTIC_WEIGHT"]) if os.environ.get("VERITY_SEMANTIC_WEIGHT") else None
 
-# --- Answers: who writes them (retrieval/answers/llm.py) -------------------------------------
+# --- Answers: who writes them (retrieval/llm/client.py) -------------------------------------
 # "llm": a language model writes and a reader's checks verify (the embedded llama.cpp server with
 # VERITY_LLM_MODEL_PATH or the installed default model, or any OpenAI-compatible server at
 # VERITY_LLM_BASE_URL); "extractive": the passages themselves, no model. Without a usable model the

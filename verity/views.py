@@ -58,7 +58,7 @@ def _workers() -> int:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and operators: each part's state, no data, no key needed; 503 names what is down."""
-    from retrieval.answers.llm import model_health
+    from retrieval.llm.client import model_health
 
     parts = {"database": _database(), "broker": _broker(), "workers": _workers(), "model": model_health()}
     failing = [name for name in ("database", "broker", "model") if parts[name] == "down"]

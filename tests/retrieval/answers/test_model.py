@@ -10,9 +10,10 @@ import json
 
 import pytest
 
-from retrieval.answers.llm import ModelEndpoint
 from retrieval.answers.pipeline import answer_question
-from retrieval.answers.writer import SentenceBuffer, yes_probability
+from retrieval.answers.writer import SentenceBuffer
+from retrieval.llm.client import ModelEndpoint
+from retrieval.llm.reading import yes_probability
 from tests.llm_standin import StandinServer
 
 RETURNS = (

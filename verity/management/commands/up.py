@@ -97,7 +97,7 @@ class Command(BaseCommand):
 
     def _model(self, root: Path, started: list[str]) -> None:
         """Start the answer model now, so the first question does not wait for it to load."""
-        from retrieval.answers.llm import ModelConfigError, model_endpoint
+        from retrieval.llm.client import ModelConfigError, model_endpoint
 
         was_running = llm_server.running_server(root) is not None
         try:
