@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from governance.models import AuditEvent, Flag, Review, ReviewApproval, SettingsChange
-from kb.models import Article, ArticleVersion
+from kb.models import Article, ArticleVersion, Space
 
 # Open flags of these reasons put an article's content in doubt (what agents are warned about): with
 # TRANSLATION_DRIFT alone it is "out_of_sync", with any other of them "flagged". The one set, used by
@@ -86,10 +87,6 @@ class SettingRow:
 
 def settings_change_rows(change: SettingsChange) -> list[SettingRow]:
     """A proposed settings change as rows of (setting, current value, proposed value) for people."""
-    from django.contrib.auth import get_user_model
-
-    from kb.models import Space
-
     def label(field: str, value: object) -> str:
         if value in (None, ""):
             return "—"

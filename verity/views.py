@@ -8,6 +8,9 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from retrieval.llm.client import model_health
+from verity.celery import app
+
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
@@ -31,8 +34,6 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    from verity.celery import app
-
     if app.conf.task_always_eager:
         return "ok"  # tasks run in the web process itself
     try:
@@ -44,8 +45,6 @@ def _broker() -> str:
 
 
 def _workers() -> int:
-    from verity.celery import app
-
     if app.conf.task_always_eager:
         return 0
     try:
@@ -58,8 +57,6 @@ def _workers() -> int:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and operators: each part's state, no data, no key needed; 503 names what is down."""
-    from retrieval.llm.client import model_health
-
     parts = {"database": _database(), "broker": _broker(), "workers": _workers(), "model": model_health()}
     failing = [name for name in ("database", "broker", "model") if parts[name] == "down"]
     if failing:

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.imports import kb_import
+from retrieval.llm.client import ModelConfigError, model_endpoint
 from verity.core import embedded, llm_server
 
 DEMO_USERS = [
@@ -97,8 +98,6 @@ class Command(BaseCommand):
 
     def _model(self, root: Path, started: list[str]) -> None:
         """Start the answer model now, so the first question does not wait for it to load."""
-        from retrieval.llm.client import ModelConfigError, model_endpoint
-
         was_running = llm_server.running_server(root) is not None
         try:
             endpoint = model_endpoint()
