@@ -124,6 +124,13 @@ COSINE_WEIGHT = _tuned("COSINE_WEIGHT", 0.5)
 SHARED_IDENTIFIER_BONUS = _tuned("SHARED_IDENTIFIER_BONUS", 0.1)
 VALUE_DISTANCE_WEIGHT = _tuned("VALUE_DISTANCE_WEIGHT", 0.03)
 FLAG_THRESHOLD = _tuned("FLAG_THRESHOLD", 0.28)  # a fact match at least this good, with a different value, makes a passage wrong
+# Change impact by reading (retrieval.impact.reading): articles per query, each with its best section
+# (the announcement as a whole gets twice as many), at most MAX_JUDGED judged per announcement (each one model call: the cost on a
+# CPU), and the judge's P("ja") from which a section counts as made wrong. Chosen on the development
+# change sets (demo, insurer): see the README's change-impact figures.
+IMPACT_SECTIONS_PER_QUERY = _tuned("IMPACT_SECTIONS_PER_QUERY", 4)
+MAX_JUDGED = _tuned("MAX_JUDGED", 14)
+IMPACT_JUDGE_MIN = _tuned("IMPACT_JUDGE_MIN", 0.5)
 STRONG_MATCH = _tuned("STRONG_MATCH", 0.45)  # a match this good identifies the old value of a changed fact
 RESTATED_OLD_VALUE = _tuned("RESTATED_OLD_VALUE", 0.2)  # a passage repeating that old value, about the same thing nearby, is wrong from here on
 MIN_NEAR_SHARED = _tuned("MIN_NEAR_SHARED", 2)  # "about the same thing nearby": the two numbers stand next to at least two same words
