@@ -14,10 +14,12 @@ states the other's value about as closely (a table listing both the standard and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import openai
 from django.db import connection
 from django.utils import timezone
 
@@ -25,14 +27,17 @@ from governance.models import Flag
 from governance.services import flag_raise
 from kb.models import Article
 from retrieval.impact.matching import ArticlePassage, article_passages, coverage, embed, idf_weights, weighted_overlap
+from retrieval.impact.reading import contradiction_probability
 from retrieval.index.embeddings import Embedder, active_embedder
 from retrieval.index.indexing import embedder_changed
+from retrieval.llm.client import ModelEndpoint, model_endpoint
 from retrieval.text.facts import Fact, comparable_values, same_value
 from retrieval.text.tokens import language_of
 from retrieval.tuning import (
     CONTRADICTION_AGREEMENT_MARGIN as AGREEMENT_MARGIN,
 )
 from retrieval.tuning import (
+    CONTRADICTION_JUDGE_MIN,
     CONTRADICTION_THRESHOLD,
     COSINE_WEIGHT,
     LEXICAL_WEIGHT,
@@ -52,6 +57,8 @@ class ContradictionFinding:
     other_value: str  # as written in other
     score: float
 
+
+logger = logging.getLogger("verity.impact")
 
 # every audience: a public and an internal article contradicting each other mislead agents alike
 AUDIENCES = tuple(Article.Audience.values)
@@ -157,10 +164,14 @@ def _best_conflict(mine: list[ArticlePassage], theirs: list[ArticlePassage], idf
     return best
 
 
-def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embedder | None = None) -> list[ContradictionFinding]:
+def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embedder | None = None,
+                        endpoint: ModelEndpoint | None | bool = True) -> list[ContradictionFinding]:
     """Pairs of live articles in one language stating different values for one fact (no writes).
 
-    With `article_ids`, only pairs involving those articles; each pair is reported once.
+    With `article_ids`, only pairs involving those articles; each pair is reported once. When a
+    language model is configured (`endpoint` True: the configured one), it reads each pair the fact
+    comparison found and keeps only those it judges contradictory (P(ja) >= CONTRADICTION_JUDGE_MIN):
+    pairs that only look alike (the same amount word about two different plans) are dropped.
     """
     embedder = embedder or active_embedder()
     today = timezone.localdate()
@@ -189,7 +200,27 @@ def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embed
             score, p, a, q, b = conflict
             findings.append(ContradictionFinding(involved[first], involved[second], p.quote, q.quote, a.text, b.text,
                                                  round(score, 3)))
+    if endpoint is True:
+        endpoint = model_endpoint()
+    if endpoint and findings:
+        findings = _read(findings, endpoint)
     return sorted(findings, key=lambda f: -f.score)
+
+
+def _read(findings: list[ContradictionFinding], endpoint: ModelEndpoint) -> list[ContradictionFinding]:
+    """The findings the model also judges contradictory; all of them when the model fails."""
+    kept = []
+    try:
+        for finding in findings:
+            probability = contradiction_probability(
+                endpoint, title=finding.article.title, sentence=finding.sentence, other_title=finding.other.title,
+                other_sentence=finding.other_sentence, language=language_of(finding.article.locale))
+            if probability >= CONTRADICTION_JUDGE_MIN:
+                kept.append(finding)
+    except (openai.OpenAIError, OSError) as error:
+        logger.error("contradictions: the model could not read the pairs (%s); the fact comparison stands", error)
+        return findings
+    return kept
 
 
 def _summary(article: Article, other: Article, value: str, other_value: str) -> str:

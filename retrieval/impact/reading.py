@@ -229,3 +229,30 @@ def read_impact(event: ChangeEvent, statements: list[Statement], today: dt.date,
         findings.append(ImpactFinding(article=section.article, score=round(judgement.probability, 3),
                                       reason=reason, evidence=evidence))
     return findings
+
+
+# --- contradictions -------------------------------------------------------------------------------
+
+CONTRADICTION_SYSTEM = {
+    "de": ("Du prüfst die Wissensartikel eines Kundenservice auf Widersprüche. Zwei Aussagen widersprechen sich nur, "
+           "wenn sie über dieselbe Sache Unvereinbares sagen (ein anderer Betrag, eine andere Frist für dasselbe). "
+           "Aussagen über verschiedene Dinge, Tarife, Fälle oder Zeiträume widersprechen sich nicht."),
+    "en": ("You check a customer service's knowledge articles for contradictions. Two statements contradict each "
+           "other only when they say incompatible things about the same thing (another amount, another deadline for "
+           "the same). Statements about different things, plans, cases or periods do not contradict each other."),
+}
+CONTRADICTION_TASK = {
+    "de": ("Aussage A aus „{a}“:\n<<<{x}>>>\n\nAussage B aus „{b}“:\n<<<{y}>>>\n\n"
+           "Widersprechen sich A und B? Antworte nur mit ja oder nein."),
+    "en": ("Statement A from \"{a}\":\n<<<{x}>>>\n\nStatement B from \"{b}\":\n<<<{y}>>>\n\n"
+           "Do A and B contradict each other? Reply only yes or no."),
+}
+
+
+def contradiction_probability(endpoint: ModelEndpoint, *, title: str, sentence: str, other_title: str,
+                              other_sentence: str, language: str) -> float:
+    """The model's probability that two articles' sentences contradict each other."""
+    language = "de" if language == "de" else "en"
+    prompt = [SystemMessage(content=CONTRADICTION_SYSTEM[language]),
+              HumanMessage(content=CONTRADICTION_TASK[language].format(a=title, x=sentence, b=other_title, y=other_sentence))]
+    return ask_yes_no(chat_model(endpoint, max_tokens=1, logprobs=True, top_logprobs=10), prompt)

@@ -17,6 +17,7 @@ from governance.models import ChangeEvent, Flag
 from governance.services import change_event_create
 from kb.models import Article
 from retrieval.impact.assessment import assess_change, change_event_run
+from retrieval.impact.contradictions import contradictions_scan
 from retrieval.llm.client import ModelEndpoint
 from tests.llm_standin import StandinServer
 
@@ -155,3 +156,22 @@ def test_the_worker_flags_what_the_model_found_for_the_owner(payments, standin, 
     flags = {flag.article.slug: flag for flag in Flag.objects.filter(change_event=event).select_related("article")}
     assert set(flags) == {"zahlungsarten", "makro-zahlungsart"}
     assert "PayPal" in flags["zahlungsarten"].summary
+
+
+# --- contradictions: the same judge ---------------------------------------------------------------
+
+FEE_A = "# Ersatzkarte\n\nFür eine Ersatzkarte berechnen wir eine Bearbeitungsgebühr von 9,95 €. Die Karte kommt per Post."
+FEE_B = "# Karte verloren\n\nBei Verlust berechnen wir für die Ersatzkarte eine Bearbeitungsgebühr von 14,95 €."
+
+
+@pytest.mark.parametrize(("probability", "kept"), [(0.9, True), (0.1, False)])
+def test_a_contradiction_stands_only_when_the_model_reads_one(publish, standin, endpoint, probability, kept):
+    publish("ersatzkarte", body=FEE_A, title="Ersatzkarte")
+    publish("karte-verloren", body=FEE_B, title="Karte verloren")
+    standin.script.yes_probability = probability
+
+    findings = contradictions_scan(endpoint=endpoint)
+
+    assert bool(findings) is kept
+    (prompt,) = [p for p in standin.script.prompts() if "Widersprechen sich A und B" in p]
+    assert "9,95 €" in prompt and "14,95 €" in prompt  # both sentences, verbatim, were read
