@@ -94,7 +94,8 @@ def family_slugs(article) -> set[str]:
     return slugs
 
 
-def run_changes(path: Path, *, shift_days: int = 0, facts_only: bool = False, dump: Path | None = None) -> list[ChangeResult]:
+def run_changes(path: Path, *, shift_days: int = 0, facts_only: bool = False, dump: Path | None = None,
+                only: set[str] | None = None) -> list[ChangeResult]:
     """Announce and assess each change; effective dates move with the knowledge base's reference date.
 
     With `dump`, every section the model judged is written as one JSON line (change, slug, expected or
@@ -113,6 +114,8 @@ def run_changes(path: Path, *, shift_days: int = 0, facts_only: bool = False, du
         if not line.strip():
             continue
         row = json.loads(line)
+        if only and row["id"] not in only:
+            continue
         event = change_event_create(kind=row["kind"], title=row["title"], description=row["description"],
                                     effective_date=dt.date.fromisoformat(row["effective_date"]) + dt.timedelta(days=shift_days),
                                     assess=False)
@@ -191,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contradictions", action="store_true", help="also run the contradiction scan")
     parser.add_argument("--facts-only", action="store_true", help="without the language model's reading")
     parser.add_argument("--dump", type=Path, help="write every judged section with its P(ja) as JSON lines")
+    parser.add_argument("--only", help="comma-separated change ids (default: all)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"[changes] importing {args.kb} into {BENCH_DATABASE} ...", file=sys.stderr, flush=True)
     setup(Path(args.kb))
@@ -199,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     from kb.kbformat import days_since_reference, read_reference_date
 
     shift_days = days_since_reference(read_reference_date(Path(args.kb)), timezone.localdate())
-    results = run_changes(Path(args.changes), shift_days=shift_days, facts_only=args.facts_only, dump=args.dump)
+    results = run_changes(Path(args.changes), shift_days=shift_days, facts_only=args.facts_only, dump=args.dump,
+                          only=set(args.only.split(",")) if args.only else None)
     print(f"# Change impact: {args.changes}\n")
     print(report(results, verbose=args.verbose))
     if args.contradictions:

@@ -49,7 +49,7 @@ from retrieval.tuning import IMPACT_JUDGE_MIN, IMPACT_SECTIONS_PER_QUERY, MAX_JU
 logger = logging.getLogger("verity.impact")
 
 MAX_SECTION_CHARS = 1000  # a long section is cut at a sentence end: prompt tokens are the cost on a CPU
-REASON_MAX_TOKENS = 90
+REASON_MAX_TOKENS = 60  # one sentence; generation is the slow part on a CPU (~12 tokens/s quiet)
 
 SYSTEM = {
     "de": (
@@ -195,7 +195,7 @@ def fallback_reason(evidence: str, event: ChangeEvent, language: str) -> str:
 def write_reason(event: ChangeEvent, section: Section, endpoint: ModelEndpoint, language: str, evidence: str) -> str:
     """The model's one-sentence reason when every number and quote in it is backed, else the fallback."""
     try:
-        reply = chat_model(endpoint, max_tokens=REASON_MAX_TOKENS).invoke(_prompt(event, section, language, 1))
+        reply = chat_model(endpoint, max_tokens=REASON_MAX_TOKENS).invoke(_prompt(event, section, language, 1), stop=["\n"])
     except (openai.OpenAIError, OSError) as error:
         logger.warning("impact reason not written (%s); using the section's sentence", error)
         return fallback_reason(evidence, event, language)
