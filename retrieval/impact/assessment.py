@@ -1,5 +1,11 @@
 """Change impact: which live articles does a policy memo or release note make wrong or incomplete?
 
+Two signals. The fact comparison below finds changed values and moved menu paths, fast and
+precise. Where a language model is configured, it also reads every plausible section of the
+articles the facts did not flag (retrieval.impact.reading): a discontinued option, a process that
+became self-service, a runbook naming the old procedure, a macro repeating the old deadline in its
+own words. The fact comparison:
+
 1. Statements. The title and each clause of the description (sentences cut at ';'; a clause saying
    that something stays as it is - "bleibt unverändert", "weiterhin", "ändert sich nicht", "not
    affected", "still" - is cut off at ',' and marked *unchanged*, unless it also says "künftig"/"from
