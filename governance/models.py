@@ -166,6 +166,7 @@ class AuditEvent(models.Model):
         POLICY_DELETE = "policy.delete", "Guardrail deleted"
         APIKEY_CREATE = "apikey.create", "API key created"
         APIKEY_REVOKE = "apikey.revoke", "API key revoked"
+        APIKEY_ROTATE = "apikey.rotate", "API key rotated"
         SETTINGS_PROPOSE = "settings.propose", "Settings change proposed"
         SETTINGS_APPROVE = "settings.approve", "Settings change approved"
         SETTINGS_REJECT = "settings.reject", "Settings change rejected"
