@@ -129,7 +129,7 @@ FLAG_THRESHOLD = _tuned("FLAG_THRESHOLD", 0.28)  # a fact match at least this go
 # CPU), and the judge's P("ja") from which a section counts as made wrong. Chosen on the development
 # change sets (demo, insurer): see the README's change-impact figures.
 IMPACT_SECTIONS_PER_QUERY = _tuned("IMPACT_SECTIONS_PER_QUERY", 4)
-MAX_JUDGED = _tuned("MAX_JUDGED", 14)
+MAX_JUDGED = _tuned("MAX_JUDGED", 10)
 IMPACT_JUDGE_MIN = _tuned("IMPACT_JUDGE_MIN", 0.5)
 # a contradiction the fact comparison found stands when the model judges it one with at least this P("ja")
 CONTRADICTION_JUDGE_MIN = _tuned("CONTRADICTION_JUDGE_MIN", 0.5)

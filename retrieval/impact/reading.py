@@ -48,7 +48,7 @@ from retrieval.tuning import IMPACT_JUDGE_MIN, IMPACT_SECTIONS_PER_QUERY, MAX_JU
 
 logger = logging.getLogger("verity.impact")
 
-MAX_SECTION_CHARS = 1000  # a long section is cut at a sentence end: prompt tokens are the cost on a CPU
+MAX_SECTION_CHARS = 700  # a long section is cut at a sentence end: prompt tokens are the cost on a CPU
 REASON_MAX_TOKENS = 60  # one sentence; generation is the slow part on a CPU (~12 tokens/s quiet)
 
 SYSTEM = {
