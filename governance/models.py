@@ -364,6 +364,8 @@ class ImportRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
+        if self.source_id:
+            return f"Sync of {self.source} from {self.folder} ({self.get_status_display()})"
         return f"Import of {self.folder} ({self.get_status_display()})"
 
 
