@@ -4,7 +4,8 @@ Each `.html`/`.htm`/`.md`/`.markdown` file is one page; its path relative to the
 so a re-run matches it. HTML: the title is the `<title>` (or the first `<h1>`), the text is the
 `<main>`, `<article>` or `<body>` without navigation, header, footer, forms and scripts, the language
 is `<html lang>` (else the command's locale). Markdown: optional front matter (`title`, `locale`,
-`tags`), else the first `# heading` is the title. Symbolic links out of the folder are not followed.
+`tags`), else the first `# heading` is the title, and the text is taken as written, as kb_import
+takes it (the renderer sanitises any HTML in it). Symbolic links out of the folder are not followed.
 """
 
 from __future__ import annotations

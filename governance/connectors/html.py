@@ -1,8 +1,8 @@
 """HTML from a source becomes clean Markdown: sanitised by nh3, converted by markdownify.
 
 nh3 (the sanitiser the renderer uses) first removes scripts, styles, event handlers, comments and
-every tag and attribute outside the renderer's allow-list, so nothing unsafe is ever stored, not
-even in a version that is never published. Links and images are made absolute against the page's
+every tag and attribute outside the renderer's allow-list, so nothing unsafe from a source's HTML is
+stored, not even in a version that is never published. Links and images are made absolute against the page's
 own address where the source gives one; an image without an absolute address cannot be shown
 outside the source and is left out with a note. markdownify then writes ATX headings, '-' bullets,
 pipe tables and fenced code.

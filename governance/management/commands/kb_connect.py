@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.connectors.confluence import read_confluence
 from governance.connectors.folder import read_folder
-from governance.connectors.owners import OwnerMap, read_owner_map
+from governance.connectors.owners import EMAIL_PATTERN, OwnerMap, read_owner_map
 from governance.connectors.records import SourceError
 from governance.connectors.sync import connector_sync
 from governance.connectors.zendesk import read_zendesk
@@ -47,6 +47,8 @@ class Command(BaseCommand):
     def handle(self, *args, source: str, path: Path, **options) -> None:
         if options["timeout"] < 1:
             raise CommandError(f"--timeout: expected a positive number of seconds, got {options['timeout']}")
+        if options["owner"] and not EMAIL_PATTERN.match(options["owner"]):
+            raise CommandError(f"--owner: expected an e-mail address, got '{options['owner']}'")
         actor = None
         if options["user"]:
             actor = get_user_model().objects.filter(username=options["user"]).first()
