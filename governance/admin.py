@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,6 +26,7 @@ from governance import selectors, services
 from governance.models import (
     AuditEvent,
     ChangeEvent,
+    ConnectorSource,
     Flag,
     ImportRun,
     ImportRunFile,
@@ -467,7 +468,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 class ImportRunFileInline(admin.TabularInline):
     model = ImportRunFile
-    fields = ("path", "slug", "outcome", "version", "error_key", "error", "finished_at")
+    fields = ("path", "slug", "outcome", "version", "error_key", "error", "note", "finished_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -479,23 +480,95 @@ class ImportRunFileInline(admin.TabularInline):
         return False
 
 
+def _run_progress(run: ImportRun) -> str:
+    return f"{run.files.count()}/{run.total}"
+
+
+def _run_outcomes(run: ImportRun) -> str:
+    counts = dict(run.files.order_by().values_list("outcome").annotate(count=Count("pk")).values_list("outcome", "count"))
+    return ", ".join(f"{counts[outcome]} {label.split(':')[0].lower()}" for outcome, label in ImportRunFile.Outcome.choices
+                     if counts.get(outcome))
+
+
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnlyAdmin):
-    """`kb_import` runs: progress while workers import, then what happened to each file."""
+    """`kb_import` and `kb_connect` runs: progress while workers import, then what happened to each file or page."""
 
-    list_display = ("started_at", "folder", "started_by", "progress", "failed", "status", "finished_at")
-    list_filter = ("status",)
-    fields = ("folder", "started_by", "status", "error", "started_at", "finished_at")
+    list_display = ("started_at", "folder", "source", "started_by", "progress", "failed", "status", "finished_at")
+    list_filter = ("status", "source__kind", "source")
+    list_select_related = ("source", "started_by")
+    fields = ("folder", "source", "started_by", "status", "error", "started_at", "finished_at")
     readonly_fields = fields
     inlines = [ImportRunFileInline]
 
     @admin.display(description="progress")
     def progress(self, run: ImportRun) -> str:
-        return f"{run.files.count()}/{run.total}"
+        return _run_progress(run)
 
     @admin.display(description="failed")
     def failed(self, run: ImportRun) -> int:
         return run.files.filter(outcome=ImportRunFile.Outcome.FAILED).count()
+
+
+class SourceRunInline(admin.TabularInline):
+    """A source's runs, newest first, each with its progress and outcome."""
+
+    model = ImportRun
+    fk_name = "source"
+    fields = ("run", "started_at", "started_by", "progress", "outcomes", "status", "finished_at")
+    readonly_fields = fields
+    ordering = ("-started_at",)
+    extra = 0
+    can_delete = False
+    verbose_name = "run"
+    verbose_name_plural = "runs"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="run")
+    def run(self, run: ImportRun) -> str:
+        return format_html('<a href="{}">#{}</a>', reverse("admin:governance_importrun_change", args=[run.pk]), run.pk)
+
+    @admin.display(description="progress")
+    def progress(self, run: ImportRun) -> str:
+        return _run_progress(run)
+
+    @admin.display(description="outcome")
+    def outcomes(self, run: ImportRun) -> str:
+        return _run_outcomes(run)
+
+
+@admin.register(ConnectorSource)
+class ConnectorSourceAdmin(ReadOnlyAdmin):
+    """Connected sources (`kb_connect`): one page per source, with its runs and their progress."""
+
+    list_display = ("name", "kind", "space", "page_count", "last_run")
+    list_filter = ("kind", "space")
+    list_select_related = ("space",)
+    fields = ("kind", "name", "space", "location", "created_at", "page_count", "deleted_at_source")
+    readonly_fields = fields
+    inlines = [SourceRunInline]
+
+    @admin.display(description="pages")
+    def page_count(self, source: ConnectorSource) -> int:
+        return source.links.count()
+
+    @admin.display(description="deleted at the source (flagged)")
+    def deleted_at_source(self, source: ConnectorSource) -> int:
+        return source.links.filter(deleted_at__isnull=False).count()
+
+    @admin.display(description="last run")
+    def last_run(self, source: ConnectorSource) -> str:
+        run = source.runs.order_by("-started_at").first()
+        if run is None:
+            return "—"
+        return format_html('<a href="{}">{} · {} · {}</a>', reverse("admin:governance_importrun_change", args=[run.pk]),
+                           timezone.localtime(run.started_at).strftime("%Y-%m-%d %H:%M"), run.get_status_display(),
+                           _run_progress(run))
 
 
 class ApprovalInline(admin.TabularInline):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from kb.models import Article, ArticleVersion
+from kb.models import Article, ArticleVersion, Space
 
 
 class Review(models.Model):
@@ -244,6 +244,7 @@ class Flag(models.Model):
         AGENT_REPORT = "agent_report", "Reported by an agent"
         FEEDBACK = "feedback", "Negative feedback"
         CONTRADICTION = "contradiction", "Contradicts another article"
+        SOURCE_DELETED = "source_deleted", "Deleted at the source"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"
@@ -296,8 +297,52 @@ class Flag(models.Model):
         return f"{self.get_reason_display()}: {self.article.slug}"
 
 
+class ConnectorSource(models.Model):
+    """A connected source of existing knowledge (a Zendesk help center, a Confluence space, a folder of
+    pages), synced into one space by `kb_connect`; its runs are ImportRuns."""
+
+    class Kind(models.TextChoices):
+        ZENDESK = "zendesk", "Zendesk Guide"
+        CONFLUENCE = "confluence", "Confluence space"
+        FOLDER = "folder", "Folder of HTML or Markdown pages"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="The source's own name: help center host, space key or folder.")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="connector_sources")
+    location = models.CharField(max_length=1000, blank=True, help_text="Where the last export was read from.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="connector_source_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class SourceLink(models.Model):
+    """Which article a page of a connected source became, and what the source said when last synced:
+    a re-run matches pages by `external_id` and compares `source_hash`."""
+
+    source = models.ForeignKey(ConnectorSource, on_delete=models.PROTECT, related_name="links")
+    external_id = models.CharField(max_length=500, help_text="The page's id in the source (a translation: id/locale).")
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="source_link")
+    url = models.CharField(max_length=1000, blank=True)
+    source_updated_at = models.CharField(max_length=40, blank=True, help_text="As the source states it.")
+    source_hash = models.CharField(max_length=64, help_text="Title and converted body when last synced.")
+    synced_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When a sync found it gone from the source.")
+
+    class Meta:
+        ordering = ["source", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="source_link_once_per_page")]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} {self.external_id} -> {self.article.slug}"
+
+
 class ImportRun(models.Model):
-    """One `kb_import` of a folder: its progress while workers import the files, and the outcome."""
+    """One `kb_import` of a folder or `kb_connect` of a source: progress while workers import, and the outcome."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -305,6 +350,10 @@ class ImportRun(models.Model):
         FAILED = "failed", "Failed"
 
     folder = models.CharField(max_length=1000)
+    source = models.ForeignKey(
+        ConnectorSource, null=True, blank=True, on_delete=models.PROTECT, related_name="runs",
+        help_text="Set for a `kb_connect` run.",
+    )
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     total = models.PositiveIntegerField(default=0, help_text="Files to import (those that could be read).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -316,6 +365,8 @@ class ImportRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
+        if self.source_id:
+            return f"Sync of {self.source} from {self.folder} ({self.get_status_display()})"
         return f"Import of {self.folder} ({self.get_status_display()})"
 
 
@@ -326,6 +377,7 @@ class ImportRunFile(models.Model):
         CREATED = "created", "Created"
         UPDATED = "updated", "Updated"
         UNCHANGED = "unchanged", "Unchanged"
+        FLAGGED = "flagged", "Deleted at the source: flagged"
         FAILED = "failed", "Failed"
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
@@ -335,6 +387,7 @@ class ImportRunFile(models.Model):
     version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     error_key = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="What was left out (attachments, images, macros) or why.")
     finished_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

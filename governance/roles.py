@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "governance.add_changeevent", "retrieval.view_guardrailrule", "retrieval.add_guardrailrule", "retrieval.change_guardrailrule",
         "retrieval.delete_guardrailrule", "retrieval.view_answerrecord", "retrieval.view_feedback",
         "retrieval.view_apikey", "retrieval.add_apikey", "retrieval.change_apikey", "retrieval.view_indexjob",
+        "governance.view_connectorsource", "governance.view_importrun", "governance.view_importrunfile",
     ],
 }
 

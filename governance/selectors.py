@@ -18,7 +18,7 @@ from kb.models import Article, ArticleVersion, Space
 # search results, the desktop, answers' warnings and content health.
 CONTENT_FLAG_REASONS = frozenset({
     Flag.Reason.CHANGE_EVENT, Flag.Reason.AGENT_REPORT, Flag.Reason.CONTRADICTION, Flag.Reason.FEEDBACK,
-    Flag.Reason.TRANSLATION_DRIFT,
+    Flag.Reason.TRANSLATION_DRIFT, Flag.Reason.SOURCE_DELETED,
 })
 OUT_OF_SYNC_REASONS = frozenset({Flag.Reason.TRANSLATION_DRIFT})
 FLAGGED_REASONS = CONTENT_FLAG_REASONS - OUT_OF_SYNC_REASONS

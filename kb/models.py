@@ -29,6 +29,10 @@ class Space(models.Model):
         default=False,
         help_text="Publishing needs a second approval by a different approver (e.g. legal, refunds).",
     )
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Owner of articles brought in from a connected source when its owner mapping names nobody.",
+    )
     withhold_flagged_from_public = models.BooleanField(
         default=True,
         help_text="From a change's effective date on, public answers stop citing articles still flagged by it "

@@ -34,6 +34,7 @@ from governance.services.flags import (  # noqa: F401 - the services' public nam
     flag_dismiss,
     flag_raise,
     flags_notify_owners,
+    flags_resolve,
     review_cycle_run,
 )
 from governance.services.reviews import (  # noqa: F401 - the services' public names

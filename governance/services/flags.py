@@ -66,6 +66,13 @@ def _flags_resolve(
 
 
 @transaction.atomic
+def flags_resolve(*, article: Article, reasons: list[str], actor: AbstractBaseUser | None, note: str) -> int:
+    """Resolve the article's open flags of these reasons because what they said no longer holds
+    (e.g. a page deleted at its source is back); returns how many were resolved."""
+    return _flags_resolve(article=article, reasons=reasons, actor=actor, version=None, note=note)
+
+
+@transaction.atomic
 def flag_dismiss(*, actor: AbstractBaseUser, flag: Flag, reason: str) -> Flag:
     """An owner or approver dismisses a flag; a written reason is required."""
     if not reason.strip():
