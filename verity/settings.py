@@ -170,6 +170,9 @@ VERITY_LLM_BASE_URL = os.environ.get("VERITY_LLM_BASE_URL", "").strip()
 VERITY_LLM_MODEL = os.environ.get("VERITY_LLM_MODEL", "").strip()
 VERITY_LLM_API_KEY = os.environ.get("VERITY_LLM_API_KEY", "").strip()
 VERITY_LLM_TIMEOUT = float(os.environ.get("VERITY_LLM_TIMEOUT", "120"))
+# Change impact: the model also writes each flag's reason (else it is built from the article's sentence and the
+# announcement's clause). Off by default: generation is slow on a CPU (see README, change impact).
+VERITY_IMPACT_MODEL_REASONS = os.environ.get("VERITY_IMPACT_MODEL_REASONS", "").strip().lower() in {"1", "true", "yes"}
 
 # Bounded work per request (README "Limits"): larger API bodies are refused with a JSON 413.
 VERITY_API_MAX_BODY_BYTES = int(os.environ.get("VERITY_API_MAX_BODY_BYTES", str(256 * 1024)))

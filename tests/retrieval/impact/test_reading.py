@@ -84,7 +84,6 @@ def judge_paypal(prompt: str) -> float:
 
 def test_a_discontinued_option_flags_the_articles_and_the_internal_macro_that_name_it(payments, standin, endpoint):
     standin.script.judge = judge_paypal
-    standin.script.reply = lambda prompt: "Nennt PayPal als Zahlungsart; ab dem 2027-03-01 wird PayPal nicht mehr angeboten."
 
     findings = {f.article.slug: f for f in assess_change(announce(), endpoint=endpoint)}
 
@@ -92,13 +91,28 @@ def test_a_discontinued_option_flags_the_articles_and_the_internal_macro_that_na
     article = findings["zahlungsarten"]
     assert article.evidence == "Ihre Rechnung bezahlen Sie per SEPA-Lastschrift, per Überweisung oder mit PayPal."
     assert article.evidence in payments["zahlungsarten"].live_version.body
-    assert article.reason == "nennt PayPal als Zahlungsart; ab dem 2027-03-01 wird PayPal nicht mehr angeboten."
+    # the reason: the article's sentence and the announcement's clause that changes it, both verbatim
+    prefix = ("nennt „Ihre Rechnung bezahlen Sie per SEPA-Lastschrift, per Überweisung oder mit PayPal.“; ab 2027-03-01 "
+              "gilt laut „PayPal wird als Zahlungsart eingestellt“: „")
+    assert article.reason.startswith(prefix) and article.reason.endswith("“")
+    clause = article.reason[len(prefix):-1]
+    assert "PayPal" in clause and clause in ANNOUNCEMENT
     assert article.score == pytest.approx(0.93, abs=0.01)
+    assert not [p for p in standin.script.prompts() if "Schreibe einen Satz" in p]  # no model text by default
+
+
+def test_with_model_reasons_the_models_sentence_is_the_reason(payments, standin, endpoint, settings):
+    settings.VERITY_IMPACT_MODEL_REASONS = True
+    standin.script.judge = judge_paypal
+    standin.script.reply = lambda prompt: "Nennt PayPal als Zahlungsart; ab dem 2027-03-01 wird PayPal nicht mehr angeboten."
+
+    findings = {f.article.slug: f for f in assess_change(announce(), endpoint=endpoint)}
+
+    assert findings["zahlungsarten"].reason == "nennt PayPal als Zahlungsart; ab dem 2027-03-01 wird PayPal nicht mehr angeboten."
 
 
 def test_the_neighbouring_section_that_stays_right_is_not_flagged(payments, standin, endpoint):
     standin.script.judge = judge_paypal
-    standin.script.reply = lambda prompt: "Nennt PayPal als Zahlungsart; ab 2027-03-01 entfällt PayPal."
 
     findings = assess_change(announce(), endpoint=endpoint)
 
@@ -117,7 +131,8 @@ def test_the_announcement_comes_first_so_the_server_evaluates_it_once(payments, 
     assert len(prefixes) == 1 and ANNOUNCEMENT in prefixes.pop()
 
 
-def test_a_reason_with_an_invented_figure_is_replaced_by_the_sections_own_sentence(payments, standin, endpoint):
+def test_a_model_reason_with_an_invented_figure_is_replaced_by_the_built_one(payments, standin, endpoint, settings):
+    settings.VERITY_IMPACT_MODEL_REASONS = True
     standin.script.judge = judge_paypal
     standin.script.reply = lambda prompt: "Nennt PayPal; ab 2027-03-01 kostet PayPal 2,50 € Gebühr."  # 2,50 € is nowhere
 
@@ -125,8 +140,7 @@ def test_a_reason_with_an_invented_figure_is_replaced_by_the_sections_own_senten
 
     reason = findings["zahlungsarten"].reason
     assert "2,50" not in reason
-    assert reason == ("nennt „Ihre Rechnung bezahlen Sie per SEPA-Lastschrift, per Überweisung oder mit PayPal.“; "
-                      "ab 2027-03-01 gilt laut „PayPal wird als Zahlungsart eingestellt“ anderes")
+    assert reason.startswith("nennt „Ihre Rechnung bezahlen Sie per SEPA-Lastschrift, per Überweisung oder mit PayPal.“")
 
 
 def test_below_the_threshold_nothing_is_flagged(payments, standin, endpoint):
@@ -148,7 +162,6 @@ def test_the_worker_flags_what_the_model_found_for_the_owner(payments, standin, 
     settings.VERITY_GENERATOR = "llm"
     settings.VERITY_LLM_BASE_URL = standin.url
     standin.script.judge = judge_paypal
-    standin.script.reply = lambda prompt: "Nennt PayPal als Zahlungsart; ab 2027-03-01 entfällt PayPal."
     event = announce()
 
     change_event_run(event.pk)
