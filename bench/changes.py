@@ -106,7 +106,9 @@ def run_changes(path: Path, *, shift_days: int = 0, facts_only: bool = False, du
     from retrieval.llm.client import model_endpoint
 
     active_embedder().embed_query("warm up")  # load the model outside the timed assessments
-    endpoint = None if facts_only else model_endpoint()
+    from django.conf import settings
+
+    endpoint = None if facts_only or not settings.VERITY_IMPACT_READING else model_endpoint()
     print(f"[changes] reading by the model: {endpoint.model if endpoint else 'off (facts only)'}", file=sys.stderr, flush=True)
     dump_file = dump.open("w", encoding="utf-8") if dump else None
     results = []
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", default=str(ROOT / "demo" / "changes.jsonl"), help="changes.jsonl")
     parser.add_argument("--verbose", action="store_true", help="also print each finding's reason and evidence")
     parser.add_argument("--contradictions", action="store_true", help="also run the contradiction scan")
-    parser.add_argument("--facts-only", action="store_true", help="without the language model's reading")
+    parser.add_argument("--facts-only", action="store_true", help="without the language model's reading (also off unless VERITY_IMPACT_READING=1)")
     parser.add_argument("--dump", type=Path, help="write every judged section with its P(ja) as JSON lines")
     parser.add_argument("--only", help="comma-separated change ids (default: all)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

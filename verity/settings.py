@@ -170,8 +170,11 @@ VERITY_LLM_BASE_URL = os.environ.get("VERITY_LLM_BASE_URL", "").strip()
 VERITY_LLM_MODEL = os.environ.get("VERITY_LLM_MODEL", "").strip()
 VERITY_LLM_API_KEY = os.environ.get("VERITY_LLM_API_KEY", "").strip()
 VERITY_LLM_TIMEOUT = float(os.environ.get("VERITY_LLM_TIMEOUT", "120"))
-# Change impact: the model also writes each flag's reason (else it is built from the article's sentence and the
-# announcement's clause). Off by default: generation is slow on a CPU (see README, change impact).
+# Change impact and contradictions: the language model also reads each plausible section (retrieval/impact/reading.py).
+# Off by default: the installed 1.5B model did not tell affected sections from their neighbours (AUC 0.45 on the
+# demo's development changes, README "Change impact"); turn it on with a stronger model (VERITY_LLM_BASE_URL).
+VERITY_IMPACT_READING = os.environ.get("VERITY_IMPACT_READING", "").strip().lower() in {"1", "true", "yes"}
+# ... and writes each flag's reason (else it is built from the article's sentence and the announcement's clause).
 VERITY_IMPACT_MODEL_REASONS = os.environ.get("VERITY_IMPACT_MODEL_REASONS", "").strip().lower() in {"1", "true", "yes"}
 
 # Bounded work per request (README "Limits"): larger API bodies are refused with a JSON 413.

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import openai
+from django.conf import settings
 from django.utils import timezone
 
 from governance.models import ChangeEvent
@@ -332,8 +333,8 @@ def assess_change(event: ChangeEvent, *, embedder: Embedder | None = None, endpo
     """
     embedder = embedder or active_embedder()
     findings = _fact_findings(event, embedder)
-    if endpoint is True:
-        endpoint = model_endpoint()
+    if endpoint is True:  # the configured model, where reading is turned on (VERITY_IMPACT_READING)
+        endpoint = model_endpoint() if getattr(settings, "VERITY_IMPACT_READING", False) else None
     if endpoint:
         statements = change_statements(event.title, event.description, event.effective_date)
         today = max(timezone.localdate(), event.effective_date)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import openai
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -200,8 +201,8 @@ def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embed
             score, p, a, q, b = conflict
             findings.append(ContradictionFinding(involved[first], involved[second], p.quote, q.quote, a.text, b.text,
                                                  round(score, 3)))
-    if endpoint is True:
-        endpoint = model_endpoint()
+    if endpoint is True:  # the configured model, where reading is turned on (VERITY_IMPACT_READING)
+        endpoint = model_endpoint() if getattr(settings, "VERITY_IMPACT_READING", False) else None
     if endpoint and findings:
         findings = _read(findings, endpoint)
     return sorted(findings, key=lambda f: -f.score)

@@ -148,6 +148,17 @@ def test_below_the_threshold_nothing_is_flagged(payments, standin, endpoint):
     assert assess_change(announce(), endpoint=endpoint) == []
 
 
+def test_without_reading_turned_on_the_worker_compares_facts_only(payments, standin, settings):
+    settings.VERITY_GENERATOR = "llm"
+    settings.VERITY_LLM_BASE_URL = standin.url
+    standin.script.judge = judge_paypal
+    event = announce()
+
+    change_event_run(event.pk)
+
+    assert not Flag.objects.filter(change_event=event).exists() and standin.script.requests == []
+
+
 def test_a_model_that_fails_leaves_the_fact_comparison_standing(publish):
     publish("rueckgabe", body="# Rückgabe\n\nDie Rückgabefrist beträgt 14 Tage ab Erhalt der Ware.", title="Rückgabe")
     down = ModelEndpoint("http://127.0.0.1:9/v1", "k", "m", embedded=False)  # nothing listens on port 9
@@ -161,6 +172,7 @@ def test_a_model_that_fails_leaves_the_fact_comparison_standing(publish):
 def test_the_worker_flags_what_the_model_found_for_the_owner(payments, standin, settings):
     settings.VERITY_GENERATOR = "llm"
     settings.VERITY_LLM_BASE_URL = standin.url
+    settings.VERITY_IMPACT_READING = True
     standin.script.judge = judge_paypal
     event = announce()
 
