@@ -483,7 +483,7 @@ class ImportRunFileInline(admin.TabularInline):
 class ImportRunAdmin(ReadOnlyAdmin):
     """`kb_import` runs: progress while workers import, then what happened to each file."""
 
-    list_display = ("started_at", "folder", "started_by", "progress", "failed", "status", "finished_at")
+    list_display = ("started_at", "folder", "started_by", "progress", "failed", "sent_again", "status", "finished_at")
     list_filter = ("status",)
     fields = ("folder", "started_by", "status", "error", "started_at", "finished_at")
     readonly_fields = fields
@@ -496,6 +496,11 @@ class ImportRunAdmin(ReadOnlyAdmin):
     @admin.display(description="failed")
     def failed(self, run: ImportRun) -> int:
         return run.files.filter(outcome=ImportRunFile.Outcome.FAILED).count()
+
+    @admin.display(description="batches sent again")
+    def sent_again(self, run: ImportRun) -> int:
+        """Batches lost with their worker and sent again (verity.core.batches)."""
+        return run.batches.filter(dispatches__gt=1).count()
 
 
 class ApprovalInline(admin.TabularInline):

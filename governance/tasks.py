@@ -1,6 +1,6 @@
 """Thin Celery tasks: load, call one service, stay idempotent.
 
-`import_batch` is defined next to the import it runs (governance.imports, which enqueues it) and
+`import_run_batch` is defined next to the import it runs (governance.imports, which enqueues it) and
 registered here, so that this module imports that one and not the other way round.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from governance import services
-from governance.imports import import_batch  # noqa: F401 - registers the task with the workers
+from governance.imports import import_run_batch  # noqa: F401 - registers the task with the workers
 
 
 @shared_task(name="governance.tasks.review_cycle_run", acks_late=True)

@@ -113,12 +113,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Berlin"
+# A worker holds a batch of bulk work (import, reindex) under a lease it renews while the batch runs;
+# a batch whose worker was lost is sent again once the lease ran out (verity/core/batches.py).
+VERITY_BATCH_LEASE_SECONDS = float(os.environ.get("VERITY_BATCH_LEASE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "review-cycle-daily": {
         "task": "governance.tasks.review_cycle_run",
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 3600},
+    },
+    "index-batches-recover": {
+        "task": "retrieval.tasks.index_jobs_recover",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     "contradictions-nightly": {
         "task": "retrieval.tasks.contradictions_scan_all",
