@@ -9,8 +9,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
@@ -20,13 +18,13 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models.functions import Now
-from kombu import pools as kombu_pools
 
 from governance import imports
 from governance.imports import import_files, kb_import
 from governance.models import ImportRun, ImportRunBatch, ImportRunFile
 from kb.models import Article, ArticleVersion
 from retrieval.models import Chunk
+from tests.brokers import client_of
 from verity.celery import app
 from verity.core import embedded
 from verity.core.batches import MAX_CLAIMS, batch_claim, batches_sent
@@ -265,27 +263,6 @@ def _worker_env(broker_url: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _client_of(broker_url: str) -> Iterator[None]:
-    """Send this process's tasks and control messages to `broker_url`, for real (not eagerly)."""
-
-    def drop_connections() -> None:
-        # kombu keeps connection and producer pools per broker in global registries: reset them, so
-        # that neither this test nor the ones after it reuse a pool of the other broker (or a closed one)
-        kombu_pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
-    drop_connections()
-    app.conf.task_always_eager, app.conf.broker_url = False, broker_url
-    try:
-        yield
-    finally:
-        drop_connections()
-        app.conf.task_always_eager, app.conf.broker_url = saved
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_command_imports_through_a_real_worker_and_returns_when_searchable(folder):
     broker_dir = Path(tempfile.mkdtemp(prefix="vi"))  # short: unix socket paths are limited
@@ -296,7 +273,7 @@ def test_the_command_imports_through_a_real_worker_and_returns_when_searchable(f
         cwd=ROOT, env=_worker_env(broker_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        with _client_of(broker_url):
+        with client_of(broker_url):
             for _ in range(120):
                 if app.control.ping(timeout=0.5):
                     break
@@ -350,7 +327,7 @@ def test_an_import_and_a_reindex_finish_after_their_worker_is_killed_mid_batch(f
         `table` and is killed; then start another worker. Returns the command's process and the lost batch."""
         if not any(worker.poll() is None for worker in workers):
             workers.append(_start_worker(f"worker{len(workers)}", env))
-        with _client_of(broker_url):
+        with client_of(broker_url):
             _wait_for(lambda: app.control.ping(timeout=0.5), seconds=60, what="the worker to answer")
         with transaction.atomic():
             with connection.cursor() as cursor:  # writes to `table` wait until this transaction ends
