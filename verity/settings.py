@@ -209,7 +209,19 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"without_query_strings": {"()": "verity.access_log.WithoutQueryStrings"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"verity": {"level": "INFO"}, "governance": {"level": "INFO"}},
+    "loggers": {
+        "verity": {"level": "INFO"}, "governance": {"level": "INFO"},
+        # the development server's access log, as Django configures it, without query strings (searches)
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["without_query_strings"]},
+    },
 }
