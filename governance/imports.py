@@ -193,6 +193,7 @@ def kb_import(
     ])
     expected = len(report.errors)
     report.errors.clear()  # collected again, in file order, from the run below
+
     def send(batch_id: int) -> None:
         import_run_batch.apply_async(args=[batch_id], expires=timeout)
 
