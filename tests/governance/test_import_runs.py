@@ -318,7 +318,7 @@ def test_an_import_and_a_reindex_finish_after_their_worker_is_killed_mid_batch(f
 
     broker_dir = Path(tempfile.mkdtemp(prefix="vk"))  # short: unix socket paths are limited
     broker_url = embedded.ensure_broker(broker_dir)
-    env = {**_worker_env(broker_url), "VERITY_BATCH_LEASE_SECONDS": "3"}
+    env = {**_worker_env(broker_url), "VERITY_BATCH_LEASE_SECONDS": "5"}
     workers: list[subprocess.Popen] = []
     commands: list[subprocess.Popen] = []
 
@@ -357,7 +357,9 @@ def test_an_import_and_a_reindex_finish_after_their_worker_is_killed_mid_batch(f
         assert process.returncode == 1, err  # the broken file, and nothing else
         assert f"Imported {folder}: 12 created, 0 updated, 0 unchanged, 1 failed." in out.splitlines()
         lost.refresh_from_db()
-        assert (lost.claims, lost.dispatches, lost.finished_at is not None) == (2, 2, True)
+        # started twice (the dead worker, then the new one); sent again at least once (more on a busy machine,
+        # when the new worker takes longer than the grace to start: the extra copies find it held or finished)
+        assert (lost.claims, lost.dispatches >= 2, lost.finished_at is not None) == (2, True, True)
         assert ImportRun.objects.get().status == ImportRun.Status.DONE
         assert all(_searchable(slug) for slug in Article.objects.values_list("slug", flat=True))
 
@@ -370,7 +372,7 @@ def test_an_import_and_a_reindex_finish_after_their_worker_is_killed_mid_batch(f
         job = IndexJob.objects.get()
         assert (job.status, job.done, job.total) == (IndexJob.Status.DONE, 12, 12)
         lost.refresh_from_db()
-        assert (lost.claims, lost.dispatches) == (2, 2)
+        assert (lost.claims, lost.dispatches >= 2, lost.finished_at is not None) == (2, True, True)
         assert all(_searchable(slug) for slug in Article.objects.values_list("slug", flat=True))
     finally:
         for process in commands:
