@@ -494,7 +494,7 @@ def _run_outcomes(run: ImportRun) -> str:
 class ImportRunAdmin(ReadOnlyAdmin):
     """`kb_import` and `kb_connect` runs: progress while workers import, then what happened to each file or page."""
 
-    list_display = ("started_at", "folder", "source", "started_by", "progress", "failed", "status", "finished_at")
+    list_display = ("started_at", "folder", "source", "started_by", "progress", "failed", "sent_again", "status", "finished_at")
     list_filter = ("status", "source__kind", "source")
     list_select_related = ("source", "started_by")
     fields = ("folder", "source", "started_by", "status", "error", "started_at", "finished_at")
@@ -508,6 +508,11 @@ class ImportRunAdmin(ReadOnlyAdmin):
     @admin.display(description="failed")
     def failed(self, run: ImportRun) -> int:
         return run.files.filter(outcome=ImportRunFile.Outcome.FAILED).count()
+
+    @admin.display(description="batches sent again")
+    def sent_again(self, run: ImportRun) -> int:
+        """Batches lost with their worker and sent again (verity.core.batches)."""
+        return run.batches.filter(dispatches__gt=1).count()
 
 
 class SourceRunInline(admin.TabularInline):

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from kb.models import Article, ArticleVersion, Space
+from verity.core.batches import LeasedBatch
 
 
 class Review(models.Model):
@@ -368,6 +369,20 @@ class ImportRun(models.Model):
         if self.source_id:
             return f"Sync of {self.source} from {self.folder} ({self.get_status_display()})"
         return f"Import of {self.folder} ({self.get_status_display()})"
+
+
+class ImportRunBatch(LeasedBatch):
+    """Files of a run sent to the workers together; sent again when its worker is lost."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="batches")
+    wave = models.PositiveSmallIntegerField(help_text="0: sources; 1: their translations; 2: translations of those ...")
+    files = models.JSONField(help_text='[{"path": ..., "text": ..., "shift_days": ...}]')
+
+    class Meta:
+        ordering = ["run", "pk"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of run {self.run_id}: {len(self.files)} file(s)"
 
 
 class ImportRunFile(models.Model):

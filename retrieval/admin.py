@@ -247,8 +247,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(IndexJob)
 class IndexJobAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "kind", "embedder_key", "progress", "status", "finished_at")
+    list_display = ("started_at", "kind", "embedder_key", "progress", "sent_again", "status", "finished_at")
 
     @admin.display(description="progress")
     def progress(self, job: IndexJob) -> str:
         return f"{job.done}/{job.total}"
+
+    @admin.display(description="batches sent again")
+    def sent_again(self, job: IndexJob) -> int:
+        """Batches lost with their worker and sent again (verity.core.batches)."""
+        return job.batches.filter(dispatches__gt=1).count()

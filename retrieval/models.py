@@ -16,6 +16,7 @@ from django.utils import timezone
 from pgvector.django import VectorField
 
 from kb.models import Article, ArticleVersion
+from verity.core.batches import LeasedBatch
 
 
 class Chunk(models.Model):
@@ -103,6 +104,19 @@ class IndexJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.done}/{self.total} ({self.status})"
+
+
+class IndexJobBatch(LeasedBatch):
+    """Live versions of a job indexed together by one task; sent again when its worker is lost."""
+
+    job = models.ForeignKey(IndexJob, on_delete=models.CASCADE, related_name="batches")
+    version_ids = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        ordering = ["job", "pk"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of job {self.job_id}: {len(self.version_ids)} version(s)"
 
 
 def _hash_key(raw: str) -> str:

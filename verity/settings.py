@@ -113,12 +113,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Berlin"
+# A worker holds a batch of bulk work (import, reindex) under a lease it renews while the batch runs;
+# a batch whose worker was lost is sent again once the lease ran out (verity/core/batches.py).
+VERITY_BATCH_LEASE_SECONDS = float(os.environ.get("VERITY_BATCH_LEASE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "review-cycle-daily": {
         "task": "governance.tasks.review_cycle_run",
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 3600},
+    },
+    "index-batches-recover": {
+        "task": "retrieval.tasks.index_jobs_recover",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     "contradictions-nightly": {
         "task": "retrieval.tasks.contradictions_scan_all",
@@ -209,7 +217,19 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"without_query_strings": {"()": "verity.access_log.WithoutQueryStrings"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"verity": {"level": "INFO"}, "governance": {"level": "INFO"}},
+    "loggers": {
+        "verity": {"level": "INFO"}, "governance": {"level": "INFO"},
+        # the development server's access log, as Django configures it, without query strings (searches)
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["without_query_strings"]},
+    },
 }
