@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
@@ -718,10 +718,16 @@ class FlagAdmin(ReadOnlyAdmin):
                 messages.error(request, error.message)
                 return None
             followed = Flag.objects.filter(follows__in=closed, state=state).count()
-            message = (_("%(count)d flag(s) dismissed; the reason is in the audit log of each.") if state == Flag.State.DISMISSED
-                       else _("%(count)d flag(s) resolved; the reason is in the audit log of each.")) % {"count": len(closed)}
+            if state == Flag.State.DISMISSED:
+                message = ngettext("%(count)d flag dismissed; the reason is in its audit log.",
+                                   "%(count)d flags dismissed; the reason is in the audit log of each.", len(closed))
+            else:
+                message = ngettext("%(count)d flag resolved; the reason is in its audit log.",
+                                   "%(count)d flags resolved; the reason is in the audit log of each.", len(closed))
+            message %= {"count": len(closed)}
             if followed:
-                message += " " + _("%(count)d translation flag(s) followed their source.") % {"count": followed}
+                message += " " + ngettext("%(count)d translation's flag followed its source.",
+                                          "%(count)d translations' flags followed their source.", followed) % {"count": followed}
             messages.success(request, message)
             return None
         if not open_flags:

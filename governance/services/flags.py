@@ -213,35 +213,38 @@ def flags_notify_owners(*, now: dt.datetime) -> int:
     admins = list(selectors.knowledge_admins()) if unreachable else []
     recipients = list(by_owner) + [admin for admin in admins if admin not in by_owner]
     for recipient in recipients:
-        flags = by_owner.get(recipient, [])
+        if recipient.email:
+            subject, body = _digest(recipient, by_owner.get(recipient, []), unreachable if recipient in admins else [])
+            send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[recipient.email])
+    notified = [flag.pk for flags in by_owner.values() for flag in flags] + [flag.pk for flag in unreachable]
+    Flag.objects.filter(pk__in=notified).update(notified_at=now)
+    return len(recipients)
+
+
+def _digest(recipient: AbstractBaseUser, flags: list[Flag], unreachable: list[Flag]) -> tuple[str, str]:
+    """One person's digest: their own flags, and for a knowledge admin those of owners who cannot log in."""
+    body = f"Hello {recipient.get_full_name() or recipient.get_username()},\n\n"
+    if flags:
         lines = [
             f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}): "
             f"{flag.get_reason_display()} - {flag.summary}"
             for flag in flags
         ]
-        body = f"Hello {recipient.get_full_name() or recipient.get_username()},\n\n"
-        if flags:
-            body += f"{len(flags)} article(s) you own need your attention:\n\n" + "\n".join(lines) + "\n\n"
-        if recipient in admins:
-            body += ngettext(
-                "%(count)d flag of an owner who cannot log in (inactive or without a password) reaches you as a "
-                "knowledge admin:",
-                "%(count)d flags of owners who cannot log in (inactive or without a password) reach you as a "
-                "knowledge admin:",
-                len(unreachable),
-            ) % {"count": len(unreachable)} + "\n\n" + "\n".join(
-                f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}), "
-                + _("owner %(owner)s") % {"owner": flag.owner.get_username()}
-                + f": {flag.get_reason_display()} - {flag.summary}"
-                for flag in unreachable
-            ) + "\n\n"
-        body += f"Open your inbox: {settings.VERITY_BASE_URL}/admin/governance/flag/?state__exact=open&mine=1\n"
-        count = len(flags) + (len(unreachable) if recipient in admins else 0)
-        if recipient.email:
-            send_mail(
-                subject=f"[Verity] {count} article(s) need your attention",
-                message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[recipient.email],
-            )
-    notified = [flag.pk for flags in by_owner.values() for flag in flags] + [flag.pk for flag in unreachable]
-    Flag.objects.filter(pk__in=notified).update(notified_at=now)
-    return len(recipients)
+        body += f"{len(flags)} article(s) you own need your attention:\n\n" + "\n".join(lines) + "\n\n"
+    if unreachable:
+        lines = [
+            f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}), "
+            + _("owner %(owner)s") % {"owner": flag.owner.get_username()}
+            + f": {flag.get_reason_display()} - {flag.summary}"
+            for flag in unreachable
+        ]
+        body += ngettext(
+            "%(count)d flag of an owner who cannot log in (inactive or without a password) reaches you as a "
+            "knowledge admin:",
+            "%(count)d flags of owners who cannot log in (inactive or without a password) reach you as a "
+            "knowledge admin:",
+            len(unreachable),
+        ) % {"count": len(unreachable)} + "\n\n" + "\n".join(lines) + "\n\n"
+    body += f"Open your inbox: {settings.VERITY_BASE_URL}/admin/governance/flag/?state__exact=open&mine=1\n"
+    subject = f"[Verity] {len(flags) + len(unreachable)} article(s) need your attention"
+    return subject, body

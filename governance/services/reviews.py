@@ -46,7 +46,8 @@ def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Revie
         raise InvalidTransitionError(
             _("Version %(number)s of '%(slug)s' is approved and goes live on %(when)s; another version can be "
               "submitted once it is live, or after a knowledge admin cancels that publication.")
-            % {"number": scheduled.version.number, "slug": article.slug, "when": local_minute(scheduled.go_live_at)}
+            % {"number": scheduled.version.number, "slug": article.slug, "when": local_minute(scheduled.go_live_at)},
+            code="publication_scheduled",
         )
     required = 2 if article.space.requires_extra_approval else 1
     try:
