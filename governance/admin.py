@@ -287,6 +287,7 @@ class ArticleAdmin(admin.ModelAdmin):
             "audit_events": selectors.article_audit_events(article),
             "open_review": review,
             "scheduled": scheduled,
+            "scheduled_approvers": ", ".join(str(approval.approver) for approval in scheduled.approvals.all()) if scheduled else "",
             "unpublished": selectors.last_unpublish(article),
             "go_live_choices": selectors.go_live_choices(article) if last_step else [],
             "go_live_min": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
@@ -665,6 +666,7 @@ class FlagAdmin(ReadOnlyAdmin):
     readonly_fields = ("article", "reason", "state", "owner", "due_at", "summary", "evidence", "change_event", "score",
                        "flagged_version", "raised_by", "created_at", "closed_at", "closed_by", "resolution_note",
                        "resolved_by_version", "other_article", "follows_link", "confirmed_at", "confirmed_by")
+    exclude = ("related_article", "follows")  # shown as other_article and follows_link, with what they mean
     actions = ["dismiss_selected", "resolve_selected"]
 
     @admin.display(description="article")
@@ -686,14 +688,14 @@ class FlagAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("other article"))
     def other_article(self, flag: Flag) -> str:
         if not flag.related_article_id:
-            return ""
+            return self.get_empty_value_display()
         return format_html('<a href="{}">{}</a> ({})', reverse("admin:kb_article_change", args=[flag.related_article_id]),
                            flag.related_article.slug, flag.related_article.title)
 
     @admin.display(description=gettext_lazy("follows"))
     def follows_link(self, flag: Flag) -> str:
         if not flag.follows_id:
-            return _("opened on its own") if flag.change_event_id else ""
+            return _("opened on its own") if flag.change_event_id else self.get_empty_value_display()
         source = flag.follows
         return format_html('{} <a href="{}">{}</a>', _("the flag of its source"),
                            reverse("admin:governance_flag_change", args=[source.pk]), source.article.slug)

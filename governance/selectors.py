@@ -112,6 +112,7 @@ def articles_with_state() -> QuerySet[Article]:
         scheduled_go_live_at=Subquery(scheduled.values("go_live_at")[:1]),
         scheduled_version_number=Subquery(scheduled.values("version__number")[:1]),
         unpublished_at=Subquery(unpublished.values("created_at")[:1]),
+        unpublished_version_id=Subquery(unpublished.values("version_id")[:1]),
     )
 
 
@@ -245,7 +246,7 @@ def article_badges(article: Article, *, now: dt.datetime | None = None) -> list[
     elif (go_live := _scheduled(article)) is not None:
         badges.append(Badge("scheduled", _("v%(number)s goes live on %(when)s") % {
             "number": go_live[1], "when": f"{timezone.localtime(go_live[0]):%Y-%m-%d %H:%M}"}))
-    elif article.has_unpublished_version:
+    elif article.has_unpublished_version and not _is_withdrawn_latest(article):
         badges.append(Badge("draft", f"draft v{article.latest_version.number} pending"))
     if article.is_expired(today):
         badges.append(Badge("expired", f"expired {article.valid_until:%Y-%m-%d}"))
@@ -275,6 +276,16 @@ def _scheduled(article: Article) -> tuple[dt.datetime, int] | None:
         return article.scheduled_go_live_at, article.scheduled_version_number
     review = Review.objects.filter(article=article, status=Review.Status.SCHEDULED).select_related("version").first()
     return (review.go_live_at, review.version.number) if review else None
+
+
+def _is_withdrawn_latest(article: Article) -> bool:
+    """The latest version is the one withdrawn by an emergency unpublish (no draft: it was live)."""
+    if _unpublished_at(article) is None:
+        return False
+    if hasattr(article, "unpublished_version_id"):
+        return article.unpublished_version_id == article.latest_version_id
+    event = last_unpublish(article)
+    return event is not None and event.version_id == article.latest_version_id
 
 
 def _unpublished_at(article: Article) -> dt.datetime | None:
