@@ -133,4 +133,6 @@ def test_a_knowledge_admin_triages_flags_in_bulk_and_unpublishes_in_an_emergency
     assert page.locator("#workflow .verity-badge-withdrawn").count() == 1
     assert page.locator("#workflow .verity-badge-draft").count() == 0  # the withdrawn version is no draft
     assert Article.objects.get(pk=roaming.pk).live_version_id is None
+    unpublished = AuditEvent.objects.get(event_type=AuditEvent.Type.VERSION_UNPUBLISH)
+    assert (unpublished.actor, unpublished.details["reason"]) == (admin, "Falsche Roaming-Konditionen, rechtlich geprüft.")
     screenshot(page, "17-admin-article-withdrawn")
