@@ -120,15 +120,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 3600},
     },
-    "publications-due-every-minute": {
-        "task": "governance.tasks.publications_publish_due",
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 55},
-    },
     "contradictions-nightly": {
         "task": "retrieval.tasks.contradictions_scan_all",
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * 3600},
+    },
+    "publications-due-every-minute": {
+        "task": "governance.tasks.publications_publish_due",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
     },
 }
 
