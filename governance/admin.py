@@ -6,6 +6,7 @@ concurrency and the audit log hold here exactly as in the API and the commands.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -20,6 +21,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
@@ -74,6 +77,9 @@ class StateFilter(admin.SimpleListFilter):
             ("expired", "Expired"),
             ("not_yet_valid", "Not yet valid"),
             ("flagged", "Flagged"),
+            ("reported", gettext_lazy("Reports to confirm")),
+            ("scheduled", gettext_lazy("Scheduled to go live")),
+            ("withdrawn", gettext_lazy("Withdrawn (emergency unpublish)")),
             ("unpublished", "Never published"),
         ]
 
@@ -95,6 +101,12 @@ class StateFilter(admin.SimpleListFilter):
             return queryset.filter(valid_from__gt=today)
         if value == "flagged":
             return queryset.filter(open_flag_count__gt=0)
+        if value == "reported":
+            return queryset.filter(open_report_count__gt=0)
+        if value == "scheduled":
+            return queryset.filter(scheduled_go_live_at__isnull=False)
+        if value == "withdrawn":
+            return queryset.filter(live_version__isnull=True, unpublished_at__isnull=False)
         if value == "unpublished":
             return queryset.filter(live_version__isnull=True)
         return queryset
@@ -262,19 +274,29 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def _workflow_context(self, request: HttpRequest, article: Article) -> dict[str, Any]:
         review = selectors.open_review(article)
+        scheduled = selectors.scheduled_publication(article)
         user = request.user
         can_approve = bool(
             review and user.has_perm("kb.approve_version") and review.version.author_id != user.pk
             and not any(approval.approver_id == user.pk for approval in review.approvals.all())
         )
+        last_step = bool(can_approve and len(review.approvals.all()) + 1 >= review.required_approvals)
         return {
             "article": article,
             "badges": selectors.article_badges(article),
             "history": selectors.version_history(article),
             "audit_events": selectors.article_audit_events(article),
             "open_review": review,
+            "scheduled": scheduled,
+            "scheduled_approvers": ", ".join(str(approval.approver) for approval in scheduled.approvals.all()) if scheduled else "",
+            "unpublished": selectors.last_unpublish(article),
+            "go_live_choices": selectors.go_live_choices(article) if last_step else [],
+            "go_live_min": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
+            "can_cancel_schedule": bool(scheduled and selectors.is_knowledge_admin(user)),
+            "can_unpublish": bool(article.live_version_id and selectors.is_knowledge_admin(user)),
             "can_submit": bool(
-                user.has_perm("kb.add_articleversion") and review is None and article.has_unpublished_version
+                user.has_perm("kb.add_articleversion") and review is None and scheduled is None
+                and article.has_unpublished_version
             ),
             "can_approve": can_approve,
             "is_own_version": bool(review and review.version.author_id == user.pk),
@@ -332,8 +354,13 @@ class ArticleAdmin(admin.ModelAdmin):
                     if review is None or str(review.pk) != request.POST.get("review"):
                         raise ApplicationError("This review is no longer open: someone decided it in the meantime.")
                     if action == "approve":
-                        review = services.version_approve(actor=user, review=review, comment=comment)
+                        review = services.version_approve(actor=user, review=review, comment=comment,
+                                                          go_live_at=self._go_live_at(request, article))
                         done = ("Approved and published." if review.status == Review.Status.APPROVED
+                                else _("Approved: version %(number)s goes live on %(when)s; until then the article "
+                                       "is served as it is.") % {"number": review.version.number,
+                                                                  "when": services.local_minute(review.go_live_at)}
+                                if review.status == Review.Status.SCHEDULED
                                 else "Approved step 1: a second approver must approve before it is published.")
                     elif action == "request_changes":
                         services.version_request_changes(actor=user, review=review, comment=comment)
@@ -355,6 +382,19 @@ class ArticleAdmin(admin.ModelAdmin):
                     else:
                         services.settings_change_withdraw(actor=user, change=change)
                         done = "Settings change withdrawn."
+                elif action == "cancel_schedule":
+                    scheduled = selectors.scheduled_publication(article)
+                    if scheduled is None or str(scheduled.pk) != request.POST.get("review"):
+                        raise ApplicationError(_("This publication is no longer scheduled: it went live or was cancelled "
+                                                 "in the meantime."))
+                    services.publication_cancel(actor=user, review=scheduled, reason=comment)
+                    done = _("Scheduled publication of version %(number)s cancelled; it is a draft again.") % {
+                        "number": scheduled.version.number}
+                elif action == "unpublish":
+                    withdrawn = article.live_version
+                    services.article_unpublish(actor=user, article=article, reason=request.POST.get("reason", ""))
+                    done = _("Version %(number)s was withdrawn: search and answers no longer serve this article. "
+                             "Submit a version for review to publish it again.") % {"number": withdrawn.number}
                 elif action == "verify":
                     services.article_verify(actor=user, article=article, note=comment)
                     done = "Verified as still correct; the review clock was reset."
@@ -375,6 +415,27 @@ class ArticleAdmin(admin.ModelAdmin):
             return back
         messages.success(request, done)
         return back
+
+    @staticmethod
+    def _go_live_at(request: HttpRequest, article: Article) -> dt.datetime | None:
+        """The go-live moment the approver chose: None (now), one of the offered dates, or a date and time."""
+        choice = request.POST.get("go_live", "now")
+        if choice != "at" and request.POST.get("go_live_at", "").strip():
+            raise ApplicationError(_("You entered a go-live date and time but did not choose it: choose “at this date "
+                                     "and time”, or clear the date. Nothing was approved."), code="go_live_ambiguous")
+        if choice == "now":
+            return None
+        if choice == "at":
+            try:
+                moment = dt.datetime.fromisoformat(request.POST.get("go_live_at", "").strip())
+            except ValueError:
+                raise ApplicationError(_("Give the go-live date and time, e.g. 2027-01-01 08:00."),
+                                       code="go_live_invalid") from None
+            return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        for option in selectors.go_live_choices(article):
+            if option.key == choice:
+                return option.at
+        raise ApplicationError(_("That go-live date is no longer on offer; choose again."), code="go_live_invalid")
 
     def version_view(self, request: HttpRequest, article_id: int, number: int) -> HttpResponse:
         article = self._article_for(request, article_id)
@@ -605,7 +666,8 @@ class AwaitingMeFilter(admin.SimpleListFilter):
 
 @admin.register(Review)
 class ReviewAdmin(ReadOnlyAdmin):
-    list_display = ("article_link", "version_number", "status", "submitted_by", "submitted_at", "approvals_given", "decided_at")
+    list_display = ("article_link", "version_number", "status", "submitted_by", "submitted_at", "approvals_given", "decided_at",
+                    "goes_live")
     list_filter = (AwaitingMeFilter, "status", "article__space")
     search_fields = ("article__slug", "article__title")
     list_select_related = ("article", "version", "submitted_by")
@@ -622,6 +684,15 @@ class ReviewAdmin(ReadOnlyAdmin):
     @admin.display(description="approvals")
     def approvals_given(self, review: Review) -> str:
         return f"{review.approvals.count()}/{review.required_approvals}"
+
+    @admin.display(description=gettext_lazy("goes live"), ordering="go_live_at")
+    def goes_live(self, review: Review) -> str:
+        if review.go_live_at is None:
+            return ""
+        when = services.local_minute(review.go_live_at)
+        if review.status == Review.Status.SCHEDULED:
+            return _("goes live on %(when)s") % {"when": when}
+        return when
 
 
 @admin.register(SettingsChange)
@@ -650,23 +721,105 @@ class FlagMineFilter(admin.SimpleListFilter):
         return [("1", "My inbox")]
 
     def queryset(self, request, queryset):
-        return queryset.filter(owner=request.user) if self.value() == "1" else queryset
+        # their own flags, and for knowledge admins those of owners who cannot log in
+        return queryset.filter(selectors.flags_inbox_q(request.user)) if self.value() == "1" else queryset
+
+
+class FlagCloseForm(forms.Form):
+    """The reason asked for once when several flags are resolved or dismissed together."""
+
+    note = forms.CharField(
+        label=gettext_lazy("Reason (required, kept in the audit log of each flag)"), max_length=2000, strip=True,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
 
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
-    list_display = ("article_link", "reason", "state", "owner", "due_at", "summary", "change_link")
+    list_display = ("article_link", "reason_label", "state", "owner_label", "due_at", "summary", "change_link", "other_article")
     list_filter = (FlagMineFilter, "state", "reason", "article__space")
     search_fields = ("article__slug", "summary", "evidence")
-    list_select_related = ("article", "owner", "change_event")
+    list_select_related = ("article", "owner", "change_event", "related_article")
     change_form_template = "admin/governance/flag/change_form.html"
     readonly_fields = ("article", "reason", "state", "owner", "due_at", "summary", "evidence", "change_event", "score",
                        "flagged_version", "raised_by", "created_at", "closed_at", "closed_by", "resolution_note",
-                       "resolved_by_version")
+                       "resolved_by_version", "other_article", "follows_link", "confirmed_at", "confirmed_by")
+    exclude = ("related_article", "follows")  # shown as other_article and follows_link, with what they mean
+    actions = ["dismiss_selected", "resolve_selected"]
 
     @admin.display(description="article")
     def article_link(self, flag: Flag) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[flag.article_id]), flag.article.slug)
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_label(self, flag: Flag) -> str:
+        if flag.is_unconfirmed_report:
+            return _("%(reason)s (to confirm)") % {"reason": flag.get_reason_display()}
+        return flag.get_reason_display()
+
+    @admin.display(description=gettext_lazy("owner"), ordering="owner__username")
+    def owner_label(self, flag: Flag) -> str:
+        if selectors.can_log_in(flag.owner):
+            return str(flag.owner)
+        return format_html('{} <span class="verity-note">{}</span>', flag.owner, _("(cannot log in: knowledge admins)"))
+
+    @admin.display(description=gettext_lazy("other article"))
+    def other_article(self, flag: Flag) -> str:
+        if not flag.related_article_id:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a> ({})', reverse("admin:kb_article_change", args=[flag.related_article_id]),
+                           flag.related_article.slug, flag.related_article.title)
+
+    @admin.display(description=gettext_lazy("follows"))
+    def follows_link(self, flag: Flag) -> str:
+        if not flag.follows_id:
+            return _("opened on its own") if flag.change_event_id else self.get_empty_value_display()
+        source = flag.follows
+        return format_html('{} <a href="{}">{}</a>', _("the flag of its source"),
+                           reverse("admin:governance_flag_change", args=[source.pk]), source.article.slug)
+
+    # bulk triage: one reason, asked on an intermediate page, audited per flag
+    @admin.action(description=gettext_lazy("Dismiss selected flags…"))
+    def dismiss_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        return self._close_selected(request, queryset, Flag.State.DISMISSED)
+
+    @admin.action(description=gettext_lazy("Resolve selected flags…"))
+    def resolve_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        return self._close_selected(request, queryset, Flag.State.RESOLVED)
+
+    def _close_selected(self, request: HttpRequest, queryset, state: str) -> HttpResponse | None:
+        flags = list(queryset.select_related("article", "owner").order_by("article__slug", "pk"))
+        open_flags = [flag for flag in flags if flag.state == Flag.State.OPEN]
+        form = FlagCloseForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                closed = services.flags_close(actor=request.user, flags=open_flags, state=state, note=form.cleaned_data["note"])
+            except ApplicationError as error:
+                messages.error(request, error.message)
+                return None
+            followed = Flag.objects.filter(follows__in=closed, state=state).count()
+            if state == Flag.State.DISMISSED:
+                message = ngettext("%(count)d flag dismissed; the reason is in its audit log.",
+                                   "%(count)d flags dismissed; the reason is in the audit log of each.", len(closed))
+            else:
+                message = ngettext("%(count)d flag resolved; the reason is in its audit log.",
+                                   "%(count)d flags resolved; the reason is in the audit log of each.", len(closed))
+            message %= {"count": len(closed)}
+            if followed:
+                message += " " + ngettext("%(count)d translation's flag followed its source.",
+                                          "%(count)d translations' flags followed their source.", followed) % {"count": followed}
+            messages.success(request, message)
+            return None
+        if not open_flags:
+            messages.warning(request, _("None of the selected flags is open; nothing was changed."))
+            return None
+        return TemplateResponse(request, "admin/governance/flag/close_selected.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "title": _("Dismiss flags") if state == Flag.State.DISMISSED else _("Resolve flags"),
+            "flags": open_flags, "skipped": len(flags) - len(open_flags), "form": form,
+            "action": request.POST.get("action", ""), "state": state,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
 
     @admin.display(description="change")
     def change_link(self, flag: Flag) -> str:
@@ -678,6 +831,7 @@ class FlagAdmin(ReadOnlyAdmin):
     def get_urls(self):
         return [
             path("<int:flag_id>/dismiss/", self.admin_site.admin_view(require_POST(self.dismiss_view)), name="governance_flag_dismiss"),
+            path("<int:flag_id>/confirm/", self.admin_site.admin_view(require_POST(self.confirm_view)), name="governance_flag_confirm"),
             *super().get_urls(),
         ]
 
@@ -687,7 +841,19 @@ class FlagAdmin(ReadOnlyAdmin):
         if flag is not None:
             extra_context["can_dismiss"] = flag.state == Flag.State.OPEN and (
                 flag.owner_id == request.user.pk or request.user.has_perm("kb.approve_version"))
+            extra_context["can_confirm"] = extra_context["can_dismiss"] and flag.is_unconfirmed_report
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def confirm_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
+        flag = get_object_or_404(Flag, pk=flag_id)
+        try:
+            services.flag_confirm(actor=request.user, flag=flag, note=request.POST.get("note", ""))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Report confirmed: the article is now marked as flagged for everyone until "
+                                        "a corrected version is published."))
+        return HttpResponseRedirect(reverse("admin:governance_flag_change", args=[flag.pk]))
 
     def dismiss_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
         flag = get_object_or_404(Flag, pk=flag_id)

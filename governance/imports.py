@@ -376,6 +376,9 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
     if content_changed:
         if services._open_review(article):
             raise KbFormatError(item.path, None, f"'{item.slug}' has a version in review; decide or withdraw it before importing a new one")
+        if scheduled := services._scheduled_review(article):
+            raise KbFormatError(item.path, None, f"'{item.slug}' has version {scheduled.version.number} scheduled to go live; "
+                                                 "a knowledge admin cancels that publication before a new one is imported")
         version = services._version_insert(
             article=article, author=actor, title=item.title, body=item.body, change_note="Imported",
             based_on=article.latest_version,

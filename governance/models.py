@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from kb.models import Article, ArticleVersion, Space
 from verity.core.batches import LeasedBatch
@@ -18,6 +19,8 @@ class Review(models.Model):
         APPROVED = "approved", "Approved and published"
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        SCHEDULED = "scheduled", gettext_lazy("Approved, scheduled to go live")
+        CANCELLED = "cancelled", gettext_lazy("Scheduled publication cancelled")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews")
     version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="reviews")
@@ -29,14 +32,23 @@ class Review(models.Model):
     submitted_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True, help_text="The reviewer's reason when changes are requested.")
+    go_live_at = models.DateTimeField(
+        null=True, blank=True, db_index=True,
+        help_text=gettext_lazy("When the approved version goes live (scheduled publication); empty: at its approval."),
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
         constraints = [
+            # at most one version on its way to publication: in review, or approved and scheduled
             models.UniqueConstraint(
                 fields=["article"],
-                condition=models.Q(status="in_review"),
+                condition=models.Q(status__in=["in_review", "scheduled"]),
                 name="one_open_review_per_article",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="scheduled") | models.Q(go_live_at__isnull=False),
+                name="scheduled_review_has_go_live_at",
             ),
             models.CheckConstraint(
                 condition=models.Q(required_approvals__gte=1, required_approvals__lte=2),
@@ -50,6 +62,10 @@ class Review(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.IN_REVIEW
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
 
 
 class ReviewApproval(models.Model):
@@ -154,12 +170,16 @@ class AuditEvent(models.Model):
         VERSION_REQUEST_CHANGES = "version.request_changes", "Changes requested"
         VERSION_WITHDRAW = "version.withdraw", "Review withdrawn"
         VERSION_PUBLISH = "version.publish", "Published"
+        VERSION_SCHEDULE = "version.schedule", gettext_lazy("Publication scheduled")
+        VERSION_SCHEDULE_CANCEL = "version.schedule_cancel", gettext_lazy("Scheduled publication cancelled")
+        VERSION_UNPUBLISH = "version.unpublish", gettext_lazy("Unpublished (emergency)")
         VERSION_ROLLBACK = "version.rollback", "Rollback version created"
         ARTICLE_VERIFY = "article.verify", "Verified as still correct"
         ARTICLE_IMPORT = "article.import", "Imported"
         FLAG_RAISE = "flag.raise", "Flag raised"
         FLAG_RESOLVE = "flag.resolve", "Flag resolved"
         FLAG_DISMISS = "flag.dismiss", "Flag dismissed"
+        FLAG_CONFIRM = "flag.confirm", gettext_lazy("Report confirmed")
         CHANGE_CREATE = "change.create", "Change announced"
         CHANGE_ASSESS = "change.assess", "Change assessed"
         POLICY_CREATE = "policy.create", "Guardrail created"
@@ -278,6 +298,22 @@ class Flag(models.Model):
         ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The live version the flag is about.",
     )
+    related_article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=gettext_lazy("The other article (of a contradiction)."),
+    )
+    follows = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers",
+        help_text=gettext_lazy("The source's flag for the same change: this translation's flag is resolved or "
+                               "dismissed with it. Empty: opened on its own."),
+    )
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=gettext_lazy("An agent's report counts against the article once its owner confirms it."),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["state", "due_at"]
@@ -296,6 +332,11 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.article.slug}"
+
+    @property
+    def is_unconfirmed_report(self) -> bool:
+        """An agent's report its owner has not confirmed: shown as "reported", not as "flagged"."""
+        return self.reason == self.Reason.AGENT_REPORT and self.confirmed_at is None
 
 
 class ConnectorSource(models.Model):

@@ -18,3 +18,9 @@ from governance.imports import import_run_batch  # noqa: F401 - registers the ta
 def review_cycle_run() -> dict[str, int]:
     """Daily: flag due and expired articles and e-mail each owner one digest."""
     return services.review_cycle_run()
+
+
+@shared_task(name="governance.tasks.publications_publish_due", acks_late=True)
+def publications_publish_due() -> list[int]:
+    """Every minute: publish the scheduled versions whose go-live time has come (idempotent)."""
+    return services.publications_publish_due()

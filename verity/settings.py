@@ -133,6 +133,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "publications-due-every-minute": {
+        "task": "governance.tasks.publications_publish_due",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
 }
 
 # --- Auth, i18n, static --------------------------------------------------------------------

@@ -72,6 +72,8 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
         related = list(article.translations.filter(live_version__isnull=False))
         if article.translation_of_id and article.translation_of.live_version_id:
             related.append(article.translation_of)
+        # a translation flagged only because its source is follows the decision on the source's flag
+        source_flag = Flag.objects.filter(article=article, change_event=event, state=Flag.State.OPEN).first()
         for other in related:
             if other.pk in flagged:
                 continue
@@ -80,6 +82,7 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
                 article=other, reason=Flag.Reason.CHANGE_EVENT, due_at=due, change_event=event, score=round(finding.score, 3),
                 summary=f"Translation of '{article.slug}', which this change affects: {finding.reason}",
                 evidence=finding.evidence,
+                follows=source_flag if other.translation_of_id == article.pk else None,
             )
             if flag:
                 flags.append(flag)

@@ -22,6 +22,7 @@ import numpy as np
 import openai
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.models import Flag
@@ -247,12 +248,12 @@ def contradictions_flag(findings: list[ContradictionFinding]) -> int:
             (finding.other, finding.article, finding.other_value, finding.value, finding.other_sentence, finding.sentence),
         ]
         for article, other, value, other_value, sentence, other_sentence in sides:
-            already = Flag.objects.filter(article=article, reason=Flag.Reason.CONTRADICTION, state=Flag.State.OPEN,
-                                          summary__contains=f"'{other.slug}'").exists()
+            already = Flag.objects.filter(Q(related_article=other) | Q(summary__contains=f"'{other.slug}'"),
+                                          article=article, reason=Flag.Reason.CONTRADICTION, state=Flag.State.OPEN).exists()
             if already:
                 continue
             if flag_raise(article=article, reason=Flag.Reason.CONTRADICTION, score=finding.score,
                           summary=_summary(article, other, value, other_value),
-                          evidence=_evidence(article, sentence, other, other_sentence)):
+                          evidence=_evidence(article, sentence, other, other_sentence), related_article=other):
                 raised += 1
     return raised
