@@ -23,7 +23,7 @@ def contradictions_name_their_partner(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0009_settings_review_and_publications'),
+        ('governance', '0013_import_run_batches'),
         ('kb', '0003_space_withhold_flagged_from_public'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
