@@ -110,6 +110,12 @@ MIN_SECTION_NAMED = _tuned("MIN_SECTION_NAMED", 0.5)  # share of a section headi
 SUPPORT_THRESHOLD = _tuned("SUPPORT_THRESHOLD", 0.6)
 # Insights: knowledge gaps grouped by question similarity (read on demo questions; not a quality figure).
 SAME_TOPIC = _tuned("SAME_TOPIC", 0.55)  # cosine similarity above which two questions count as one topic
+# Past tickets (retrieval.answers.ticket_simulation), read on demo/tickets.jsonl (dev); not a quality figure.
+# An agent's reply that states no number, amount, duration or path agrees with Verity's answer when the two
+# texts are at least this close (cosine, active embedder).
+TICKET_AGREEMENT = _tuned("TICKET_AGREEMENT", 0.5)
+# Ticket gaps group first customer questions at this cosine (longer than chatbot questions, with context).
+TICKET_SAME_TOPIC = _tuned("TICKET_SAME_TOPIC", 0.55)
 
 
 # --- Change impact (retrieval.impact.assessment) ----------------------------------------------

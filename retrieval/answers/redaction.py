@@ -2,6 +2,9 @@
 
 Built in: e-mail addresses, IBANs (checksum-verified), payment card numbers (Luhn-verified) and
 phone numbers. Knowledge admins add patterns (customer or order numbers) as redaction policies.
+Letters (past tickets: `letters=True`) also carry names and postal addresses where letters put them:
+after a title or a greeting, in the signature after a closing formula, after "mein Name ist"; a
+street with its house number and a postcode with its town (retrieval.text.letters).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from retrieval.text.letters import GREETED_NAME, INTRODUCED_NAME, POSTCODE_TOWN, SIGNED_NAME, STREET, TITLED_NAME
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
@@ -64,7 +69,8 @@ def _phone_like(candidate: str) -> bool:
     return not re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", candidate.strip())
 
 
-def redact(text: str, extra: Iterable[RedactionPattern] = ()) -> Redaction:
+def redact(text: str, extra: Iterable[RedactionPattern] = (), *, letters: bool = False) -> Redaction:
+    """`text` with personal data replaced by [LABEL]; `letters`: names and postal addresses too."""
     result = Redaction(text)
 
     def replace(pattern: re.Pattern[str], label: str, valid=None) -> None:
@@ -82,4 +88,21 @@ def redact(text: str, extra: Iterable[RedactionPattern] = ()) -> Redaction:
     replace(IBAN, "IBAN", _iban_valid)
     replace(CARD, "CARD", _luhn_valid)
     replace(PHONE, "PHONE", _phone_like)
+    if letters:
+        _redact_letter(result)
     return result
+
+
+def _redact_letter(result: Redaction) -> None:
+    """Names after titles, greetings, closings and introductions (the words before them stay), addresses."""
+
+    def keep_prefix(label: str):
+        def substitute(match: re.Match[str]) -> str:
+            result.counts[label] += 1
+            return f"{match.group(1)}[{label}]"
+        return substitute
+
+    for pattern in (INTRODUCED_NAME, TITLED_NAME, GREETED_NAME, SIGNED_NAME):
+        result.text = pattern.sub(keep_prefix("NAME"), result.text)
+    result.text = STREET.sub(lambda match: result.counts.update(["ADDRESS"]) or "[ADDRESS]", result.text)
+    result.text = POSTCODE_TOWN.sub(keep_prefix("ADDRESS"), result.text)

@@ -1,0 +1,78 @@
+"""Letters (e-mails, ticket messages) in German and English: greeting, body, closing and signature.
+
+A customer's message opens with a greeting ("Hallo Herr Berger,", "Sehr geehrte Damen und Herren,"),
+and a reply closes with a formula ("Mit freundlichen Grüßen", "Viele Grüße", "Best regards") and a
+signature. Neither is part of the question or the answer, and both are where names stand. The
+formulas here are general German and English letter writing; nothing refers to a knowledge base.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+GREETING = (
+    r"(?i:hallo|hi|hey|moin|servus|grüß\s+gott|grüezi|guten\s+(?:tag|morgen|abend)|sehr\s+geehrte[rs]?|liebe[rs]?"
+    r"|dear|hello|good\s+(?:morning|afternoon|evening))"
+)
+CLOSING = (
+    r"(?i:mit\s+(?:den\s+)?(?:freundlichen|besten|herzlichen|lieben|vielen)\s+grü(?:ß|ss)en|(?:freundliche|beste|viele|liebe"
+    r"|herzliche|schöne|sonnige)\s+grü(?:ß|ss)e|(?:vielen\s+)?dank\s+und\s+(?:viele\s+)?grü(?:ß|ss)e|danke\s+und\s+gru(?:ß|ss)"
+    r"|grü(?:ß|ss)e|gru(?:ß|ss)|mfg|lg|vg|(?:best|kind|warm)\s+regards|regards|best\s+wishes|yours\s+sincerely|sincerely"
+    r"|cheers|many\s+thanks|thanks\s+and\s+regards)"
+)
+# a personal name as written in letters: one to three capitalised words or initials ("Jana", "P. Berger", "Anna-Lena Roth")
+_NAME_WORD = r"[A-ZÄÖÜ][a-zäöüß'’]*(?:-[A-ZÄÖÜa-zäöüß][a-zäöüß'’]*)*\.?"
+NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
+TITLE = r"(?:Herrn?|Frau|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?|Miss)"
+ACADEMIC = r"(?:(?:Dr|Prof|Dipl)\.(?:[ \t]*(?:-?Ing|med|rer\.[ \t]*nat)\.)?[ \t]*)*"
+
+# "Hallo Herr Berger," / "Sehr geehrte Damen und Herren," / "Hallo," at the start of a message
+GREETING_LINE = re.compile(rf"\A\s*{GREETING}\b[^\n,!?.:;]{{0,60}}?[ \t]*(?:[,!:]|\n|\Z)\s*")
+# a closing formula where a line or a sentence starts, followed only by a short signature
+CLOSING_START = re.compile(rf"(?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b", re.MULTILINE)
+MAX_SIGNATURE_CHARS = 250  # what follows a closing formula in a signature (name, role, company, phone)
+
+# names where letters put them: after a title, after a greeting, after a closing formula, after "my name is"
+TITLED_NAME = re.compile(rf"\b({TITLE}[ \t]+{ACADEMIC})({NAME})")
+GREETED_NAME = re.compile(rf"^([ \t]*{GREETING}[ \t]+)(?!{TITLE}\b)({ACADEMIC}{NAME})(?=[ \t]*(?:[,!:]|$))", re.MULTILINE)
+SIGNED_NAME = re.compile(rf"((?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b[,.!]?[ \t]*\n?[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})(?!{TITLE}\b)({NAME})",
+                         re.MULTILINE)
+INTRODUCED_NAME = re.compile(
+    rf"(\b(?i:mein\s+name\s+ist|ich\s+heiße|ich\s+heisse|hier\s+schreibt|my\s+name\s+is|name\s*:|kontoinhaber(?:in)?\s*:"
+    rf"|account\s+holder\s*:)[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})({NAME})",
+)
+# a street with its house number, and a postcode with its town after it or at the start of a line
+STREET = re.compile(
+    r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig|pfad|street|road|avenue)"
+    r"[ \t]+\d{1,4}(?:[ \t]?[a-zA-Z]\b)?(?:[ \t]*[-/][ \t]*\d{1,4})?"
+)
+POSTCODE_TOWN = re.compile(r"(?:(?<=ADDRESS\])|(?<=ADDRESS\],)|(?<=,)|(?<=\bin)|^)([ \t]*)\d{5}[ \t]+[A-ZÄÖÜ][\wäöüß-]+",
+                           re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Letter:
+    greeting: str
+    body: str
+    closing: str  # the closing formula and the signature after it
+
+
+def split_letter(text: str) -> Letter:
+    """The greeting at the start, the body, and the closing formula with the signature at the end."""
+    text = text.strip()
+    greeting = ""
+    match = GREETING_LINE.match(text)
+    if match and match.end() < len(text):
+        greeting, text = text[:match.end()].strip(), text[match.end():]
+    closing = ""
+    for candidate in CLOSING_START.finditer(text):
+        if len(text) - candidate.start() <= MAX_SIGNATURE_CHARS and candidate.start() > 0:
+            closing, text = text[candidate.start():].strip(), text[:candidate.start()]
+            break
+    return Letter(greeting, text.strip(), closing)
+
+
+def letter_body(text: str) -> str:
+    """What a message says, without its greeting and its closing with the signature."""
+    return split_letter(text).body
