@@ -14,7 +14,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from retrieval.text.letters import GREETED_NAME, INTRODUCED_NAME, POSTCODE_TOWN, SIGNED_NAME, STREET, TITLED_NAME
+from retrieval.text.letters import (
+    GREETED_NAME,
+    INTRODUCED_NAME,
+    LAST_LINE_NAME,
+    POSTCODE_TOWN,
+    SIGNED_NAME,
+    STREET,
+    TITLED_NAME,
+)
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
@@ -106,3 +114,4 @@ def _redact_letter(result: Redaction) -> None:
         result.text = pattern.sub(keep_prefix("NAME"), result.text)
     result.text = STREET.sub(lambda match: result.counts.update(["ADDRESS"]) or "[ADDRESS]", result.text)
     result.text = POSTCODE_TOWN.sub(keep_prefix("ADDRESS"), result.text)
+    result.text = LAST_LINE_NAME.sub(keep_prefix("NAME"), result.text)

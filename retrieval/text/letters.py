@@ -15,29 +15,45 @@ GREETING = (
     r"(?i:hallo|hi|hey|moin|servus|grüß\s+gott|grüezi|guten\s+(?:tag|morgen|abend)|sehr\s+geehrte[rs]?|liebe[rs]?"
     r"|dear|hello|good\s+(?:morning|afternoon|evening))"
 )
-CLOSING = (
-    r"(?i:mit\s+(?:den\s+)?(?:freundlichen|besten|herzlichen|lieben|vielen)\s+grü(?:ß|ss)en|(?:freundliche|beste|viele|liebe"
-    r"|herzliche|schöne|sonnige)\s+grü(?:ß|ss)e|(?:vielen\s+)?dank\s+und\s+(?:viele\s+)?grü(?:ß|ss)e|danke\s+und\s+gru(?:ß|ss)"
-    r"|grü(?:ß|ss)e|gru(?:ß|ss)|mfg|lg|vg|(?:best|kind|warm)\s+regards|regards|best\s+wishes|yours\s+sincerely|sincerely"
-    r"|cheers|many\s+thanks|thanks\s+and\s+regards)"
+_GREETINGS_WORDS = (  # "Grüße", "Gruß", with an adjective ("Viele Grüße") or as "mit freundlichen Grüßen"
+    r"(?:mit\s+(?:den\s+)?(?:freundlichen|besten|herzlichen|lieben|vielen|sonnigen)\s+grü(?:ß|ss)en"
+    r"|(?:(?:freundliche|beste|viele|liebe|herzliche|schöne|sonnige)\s+)?grü(?:ß|ss)e|(?:(?:freundlicher|bester|lieber)\s+)?gru(?:ß|ss))"
 )
-# a personal name as written in letters: one to three capitalised words or initials ("Jana", "P. Berger", "Anna-Lena Roth")
+CLOSING = (
+    rf"(?i:(?:(?:vielen\s+|besten\s+)?dank(?:e)?(?:\s+und|\s*,)?\s+)?{_GREETINGS_WORDS}"
+    r"|mfg|lg|vg|(?:best|kind|warm)\s+regards|regards|best\s+wishes|yours\s+sincerely|sincerely"
+    r"|hochachtungsvoll|cheers|many\s+thanks|thanks\s+and\s+regards)"
+)
+# a personal name as written in letters: up to four capitalised words or initials ("Jana", "P. Berger", "Anna-Lena Roth")
 _NAME_WORD = r"[A-ZÄÖÜ][a-zäöüß'’]*(?:-[A-ZÄÖÜa-zäöüß][a-zäöüß'’]*)*\.?"
-NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
+_NAME_JOINER = r"(?:(?:und|and|u\.|&|von|van|de|der|zu|di|da|del|le|la)[ \t]+)"  # "Kevin und Laura Schmid", "Anna von Berg"
+NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_JOINER}?{_NAME_WORD}){{0,3}}"
 TITLE = r"(?:Herrn?|Frau|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?|Miss)"
+# who a letter is addressed to when it is no person ("Sehr geehrte Damen und Herren", "Hallo Service-Team")
+NO_PERSON = r"(?:Damen\b|Herren\b|[\w-]*(?:Team|Service|[Ss]upport|Kundendienst)\b|Sir\b|Madam\b|Sirs\b|All\b|Zusammen\b)"
 ACADEMIC = r"(?:(?:Dr|Prof|Dipl)\.(?:[ \t]*(?:-?Ing|med|rer\.[ \t]*nat)\.)?[ \t]*)*"
 
 # "Hallo Herr Berger," / "Sehr geehrte Damen und Herren," / "Hallo," at the start of a message
-GREETING_LINE = re.compile(rf"\A\s*{GREETING}\b[^\n,!?.:;]{{0,60}}?[ \t]*(?:[,!:]|\n|\Z)\s*")
+GREETING_LINE = re.compile(
+    rf"\A\s*{GREETING}\b(?:[ \t]+(?:{TITLE}[ \t]+)?{ACADEMIC})?[^\n,!?.:;]{{0,60}}?[ \t]*(?:[,!:]|\n|\Z)\s*"
+)
 # a closing formula where a line or a sentence starts, followed only by a short signature
 CLOSING_START = re.compile(rf"(?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b", re.MULTILINE)
+REDACTED_LINES = re.compile(r"(?:\n[ \t]*(?:\[[A-Z_]+\][ \t,;]*)+)+\s*\Z")  # lines only of redaction placeholders
 MAX_SIGNATURE_CHARS = 250  # what follows a closing formula in a signature (name, role, company, phone)
 
 # names where letters put them: after a title, after a greeting, after a closing formula, after "my name is"
 TITLED_NAME = re.compile(rf"\b({TITLE}[ \t]+{ACADEMIC})({NAME})")
-GREETED_NAME = re.compile(rf"^([ \t]*{GREETING}[ \t]+)(?!{TITLE}\b)({ACADEMIC}{NAME})(?=[ \t]*(?:[,!:]|$))", re.MULTILINE)
-SIGNED_NAME = re.compile(rf"((?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b[,.!]?[ \t]*\n?[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})(?!{TITLE}\b)({NAME})",
+GREETED_NAME = re.compile(rf"^([ \t]*{GREETING}[ \t]+)(?!{TITLE}\b|{NO_PERSON})({ACADEMIC}{NAME})(?=[ \t]*(?:[,!:]|$))", re.MULTILINE)
+SIGNED_NAME = re.compile(rf"((?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b[,.!]?[ \t]*\n?[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})(?!{TITLE}\b|{NO_PERSON})({NAME})",
                          re.MULTILINE)
+# a name alone on the last line of a message (above lines redaction already replaced, if any), under at least one
+# other line: a signature without a closing formula
+LAST_LINE_NAME = re.compile(
+    rf"(?<=\n)([ \t]*)(?!{CLOSING}[ \t]*$)({_NAME_WORD}(?:[ \t]+{_NAME_JOINER}?{_NAME_WORD}){{1,3}})[ \t]*"
+    r"(?=(?:\n[ \t]*(?:\[[A-Z_]+\][ \t,;]*)+)*\s*\Z)",
+    re.MULTILINE,
+)
 INTRODUCED_NAME = re.compile(
     rf"(\b(?i:mein\s+name\s+ist|ich\s+heiße|ich\s+heisse|hier\s+schreibt|my\s+name\s+is|name\s*:|kontoinhaber(?:in)?\s*:"
     rf"|account\s+holder\s*:)[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})({NAME})",
@@ -66,9 +82,12 @@ def split_letter(text: str) -> Letter:
     if match and match.end() < len(text):
         greeting, text = text[:match.end()].strip(), text[match.end():]
     closing = ""
+    trailing = REDACTED_LINES.search(text)
+    if trailing and trailing.start() > 0:  # a signature without a closing formula, already redacted
+        closing, text = trailing.group(0).strip(), text[:trailing.start()]
     for candidate in CLOSING_START.finditer(text):
         if len(text) - candidate.start() <= MAX_SIGNATURE_CHARS and candidate.start() > 0:
-            closing, text = text[candidate.start():].strip(), text[:candidate.start()]
+            closing, text = f"{text[candidate.start():].strip()}\n{closing}".strip(), text[:candidate.start()]
             break
     return Letter(greeting, text.strip(), closing)
 
