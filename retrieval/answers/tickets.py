@@ -136,12 +136,10 @@ def _resolved_at(value: Any, where: str) -> dt.datetime:
         raise _fail(where, "resolved_at", "is missing or empty (an ISO date such as 2026-11-03 or 2026-11-03T14:12:00+01:00)")
     text = value.strip()
     try:
-        moment = parse_datetime(text)
-        day = None if moment else parse_date(text)
+        day = parse_date(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+        moment = dt.datetime.combine(day, dt.time(12, 0)) if day else parse_datetime(text)  # a day alone: its noon
     except ValueError:
-        moment, day = None, None
-    if moment is None and day is not None:
-        moment = dt.datetime.combine(day, dt.time(12, 0))
+        moment = None
     if moment is None:
         raise _fail(where, "resolved_at", f"must be an ISO date or date and time (2026-11-03, 2026-11-03T14:12:00+01:00), not {text!r}")
     if timezone.is_naive(moment):
