@@ -22,6 +22,7 @@ from retrieval.text.letters import (
     SIGNED_NAME,
     STREET,
     TITLED_NAME,
+    person_name,
 )
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
@@ -104,14 +105,19 @@ def redact(text: str, extra: Iterable[RedactionPattern] = (), *, letters: bool =
 def _redact_letter(result: Redaction) -> None:
     """Names after titles, greetings, closings and introductions (the words before them stay), addresses."""
 
-    def keep_prefix(label: str):
-        def substitute(match: re.Match[str]) -> str:
-            result.counts[label] += 1
-            return f"{match.group(1)}[{label}]"
-        return substitute
+    def name(match: re.Match[str]) -> str:
+        found = person_name(match.group(2))
+        if found is None:
+            return match.group(0)
+        result.counts["NAME"] += 1
+        return f"{match.group(1)}{found[0]}[NAME]"
+
+    def address(match: re.Match[str]) -> str:
+        result.counts["ADDRESS"] += 1
+        return f"{match.group(1) if match.groups() else ''}[ADDRESS]"
 
     for pattern in (INTRODUCED_NAME, TITLED_NAME, GREETED_NAME, SIGNED_NAME):
-        result.text = pattern.sub(keep_prefix("NAME"), result.text)
-    result.text = STREET.sub(lambda match: result.counts.update(["ADDRESS"]) or "[ADDRESS]", result.text)
-    result.text = POSTCODE_TOWN.sub(keep_prefix("ADDRESS"), result.text)
-    result.text = LAST_LINE_NAME.sub(keep_prefix("NAME"), result.text)
+        result.text = pattern.sub(name, result.text)
+    result.text = STREET.sub(address, result.text)
+    result.text = POSTCODE_TOWN.sub(address, result.text)
+    result.text = LAST_LINE_NAME.sub(name, result.text)

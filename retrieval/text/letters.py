@@ -25,12 +25,13 @@ CLOSING = (
     r"|hochachtungsvoll|cheers|many\s+thanks|thanks\s+and\s+regards)"
 )
 # a personal name as written in letters: up to four capitalised words or initials ("Jana", "P. Berger", "Anna-Lena Roth")
-_NAME_WORD = r"[A-ZÄÖÜ][a-zäöüß'’]*(?:-[A-ZÄÖÜa-zäöüß][a-zäöüß'’]*)*\.?"
+_NAME_WORD = r"(?:[A-ZÄÖÜ][a-zäöüß'’]+(?:-[A-ZÄÖÜa-zäöüß][a-zäöüß'’]*)*|[A-ZÄÖÜ]\.)"  # a word or an initial
 _NAME_JOINER = r"(?:(?:und|and|u\.|&|von|van|de|der|zu|di|da|del|le|la)[ \t]+)"  # "Kevin und Laura Schmid", "Anna von Berg"
 NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_JOINER}?{_NAME_WORD}){{0,3}}"
 TITLE = r"(?:Herrn?|Frau|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?|Miss)"
-# who a letter is addressed to when it is no person ("Sehr geehrte Damen und Herren", "Hallo Service-Team")
-NO_PERSON = r"(?:Damen\b|Herren\b|[\w-]*(?:Team|Service|[Ss]upport|Kundendienst)\b|Sir\b|Madam\b|Sirs\b|All\b|Zusammen\b)"
+# who a letter is addressed to or signed by when it is no person ("Damen und Herren", "Ihr Service-Team")
+NO_PERSON_WORD = re.compile(r"^(?:Damen|Herren|Sirs?|Madam|All|Zusammen|[\w-]*(?:Team|Service|[Ss]upport|Kundendienst|Kundenservice))$")
+POSSESSIVE = re.compile(r"^(?:Ihr|Ihre|Euer|Eure|Dein|Deine|Your)[ \t]+")  # "Ihre Jana": the name is what follows
 ACADEMIC = r"(?:(?:Dr|Prof|Dipl)\.(?:[ \t]*(?:-?Ing|med|rer\.[ \t]*nat)\.)?[ \t]*)*"
 
 # "Hallo Herr Berger," / "Sehr geehrte Damen und Herren," / "Hallo," at the start of a message
@@ -44,8 +45,8 @@ MAX_SIGNATURE_CHARS = 250  # what follows a closing formula in a signature (name
 
 # names where letters put them: after a title, after a greeting, after a closing formula, after "my name is"
 TITLED_NAME = re.compile(rf"\b({TITLE}[ \t]+{ACADEMIC})({NAME})")
-GREETED_NAME = re.compile(rf"^([ \t]*{GREETING}[ \t]+)(?!{TITLE}\b|{NO_PERSON})({ACADEMIC}{NAME})(?=[ \t]*(?:[,!:]|$))", re.MULTILINE)
-SIGNED_NAME = re.compile(rf"((?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b[,.!]?[ \t]*\n?[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})(?!{TITLE}\b|{NO_PERSON})({NAME})",
+GREETED_NAME = re.compile(rf"^([ \t]*{GREETING}[ \t]+)(?!{TITLE}\b)({ACADEMIC}{NAME})(?=[ \t]*(?:[,!:]|$))", re.MULTILINE)
+SIGNED_NAME = re.compile(rf"((?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b[,.!]?[ \t]*\n?[ \t]*(?:{TITLE}[ \t]+)?{ACADEMIC})(?!{TITLE}\b)({NAME})",
                          re.MULTILINE)
 # a name alone on the last line of a message (above lines redaction already replaced, if any), under at least one
 # other line: a signature without a closing formula
@@ -65,6 +66,18 @@ STREET = re.compile(
 )
 POSTCODE_TOWN = re.compile(r"(?:(?<=ADDRESS\])|(?<=ADDRESS\],)|(?<=,)|(?<=\bin)|^)([ \t]*)\d{5}[ \t]+[A-ZÄÖÜ][\wäöüß-]+",
                            re.MULTILINE)
+
+
+def person_name(words: str) -> tuple[str, str] | None:
+    """Of capitalised words where letters put names: (the words to keep, the name), or None when they name no
+    person ("Damen und Herren", "Ihr Service-Team")."""
+    kept = ""
+    possessive = POSSESSIVE.match(words)
+    if possessive:
+        kept, words = possessive.group(0), words[possessive.end():]
+    if not words or any(NO_PERSON_WORD.match(word) for word in re.split(r"[ \t]+", words)):
+        return None
+    return kept, words
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ class Command(BaseCommand):
             for outcome in report.outcomes:
                 self.stdout.write(self._ticket_line(outcome))
         self.stdout.write(
-            f"\nTotals ({len(report.outcomes)} tickets from {file or 'the imported tickets'}, as the {audience} audience):\n"
+            f"\nTotals ({len(report.outcomes)} ticket{'' if len(report.outcomes) == 1 else 's'} from {file or 'the imported tickets'}, as the {audience} audience):\n"
             f"  answered:                    {report.answered}\n"
             f"    agreeing with the agent:   {report.agreeing}\n"
             f"    disagreeing with the agent: {report.disagreeing}\n"
