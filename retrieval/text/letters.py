@@ -40,7 +40,7 @@ GREETING_LINE = re.compile(
 )
 # a closing formula where a line or a sentence starts, followed only by a short signature
 CLOSING_START = re.compile(rf"(?:^|(?<=[.!?])[ \t]+)[ \t]*{CLOSING}\b", re.MULTILINE)
-REDACTED_LINES = re.compile(r"(?:\n[ \t]*(?:\[[A-Z_]+\][ \t,;]*)+)+\s*\Z")  # lines only of redaction placeholders
+REDACTED_LINE = re.compile(r"(?:\[[A-Z_]+\][ \t,;]*)+")  # a line only of redaction placeholders
 MAX_SIGNATURE_CHARS = 250  # what follows a closing formula in a signature (name, role, company, phone)
 
 # names where letters put them: after a title, after a greeting, after a closing formula, after "my name is"
@@ -95,9 +95,11 @@ def split_letter(text: str) -> Letter:
     if match and match.end() < len(text):
         greeting, text = text[:match.end()].strip(), text[match.end():]
     closing = ""
-    trailing = REDACTED_LINES.search(text)
-    if trailing and trailing.start() > 0:  # a signature without a closing formula, already redacted
-        closing, text = trailing.group(0).strip(), text[:trailing.start()]
+    lines = text.split("\n")
+    kept = len(lines)
+    while kept > 1 and REDACTED_LINE.fullmatch(lines[kept - 1].strip()):  # a signature without a closing, redacted
+        kept -= 1
+    closing, text = "\n".join(lines[kept:]).strip(), "\n".join(lines[:kept])
     for candidate in CLOSING_START.finditer(text):
         if len(text) - candidate.start() <= MAX_SIGNATURE_CHARS and candidate.start() > 0:
             closing, text = f"{text[candidate.start():].strip()}\n{closing}".strip(), text[:candidate.start()]
