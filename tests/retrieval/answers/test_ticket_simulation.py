@@ -147,12 +147,17 @@ def test_ticket_gaps_are_shown_next_to_the_question_gaps_in_the_insights_page(sh
 
     client.force_login(approver)
     page = client.get(reverse("admin:insights"))
+    ticket = client.get(reverse("admin:retrieval_ticket_change", args=[Ticket.objects.get(external_id="T-2").pk]))
+    disagreeing = client.get(reverse("admin:retrieval_ticket_changelist") + "?simulation__agreement__exact=disagrees")
 
     html = page.content.decode()
     assert page.status_code == 200
     assert "Knowledge gaps from past tickets" in html
     assert "„Frage zum Aktienkurs“" in html and "„Tablet zurückgeben“" in html
     assert html.index("Knowledge gaps: what to write next") < html.index("Knowledge gaps from past tickets")
+    assert ticket.status_code == 200 and "agent: 30 Tagen, answer: 14 Tagen" in ticket.content.decode()
+    assert disagreeing.status_code == 200 and "T-2" in disagreeing.content.decode()
+    assert "T-1" not in disagreeing.content.decode().split('id="result_list"')[1]
 
 
 def test_without_imported_tickets_the_simulation_says_what_to_do(db):
