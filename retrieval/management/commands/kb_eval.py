@@ -28,7 +28,8 @@ def _version_id(spec: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Run a questions.jsonl through the real answer pipeline and print per-question results and totals."
+    help = ("Run a questions.jsonl (or, with --tickets, past tickets) through the real answer pipeline and print "
+            "per-question results and totals.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path, nargs="?", help="a questions.jsonl, or with --tickets a tickets file")
@@ -141,7 +142,7 @@ class Command(BaseCommand):
         verdict = outcome.agreement or ("no reply" if result.status == "answered" else "-")
         similarity = f"cosine {outcome.similarity:.2f}" if outcome.similarity is not None else ""
         overlap = f"overlap {outcome.comparison.overlap:.2f}" if outcome.comparison else ""
-        cites = ",".join(f"{c.slug}@v{c.version}" for c in result.citations) or "-"
+        cites = ",".join(dict.fromkeys(f"{c.slug}@v{c.version}" for c in result.citations)) or "-"
         flat = lambda text: " ".join((text or "").split())  # noqa: E731
         line = (f"{outcome.ticket.id:<10} {result.status:<8} {verdict:<9} {similarity:<11} {overlap:<12} {cites}"
                 f"\n       subject: {flat(outcome.ticket.subject)}"
