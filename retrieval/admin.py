@@ -1,4 +1,4 @@
-"""Admin for guardrails (policies as data, audited), answer provenance, feedback and API keys."""
+"""Admin for guardrails (policies as data, audited), answer provenance, feedback, API keys and past tickets."""
 
 from __future__ import annotations
 
@@ -21,7 +21,17 @@ from governance.services import audit_record
 from kb.models import Article
 from retrieval.answers.guardrails import guardrail_rule_delete, guardrail_rule_save
 from retrieval.apikeys import apikey_create, apikey_revoke, apikey_rotate
-from retrieval.models import AnswerCitation, AnswerRecord, ApiKey, Feedback, GuardrailRule, IndexJob
+from retrieval.models import (
+    AnswerCitation,
+    AnswerRecord,
+    ApiKey,
+    Feedback,
+    GuardrailRule,
+    IndexJob,
+    Ticket,
+    TicketImport,
+    TicketSimulation,
+)
 from verity.core.errors import ApplicationError
 
 
@@ -257,3 +267,55 @@ class IndexJobAdmin(ReadOnlyAdmin):
     def sent_again(self, job: IndexJob) -> int:
         """Batches lost with their worker and sent again (verity.core.batches)."""
         return job.batches.filter(dispatches__gt=1).count()
+
+
+class TicketSimulationInline(admin.StackedInline):
+    model = TicketSimulation
+    can_delete = False
+    fields = ("simulated_at", "audience", "status", "reason", "agreement", "similarity", "question", "answer",
+              "citations", "differences", "generator")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    """Past tickets as stored: redacted; imported with `manage.py kb_tickets import FILE`."""
+
+    list_display = ("external_id", "subject", "resolved_at", "tags", "locale", "last_simulation", "imported_by")
+    list_filter = ("locale", "simulation__status", "simulation__agreement", ("resolved_at", admin.DateFieldListFilter))
+    search_fields = ("external_id", "subject")
+    date_hierarchy = "resolved_at"
+    list_select_related = ("simulation", "imported_by")
+    fields = ("external_id", "subject", "conversation", "tags", "locale", "resolved_at", "imported_by", "imported_at")
+    readonly_fields = fields
+    inlines = [TicketSimulationInline]
+
+    @admin.display(description="conversation")
+    def conversation(self, ticket: Ticket) -> str:
+        return format_html_join(
+            "", '<p><strong>{}</strong><br><span style="white-space:pre-wrap">{}</span></p>',
+            ((Ticket.Sender(message["from"]).label, message["text"]) for message in ticket.messages),
+        )
+
+    @admin.display(description="last simulation")
+    def last_simulation(self, ticket: Ticket) -> str:
+        simulation = getattr(ticket, "simulation", None)
+        if simulation is None:
+            return "–"
+        return f"{simulation.get_status_display()}{', ' + simulation.get_agreement_display().lower() if simulation.agreement else ''}"
+
+
+@admin.register(TicketImport)
+class TicketImportAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "file", "status", "total", "created", "updated", "unchanged", "error_short")
+    list_filter = ("status",)
+    fields = ("file", "sha256", "status", "total", "created", "updated", "unchanged", "redactions", "error", "started_by",
+              "started_at", "finished_at")
+    readonly_fields = fields
+
+    @admin.display(description="error")
+    def error_short(self, run: TicketImport) -> str:
+        return run.error[:120]

@@ -110,6 +110,20 @@ MIN_SECTION_NAMED = _tuned("MIN_SECTION_NAMED", 0.5)  # share of a section headi
 SUPPORT_THRESHOLD = _tuned("SUPPORT_THRESHOLD", 0.6)
 # Insights: knowledge gaps grouped by question similarity (read on demo questions; not a quality figure).
 SAME_TOPIC = _tuned("SAME_TOPIC", 0.55)  # cosine similarity above which two questions count as one topic
+# Past tickets (retrieval.answers.ticket_simulation), read on demo/tickets.jsonl (dev, extractive answers, USE);
+# not a quality figure. An answer agrees with the agent's reply when it contradicts none of the reply's facts
+# (numbers, amounts, durations, dates, menu paths) and states at least TICKET_FACTS_STATED of them; there the
+# 3-sentence answers stated 1/2 to 4/4 of the facts of replies on the same topic and 0/3 of a reply on a neighbouring
+# one (upgrade answered, downgrade asked). A reply without facts agrees when the two texts are at least
+# TICKET_AGREEMENT close (cosine, active embedder): answers on the reply's topic were at 0.55-0.82, answers
+# from a neighbouring article (router set-up for a fibre-availability question) at 0.35-0.50.
+TICKET_FACTS_STATED = _tuned("TICKET_FACTS_STATED", 0.5)
+TICKET_AGREEMENT = _tuned("TICKET_AGREEMENT", 0.6)
+# Ticket gaps group tickets (subject, first question and the agent's reply) at this cosine. On the demo's ten gap
+# tickets (extractive answers, USE) the pairs on one topic (fibre availability; TV packages; a stolen SIM and an
+# eSIM moved to a new phone) were at 0.65-0.68, all other pairs at most 0.48; the question alone put two same-topic
+# pairs at 0.51-0.59 and an unrelated pair (a plan downgrade, roaming in Turkey: both say "Tarif") at 0.58.
+TICKET_SAME_TOPIC = _tuned("TICKET_SAME_TOPIC", 0.6)
 
 
 # --- Change impact (retrieval.impact.assessment) ----------------------------------------------

@@ -25,8 +25,9 @@ class VerityAdminSite(admin.AdminSite):
         ]
 
     def insights_view(self, request: HttpRequest) -> HttpResponse:
-        """Knowledge gaps, most-cited and disliked articles, answer rates over time."""
+        """Knowledge gaps (from questions and from past tickets), most-cited and disliked articles, answer rates."""
         from retrieval.answers import insights
+        from retrieval.answers.ticket_simulation import ticket_gaps
 
         if not request.user.has_perm("retrieval.view_answerrecord"):
             raise PermissionDenied
@@ -37,6 +38,7 @@ class VerityAdminSite(admin.AdminSite):
             **self.each_context(request),
             "title": "Insights",
             "gaps": insights.knowledge_gaps(days=90),
+            "ticket_gaps": ticket_gaps(),
             "most_cited": insights.most_cited(days=30),
             "most_disliked": insights.most_disliked(days=90),
             "chart": insights.rate_chart(days),

@@ -12,6 +12,8 @@ digit; without either, a long number is only a phone number when it is written l
 Knowledge admins add patterns (customer or order numbers) as redaction policies; they run first.
 
 `python -m bench.redaction` prints, for each kind, how many examples were tried and caught.
+Letters (past tickets: `letters=True`) also carry names where letters put them: in the signature
+after a closing formula and alone on the last line (retrieval.text.letters).
 """
 
 from __future__ import annotations
@@ -21,6 +23,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from retrieval.text.letters import (
+    GREETED_NAME,
+    INTRODUCED_NAME,
+    LAST_LINE_NAME,
+    SIGNED_NAME,
+    STREET,
+    TITLED_NAME,
+    person_name,
+)
+from retrieval.text.letters import POSTCODE_TOWN as LETTER_POSTCODE_TOWN
 from retrieval.text.tokens import NON_UNITS
 
 
@@ -393,7 +405,8 @@ def _value_span(match: re.Match[str]) -> tuple[int, int]:
     return match.span()
 
 
-def redact(text: str, extra: Iterable[RedactionPattern] = ()) -> Redaction:
+def redact(text: str, extra: Iterable[RedactionPattern] = (), *, letters: bool = False) -> Redaction:
+    """`text` with personal data replaced by [LABEL]; `letters`: names and postal addresses too."""
     result = Redaction(text)
 
     def replace(pattern: re.Pattern[str], label: str, valid: Validator | None = None) -> None:
@@ -422,4 +435,27 @@ def redact(text: str, extra: Iterable[RedactionPattern] = ()) -> Redaction:
             continue  # already redacted as something else
         result.counts[span.label] += 1
         result.text = result.text[:span.start] + f"[{span.label}]" + result.text[span.end:]
+    if letters:
+        _redact_letter(result)
     return result
+
+
+def _redact_letter(result: Redaction) -> None:
+    """Names after titles, greetings, closings and introductions (the words before them stay), addresses."""
+
+    def name(match: re.Match[str]) -> str:
+        found = person_name(match.group(2))
+        if found is None:
+            return match.group(0)
+        result.counts["NAME"] += 1
+        return f"{match.group(1)}{found[0]}[NAME]"
+
+    def address(match: re.Match[str]) -> str:
+        result.counts["ADDRESS"] += 1
+        return f"{match.group(1) if match.groups() else ''}[ADDRESS]"
+
+    for pattern in (INTRODUCED_NAME, TITLED_NAME, GREETED_NAME, SIGNED_NAME):
+        result.text = pattern.sub(name, result.text)
+    result.text = STREET.sub(address, result.text)
+    result.text = LETTER_POSTCODE_TOWN.sub(address, result.text)
+    result.text = LAST_LINE_NAME.sub(name, result.text)
