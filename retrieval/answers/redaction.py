@@ -422,6 +422,8 @@ def redact(text: str, extra: Iterable[RedactionPattern] = (), *, letters: bool =
 
     for custom in extra:  # admin patterns first: they are the most specific
         replace(custom.regex, custom.label)
+    if letters:  # where letters put names (signatures, a title before the name) before the general rules
+        _redact_letter(result)
     for label, pattern, valid in _BUILT_IN:
         replace(pattern, label, valid)
     spans = sorted(_names(result.text), key=lambda span: (span.start, -span.end))
@@ -435,8 +437,6 @@ def redact(text: str, extra: Iterable[RedactionPattern] = (), *, letters: bool =
             continue  # already redacted as something else
         result.counts[span.label] += 1
         result.text = result.text[:span.start] + f"[{span.label}]" + result.text[span.end:]
-    if letters:
-        _redact_letter(result)
     return result
 
 

@@ -52,4 +52,5 @@ def test_names_and_addresses_in_letters_are_redacted(text, redacted):
 
 
 def test_questions_are_redacted_as_before_without_letters():
-    assert redact("Hallo Herr Berger, meine Nummer ist 0171 2345678.").text == "Hallo Herr Berger, meine Nummer ist [PHONE]."
+    # questions: a name after a form of address is redacted by the question rules too (#14 item 7)
+    assert redact("Hallo Herr Berger, meine Nummer ist 0171 2345678.").text == "Hallo Herr [NAME], meine Nummer ist [PHONE]."
