@@ -3,30 +3,14 @@ again (the cache is keyed on the passages retrieved, and nothing of the article 
 
 from __future__ import annotations
 
-import pytest
-
 from governance import services
 from retrieval.answers.pipeline import answer_question
-from retrieval.llm.client import ModelEndpoint
-from tests.llm_standin import StandinServer
 
 RETURNS = (
     "# Rückgabe im Shop\n\n## Frist\n\nSie können im Online-Shop gekaufte Geräte innerhalb von 14 Tagen ab Erhalt "
     "der Ware zurückgeben. Das Rücksendeetikett kostet 4,95 €."
 )
 QUESTION = "Wie lange kann ich ein online gekauftes Handy zurückgeben?"
-
-
-@pytest.fixture
-def standin():
-    server = StandinServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def endpoint(standin) -> ModelEndpoint:
-    return ModelEndpoint(standin.url, "test-key", "standin", embedded=False)
 
 
 def test_a_cached_answer_is_not_served_after_its_article_is_unpublished(publish, standin, endpoint, admin_user_role):

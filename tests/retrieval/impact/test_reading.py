@@ -19,7 +19,6 @@ from kb.models import Article
 from retrieval.impact.assessment import assess_change, change_event_run
 from retrieval.impact.contradictions import contradictions_scan
 from retrieval.llm.client import ModelEndpoint
-from tests.llm_standin import StandinServer
 
 PAYMENT = (
     "# Zahlungsarten\n\n"
@@ -42,18 +41,6 @@ ANNOUNCEMENT = (
     "PayPal zahlen, werden per E-Mail gebeten, auf SEPA-Lastschrift oder Überweisung umzustellen. "
     "Die Fälligkeit der Rechnung bleibt unverändert."
 )
-
-
-@pytest.fixture
-def standin():
-    server = StandinServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def endpoint(standin) -> ModelEndpoint:
-    return ModelEndpoint(standin.url, "test-key", "standin", embedded=False)
 
 
 @pytest.fixture
