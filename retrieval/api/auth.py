@@ -49,9 +49,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <api key>'.", code="bad_authorization_header")
         retry_after = throttle.api_key_retry_after(request)
         if retry_after:
-            raise TooManyFailedKeys(wait=retry_after, detail=(
-                "Too many unknown API keys from your address; try again in "
-                f"{throttle.minutes(retry_after)} minutes."))
+            raise TooManyFailedKeys(wait=retry_after, detail="Too many unknown API keys from your address.")
         key = apikey_lookup(header[1].decode(errors="replace"))
         if key is None:
             throttle.api_key_failed(request)
