@@ -19,7 +19,8 @@ limit_request_line = 8190
 accesslog = os.environ.get("VERITY_ACCESS_LOG", "-")
 errorlog = "-"
 # host, time, method, path WITHOUT the query string, protocol, status, bytes, duration in ms, user agent
-access_log_format = '%(h)s [%(t)s] "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 proc_name = "verity-web"
+control_socket_disable = True  # one fixed path per user by default: several servers on a machine would collide
 
 os.environ.setdefault("VERITY_WARM_UP", "1")  # the workers load the embedding model before the first question
