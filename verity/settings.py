@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
                    "`Authorization: Bearer <api key>` (create one with `manage.py kb_apikey create`).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # requests are JSON (shared/interfaces.md): the schema documents that body type alone
+    "PARSER_WHITELIST": ["verity.request_limits.BoundedJSONParser"],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -47,7 +48,11 @@ class AnswerApi(ApiView):
         operation_id="answer",
         summary="A cited answer from approved, current knowledge, or a refusal or hand-over",
         request=AnswerRequestSerializer,
-        responses={200: AnswerResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
+        responses={
+            (200, "application/json"): AnswerResponseSerializer,
+            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=(
+                'with "stream": true: "text" events, then one "final" event with the JSON reply')),
+            400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def post(self, request):
         data = self.AnswerRequestSerializer(data=request.data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils import translation
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +36,7 @@ class TextField(serializers.CharField):
         self.validators.append(RegexValidator(pattern, message=ProhibitNullCharactersValidator.message))
 
 
+KINDS = ("article", "macro", "runbook", "policy")
 PLAIN_TEXT = "plain text: HTML tags in the article are removed (Markdown punctuation may remain)"
 
 
@@ -78,8 +79,7 @@ class SearchApi(ApiView):
 
         def validate_kind(self, value: str) -> list[str]:
             kinds = [item.strip() for item in value.split(",") if item.strip()]
-            allowed = {"article", "macro", "runbook", "policy"}
-            bad = [kind for kind in kinds if kind not in allowed]
+            bad = [kind for kind in kinds if kind not in KINDS]
             if bad:
                 raise serializers.ValidationError(f"unknown kind(s) {', '.join(bad)}; use article, macro, runbook or policy.")
             return kinds
@@ -87,7 +87,9 @@ class SearchApi(ApiView):
     @extend_schema(
         operation_id="search",
         summary="Search approved, current knowledge for the key's audience",
-        parameters=[InputSerializer],
+        parameters=[InputSerializer, OpenApiParameter(
+            "kind", type={"type": "array", "items": {"type": "string", "enum": list(KINDS)}, "minItems": 1, "maxItems": 10},
+            style="form", explode=False, description="Comma-separated kinds: article, macro, runbook, policy.")],
         responses={200: SearchResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def get(self, request):
