@@ -15,7 +15,7 @@ from kb.rendering import plain_text
 from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import answer_question
 from retrieval.answers.streaming import answer_events
-from retrieval.api.search import PLAIN_TEXT, ApiView, ErrorSerializer, TextField
+from retrieval.api.search import PLAIN_TEXT, ApiView, ErrorSerializer, StrictBooleanField, TextField
 
 
 def _payload(result: Any) -> dict:
@@ -31,7 +31,7 @@ class AnswerApi(ApiView):
     class AnswerRequestSerializer(serializers.Serializer):
         question = TextField(max_length=2000, trim_whitespace=True)
         locale = serializers.RegexField(LOCALE_PATTERN, required=False, max_length=12)
-        stream = serializers.BooleanField(required=False, default=False, help_text=(
+        stream = StrictBooleanField(required=False, default=False, help_text=(
             "true: answer with server-sent events: 'text' events carry each verified sentence as it is written, "
             "then one 'final' event carries the same JSON as the non-streamed reply."))
 
@@ -70,7 +70,7 @@ class AnswerApi(ApiView):
 class FeedbackApi(ApiView):
     class FeedbackRequestSerializer(serializers.Serializer):
         query_id = serializers.UUIDField()
-        helpful = serializers.BooleanField()
+        helpful = StrictBooleanField()
         comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(

@@ -35,6 +35,22 @@ class TextField(serializers.CharField):
                            if not isinstance(validator, ProhibitNullCharactersValidator)]
         self.validators.append(RegexValidator(pattern, message=ProhibitNullCharactersValidator.message))
 
+    def to_internal_value(self, data):
+        if not isinstance(data, str):  # DRF would turn 0 or false into "0" or "False"; the schema says string
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's BooleanField also takes 0/1 and "yes"/"no", which the schema does not."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid")
+
 
 KINDS = ("article", "macro", "runbook", "policy")
 PLAIN_TEXT = "plain text: HTML tags in the article are removed (Markdown punctuation may remain)"

@@ -33,3 +33,23 @@ def test_request_bodies_are_documented_as_json_only(schema):
 
     assert bodies == {"/api/v1/answer": {"application/json"}, "/api/v1/feedback": {"application/json"},
                       "/api/v1/changes": {"application/json"}}
+
+
+@pytest.mark.parametrize("body", [{"question": "Wie lange ist die Frist?", "stream": 0},
+                                  {"question": "Wie lange ist die Frist?", "stream": "true"},
+                                  {"question": 5}, {"question": False}])
+def test_answer_fields_of_another_json_type_are_a_400_not_coerced(public_api, body):
+    response = public_api.post("/api/v1/answer", body, format="json")
+
+    assert response.status_code == 400
+    field = next(iter(set(body) - {"question"}), "question") if "stream" in body else "question"
+    assert response.json()["error"]["details"] == {
+        field: ["Must be true or false."] if field == "stream" else ["Not a valid string."]}
+
+
+def test_feedback_helpful_must_be_a_json_boolean(public_api):
+    response = public_api.post("/api/v1/feedback", {"query_id": "00000000-0000-0000-0000-000000000000", "helpful": 1},
+                               format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"helpful": ["Must be true or false."]}
