@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -25,6 +24,11 @@ def _payload(result: Any) -> dict:
     for citation in payload["citations"]:
         citation["title"], citation["quote"] = plain_text(citation["title"]), plain_text(citation["quote"])
     return payload
+
+
+# Each server-sent event of a streamed answer (its `data` is JSON text)
+SSE_EVENT_SCHEMA = {"type": "object", "required": ["event", "data"], "properties": {
+    "event": {"type": "string", "enum": ["text", "final", "error"]}, "data": {"type": "string"}}}
 
 
 class AnswerApi(ApiView):
@@ -50,8 +54,9 @@ class AnswerApi(ApiView):
         request=AnswerRequestSerializer,
         responses={
             (200, "application/json"): AnswerResponseSerializer,
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=(
-                'with "stream": true: "text" events, then one "final" event with the JSON reply')),
+            (200, "text/event-stream"): OpenApiResponse(SSE_EVENT_SCHEMA, description=(
+                'with "stream": true: "text" events ({"text": "..."}), then one "final" event with the JSON reply '
+                '(or "error")')),
             400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def post(self, request):

@@ -25,6 +25,7 @@ def test_the_streamed_answer_content_type_is_documented(schema):
     content = schema["paths"]["/api/v1/answer"]["post"]["responses"]["200"]["content"]
 
     assert set(content) == {"application/json", "text/event-stream"}
+    assert content["text/event-stream"]["schema"]["properties"]["event"] == {"type": "string", "enum": ["text", "final", "error"]}
 
 
 def test_request_bodies_are_documented_as_json_only(schema):
