@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -72,18 +73,16 @@ def test_a_dump_restored_into_a_fresh_database_serves_the_same_knowledge(make_ar
         # then the restored database has every row and the search index
         with connection.cursor() as cursor:
             expected = _counts(cursor)
-        import psycopg
-
         config = settings.DATABASES["default"]
-        with psycopg.connect(host=config["HOST"], port=config["PORT"], user=config["USER"], dbname=restored) as other:
-            with other.cursor() as cursor:
-                assert _counts(cursor) == expected
-                cursor.execute("SELECT a.slug, v.number, v.body FROM kb_article a "
-                               "JOIN kb_articleversion v ON v.id = a.live_version_id ORDER BY a.slug")
-                assert cursor.fetchall() == [("kulanz", 1, "Gutschriften bis 25 Euro.\n"),
-                                             ("tarifwechsel", 2, "Sie können jederzeit wechseln.\n")]
-                cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'")
-                assert cursor.fetchone()[0] >= 1
+        with psycopg.connect(host=config["HOST"], port=config["PORT"], user=config["USER"], dbname=restored) as other, \
+                other.cursor() as cursor:
+            assert _counts(cursor) == expected
+            cursor.execute("SELECT a.slug, v.number, v.body FROM kb_article a "
+                           "JOIN kb_articleversion v ON v.id = a.live_version_id ORDER BY a.slug")
+            assert cursor.fetchall() == [("kulanz", 1, "Gutschriften bis 25 Euro.\n"),
+                                         ("tarifwechsel", 2, "Sie können jederzeit wechseln.\n")]
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'")
+            assert cursor.fetchone()[0] >= 1
         assert expected["kb_article"] == 3 and expected["retrieval_chunk"] >= 2
 
         # and Verity pointed at it (DATABASE_URL) exports the same knowledge base as the original
