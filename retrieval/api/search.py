@@ -38,6 +38,8 @@ class TextField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):  # DRF would turn 0 or false into "0" or "False"; the schema says string
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:  # before trimming, as the schema counts
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

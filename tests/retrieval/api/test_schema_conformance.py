@@ -54,3 +54,16 @@ def test_feedback_helpful_must_be_a_json_boolean(public_api):
 
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"helpful": ["Must be true or false."]}
+
+
+def test_the_maximum_length_counts_the_text_as_sent_not_trimmed(public_api):
+    question = "\n" + " " * 30 + "Wie lange ist die Rückgabefrist? " * 60  # 1,979 characters trimmed, 2,011 as sent
+    assert len(question) > 2000 >= len(question.strip())
+
+    response = public_api.post("/api/v1/answer", {"question": question}, format="json")
+    search = public_api.get("/api/v1/search", {"q": " " + "x" * 1000})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"question": ["Ensure this field has no more than 2000 characters."]}
+    assert search.status_code == 400
+    assert search.json()["error"]["details"] == {"q": ["Ensure this field has no more than 1000 characters."]}
