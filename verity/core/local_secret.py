@@ -14,12 +14,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 KEY_FILE = "secret_key"
 MIN_LENGTH = 50  # Django's check --deploy (security.W009) wants at least 50 characters
 
 
-class LocalSecretError(RuntimeError):
-    """The key file exists but cannot be used; the message names it."""
+class LocalSecretError(ImproperlyConfigured):
+    """The key file exists but cannot be used; the message names it (manage.py prints it without a traceback)."""
 
 
 def key_path(root: Path) -> Path:
