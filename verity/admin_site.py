@@ -15,6 +15,13 @@ class VerityAdminSite(admin.AdminSite):
     site_title = "Verity"
     index_title = "Knowledge owners' workspace"
 
+    @property
+    def login_form(self):
+        """Sign-in throttled like the desktop's (imported late: this module is also the admin's AppConfig)."""
+        from verity.auth_forms import ThrottledAdminAuthenticationForm
+
+        return ThrottledAdminAuthenticationForm
+
     def get_urls(self):
         from governance.admin import content_health_view
 

@@ -5,13 +5,15 @@ from django.views.generic import RedirectView
 
 from retrieval.desktop import views as desktop
 from verity import views
+from verity.auth_forms import ThrottledAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("retrieval.urls")),
     path("desktop/", include("retrieval.desktop.urls")),
     path("articles/<slug:slug>/", desktop.article_link, name="article-link"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(
+        redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
