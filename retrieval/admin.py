@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.admin import ReadOnlyAdmin
 from governance.models import AuditEvent
@@ -35,11 +37,12 @@ class GuardrailRuleForm(forms.ModelForm):
                 try:
                     re.compile(body)
                 except re.error as error:
-                    self.add_error("phrases", f"Line {number} is not a valid regular expression: {error}.")
+                    self.add_error("phrases", _("Line %(number)s is not a valid regular expression: %(error)s.")
+                                   % {"number": number, "error": error})
         if kind == GuardrailRule.Kind.REQUIRED_CLAUSE and not (cleaned.get("message") or "").strip():
-            self.add_error("message", "A required clause needs its text here.")
+            self.add_error("message", _("A required clause needs its text here."))
         if kind != GuardrailRule.Kind.REQUIRED_CLAUSE and not lines:
-            self.add_error("phrases", "Add at least one phrase or pattern.")
+            self.add_error("phrases", _("Add at least one phrase or pattern."))
         return cleaned
 
 
@@ -50,7 +53,7 @@ class GuardrailRuleAdmin(admin.ModelAdmin):
     list_filter = ("kind", "audience", "active")
     search_fields = ("name", "phrases", "message")
 
-    @admin.display(description="lines")
+    @admin.display(description=gettext_lazy("lines"))
     def phrase_count(self, rule: GuardrailRule) -> int:
         return len(rule.lines())
 
@@ -79,12 +82,12 @@ class CitationInline(admin.TabularInline):
 class CitedVersionFilter(admin.SimpleListFilter):
     """"Which answers cited this version": reached from an article's version history."""
 
-    title = "cited version"
+    title = gettext_lazy("cited version")
     parameter_name = "cited_version"
 
     def lookups(self, request, model_admin):
         value = self.value()
-        return [(value, f"version id {value}")] if value else []
+        return [(value, _("version id %(id)s") % {"id": value})] if value else []
 
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
@@ -93,12 +96,12 @@ class CitedVersionFilter(admin.SimpleListFilter):
 
 
 class CitedArticleFilter(admin.SimpleListFilter):
-    title = "cited article"
+    title = gettext_lazy("cited article")
     parameter_name = "cited_article"
 
     def lookups(self, request, model_admin):
         value = self.value()
-        return [(value, f"article id {value}")] if value else []
+        return [(value, _("article id %(id)s") % {"id": value})] if value else []
 
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
@@ -123,11 +126,11 @@ class AnswerRecordAdmin(ReadOnlyAdmin):
             unhelpful=Count("feedback", filter=Q(feedback__helpful=False)),
         ).prefetch_related("cited__version__article")
 
-    @admin.display(description="question")
+    @admin.display(description=gettext_lazy("question"))
     def question_short(self, record: AnswerRecord) -> str:
         return record.question[:90]
 
-    @admin.display(description="cited")
+    @admin.display(description=gettext_lazy("cited"))
     def cited_versions(self, record: AnswerRecord) -> str:
         return format_html_join(
             ", ", '<a href="{}">{} v{}</a>',
@@ -135,7 +138,7 @@ class AnswerRecordAdmin(ReadOnlyAdmin):
              for c in record.cited.all()),
         )
 
-    @admin.display(description="feedback")
+    @admin.display(description=gettext_lazy("feedback"))
     def feedback_summary(self, record: AnswerRecord) -> str:
         return f"+{record.helpful} / -{record.unhelpful}" if record.helpful or record.unhelpful else ""
 
@@ -145,7 +148,7 @@ class FeedbackAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "helpful", "comment", "answer_link")
     list_filter = ("helpful",)
 
-    @admin.display(description="answer")
+    @admin.display(description=gettext_lazy("answer"))
     def answer_link(self, feedback: Feedback) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:retrieval_answerrecord_change", args=[feedback.answer_id]),
                            feedback.answer.question[:60])
@@ -165,19 +168,20 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request, queryset):
         for key in queryset:
             with transaction.atomic():
                 apikey_revoke(name=key.name)
                 audit_record(event_type=AuditEvent.Type.APIKEY_REVOKE, actor=request.user, target_label=f"api key: {key.name}")
-        messages.success(request, f"Revoked {queryset.count()} key(s).")
+        count = queryset.count()
+        messages.success(request, ngettext("Revoked %(count)s key.", "Revoked %(count)s keys.", count) % {"count": count})
 
 
 @admin.register(IndexJob)
 class IndexJobAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "kind", "embedder_key", "progress", "status", "finished_at")
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress(self, job: IndexJob) -> str:
         return f"{job.done}/{job.total}"

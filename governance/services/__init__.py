@@ -22,9 +22,11 @@ from governance.services.base import (  # noqa: F401 - the services' public name
     REVIEWED_SETTINGS_FIELDS,
     _open_review,
     audit_record,
+    setting_names,
 )
 from governance.services.changes import (  # noqa: F401 - the services' public names
     ImpactFinding,
+    ImpactReason,
     change_event_create,
     change_event_fail,
     change_event_record,
@@ -35,6 +37,9 @@ from governance.services.flags import (  # noqa: F401 - the services' public nam
     flag_raise,
     flags_notify_owners,
     review_cycle_run,
+)
+from governance.services.preferences import (  # noqa: F401 - the services' public names
+    user_language_remember,
 )
 from governance.services.reviews import (  # noqa: F401 - the services' public names
     review_withdraw,

@@ -9,10 +9,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, ChangeEvent, Flag
-from governance.services.base import audit_record
+from governance.services.base import article_language, audit_record
 from governance.services.flags import flag_raise
 from kb.models import Article
 from verity.core.errors import (
@@ -36,8 +37,11 @@ def change_event_create(
     try:
         event.full_clean()
     except ValidationError as error:
-        raise ApplicationError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()),
-                               code="invalid_change") from None
+        raise ApplicationError(
+            "; ".join(f"{ChangeEvent._meta.get_field(field).verbose_name if field != '__all__' else ''}: {' '.join(messages)}"
+                      for field, messages in error.message_dict.items()),
+            code="invalid_change",
+        ) from None
     event.save()
     audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=f"change: {event.title}",
                  details={"change": event.pk, "kind": kind, "effective_date": effective_date.isoformat()})
@@ -47,11 +51,41 @@ def change_event_create(
 
 
 @dataclass(frozen=True)
+class ImpactReason:
+    """Why a change makes an article wrong, in parts, so that every flag states it in its own article's language.
+
+    `stated` is the article's value in its own words; the change either sets `new` from `date`, or, naming no
+    new value, changes what `clause` (the change's words) says; `path`: both are menu paths.
+    """
+
+    stated: str
+    date: dt.date
+    new: str = ""
+    clause: str = ""
+    path: bool = False
+
+    def text(self) -> str:
+        """In the active language."""
+        values = {"stated": self.stated, "new": self.new, "clause": self.clause, "date": self.date.isoformat()}
+        if self.path:
+            return _("states the menu path “%(stated)s”; from %(date)s the item is under “%(new)s”") % values
+        if not self.new:
+            return _("states %(stated)s; this changes from %(date)s: “%(clause)s”") % values
+        return _("states %(stated)s; the change sets %(new)s from %(date)s") % values
+
+
+@dataclass(frozen=True)
 class ImpactFinding:
     article: Article
     score: float
-    reason: str
+    cause: ImpactReason
     evidence: str
+
+    @property
+    def reason(self) -> str:
+        """The reason in the article's language."""
+        with article_language(self.article):
+            return self.cause.text()
 
 
 @transaction.atomic
@@ -76,10 +110,12 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
             if other.pk in flagged:
                 continue
             flagged.add(other.pk)
+            with article_language(other):
+                summary = _("Translation of “%(slug)s” (%(locale)s), which this change affects: %(reason)s") % {
+                    "slug": article.slug, "locale": article.locale, "reason": finding.cause.text()}
             flag = flag_raise(
                 article=other, reason=Flag.Reason.CHANGE_EVENT, due_at=due, change_event=event, score=round(finding.score, 3),
-                summary=f"Translation of '{article.slug}', which this change affects: {finding.reason}",
-                evidence=finding.evidence,
+                summary=summary, evidence=finding.evidence,
             )
             if flag:
                 flags.append(flag)

@@ -11,15 +11,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance import selectors
 from governance.models import AuditEvent, ChangeEvent, Flag
-from governance.services.base import _require_perm, audit_record
+from governance.services.base import _require_perm, article_language, audit_record
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
     ApplicationError,
     InvalidTransitionError,
 )
+from verity.core.i18n import written_in
 
 # What a new published version addresses: everything about the content (not expiry, which is a date).
 CONTENT_FLAG_REASONS = [Flag.Reason.REVIEW_DUE, *sorted(selectors.CONTENT_FLAG_REASONS)]
@@ -69,12 +72,14 @@ def _flags_resolve(
 def flag_dismiss(*, actor: AbstractBaseUser, flag: Flag, reason: str) -> Flag:
     """An owner or approver dismisses a flag; a written reason is required."""
     if not reason.strip():
-        raise ApplicationError("Dismissing a flag needs a written reason.", code="reason_required")
+        raise ApplicationError(_("Dismissing a flag needs a written reason."), code="reason_required")
     flag = Flag.objects.select_for_update(of=("self",)).select_related("article").get(pk=flag.pk)
     if flag.state != Flag.State.OPEN:
-        raise InvalidTransitionError(f"This flag is already {flag.get_state_display().lower()}.")
+        raise InvalidTransitionError(
+            _("This flag is closed already (%(state)s).") % {"state": flag.get_state_display()}
+        )
     if actor.pk != flag.owner_id:
-        _require_perm(actor, "kb.approve_version", "dismiss flags they do not own")
+        _require_perm(actor, "kb.approve_version", _("You may not dismiss flags of articles you do not own."))
     flag.state = Flag.State.DISMISSED
     flag.closed_at = timezone.now()
     flag.closed_by = actor
@@ -98,17 +103,19 @@ def review_cycle_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     live = Article.objects.filter(live_version__isnull=False).select_related("owner")
     raised_due = raised_expired = 0
     for article in live.filter(review_due_at__lte=now):
-        if flag_raise(
-            article=article, reason=Flag.Reason.REVIEW_DUE, due_at=article.review_due_at,
-            summary=f"Review due since {timezone.localdate(article.review_due_at):%Y-%m-%d} "
-                    f"(every {article.effective_review_interval_days} days).",
-        ):
+        with article_language(article):
+            summary = ngettext(
+                "Review due since %(date)s (every %(days)s day).", "Review due since %(date)s (every %(days)s days).",
+                article.effective_review_interval_days,
+            ) % {"date": f"{timezone.localdate(article.review_due_at):%Y-%m-%d}",
+                 "days": article.effective_review_interval_days}
+        if flag_raise(article=article, reason=Flag.Reason.REVIEW_DUE, due_at=article.review_due_at, summary=summary):
             raised_due += 1
     for article in live.filter(valid_until__lte=today):
-        if flag_raise(
-            article=article, reason=Flag.Reason.EXPIRED, due_at=now,
-            summary=f"Expired on {article.valid_until:%Y-%m-%d}: no longer served. Extend, replace or retire it.",
-        ):
+        with article_language(article):
+            summary = _("Expired on %(date)s: no longer served. Extend, replace or retire it.") % {
+                "date": f"{article.valid_until:%Y-%m-%d}"}
+        if flag_raise(article=article, reason=Flag.Reason.EXPIRED, due_at=now, summary=summary):
             raised_expired += 1
     mailed = flags_notify_owners(now=now)
     return {"review_due": raised_due, "expired": raised_expired, "owners_notified": mailed}
@@ -121,20 +128,30 @@ def flags_notify_owners(*, now: dt.datetime) -> int:
     for flag in pending.select_related("article", "owner").order_by("owner_id", "due_at"):
         by_owner[flag.owner].append(flag)
     for owner, flags in by_owner.items():
-        lines = [
-            f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}): "
-            f"{flag.get_reason_display()} - {flag.summary}"
-            for flag in flags
-        ]
-        body = (
-            f"Hello {owner.get_full_name() or owner.get_username()},\n\n"
-            f"{len(flags)} article(s) you own need your attention:\n\n" + "\n".join(lines) +
-            f"\n\nOpen your inbox: {settings.VERITY_BASE_URL}/admin/governance/flag/?state__exact=open&owner__id__exact={owner.pk}\n"
-        )
         if owner.email:
-            send_mail(
-                subject=f"[Verity] {len(flags)} article(s) need your attention",
-                message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[owner.email],
-            )
+            with written_in(selectors.user_language(owner)):
+                subject, body = _digest(owner, flags)
+            send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[owner.email])
         Flag.objects.filter(pk__in=[flag.pk for flag in flags]).update(notified_at=now)
     return len(by_owner)
+
+
+def _digest(owner: AbstractBaseUser, flags: list[Flag]) -> tuple[str, str]:
+    """An owner's digest, subject and text, in the active language (the flags' own reasons as written)."""
+    count = len(flags)
+    lines = [
+        f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}): {flag.get_reason_display()} - {flag.summary}"
+        for flag in flags
+    ]
+    inbox = f"{settings.VERITY_BASE_URL}/admin/governance/flag/?state__exact=open&owner__id__exact={owner.pk}"
+    subject = "[Verity] " + ngettext(
+        "%(count)s article needs your attention", "%(count)s articles need your attention", count,
+    ) % {"count": count}
+    body = "\n\n".join([
+        _("Hello %(name)s,") % {"name": owner.get_full_name() or owner.get_username()},
+        ngettext("%(count)s article you own needs your attention:", "%(count)s articles you own need your attention:",
+                 count) % {"count": count},
+        "\n".join(lines),
+        _("Open your inbox: %(url)s") % {"url": inbox},
+    ]) + "\n"
+    return subject, body

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval
-from governance.services.base import _lock_article, _open_review, _require_perm, audit_record
+from governance.services.base import _lock_article, _open_review, _require_perm, article_language, audit_record
 from governance.services.flags import CONTENT_FLAG_REASONS, _flags_resolve, flag_raise
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
@@ -21,16 +22,17 @@ from verity.core.errors import (
 @transaction.atomic
 def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Review:
     """Submit the latest draft version of an article for review."""
-    _require_perm(actor, "kb.add_articleversion", "submit versions for review")
+    _require_perm(actor, "kb.add_articleversion", _("You may not submit versions for review."))
     article = _lock_article(version.article)
     if article.latest_version_id != version.pk:
         raise InvalidTransitionError(
-            f"Only the latest version (v{article.latest_version.number}) can be submitted, not v{version.number}."
+            _("Only the latest version (v%(latest)s) can be submitted, not v%(number)s.")
+            % {"latest": article.latest_version.number, "number": version.number}
         )
     if article.live_version_id == version.pk:
-        raise InvalidTransitionError(f"Version {version.number} is already published.")
+        raise InvalidTransitionError(_("Version %(number)s is already published.") % {"number": version.number})
     if _open_review(article):
-        raise InvalidTransitionError(f"'{article.slug}' already has a version in review.")
+        raise InvalidTransitionError(_("“%(slug)s” already has a version in review.") % {"slug": article.slug})
     required = 2 if article.space.requires_extra_approval else 1
     try:
         with transaction.atomic():
@@ -38,7 +40,7 @@ def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Revie
                 article=article, version=version, submitted_by=actor, required_approvals=required
             )
     except IntegrityError as error:
-        raise InvalidTransitionError(f"'{article.slug}' already has a version in review.") from error
+        raise InvalidTransitionError(_("“%(slug)s” already has a version in review.") % {"slug": article.slug}) from error
     audit_record(
         event_type=AuditEvent.Type.VERSION_SUBMIT, actor=actor, article=article, version=version,
         details={"review": review.pk, "required_approvals": required},
@@ -50,28 +52,29 @@ def _lock_open_review(review: Review) -> Review:
     review = Review.objects.select_for_update(of=("self",)).select_related("version", "article").get(pk=review.pk)
     if review.status != Review.Status.IN_REVIEW:
         raise InvalidTransitionError(
-            f"This review of {review.version} is already {review.get_status_display().lower()}; nothing was changed."
+            _("This review of version %(number)s was already decided (%(status)s); nothing was changed.")
+            % {"number": review.version.number, "status": review.get_status_display()}
         )
     return review
 
 
-def _require_four_eyes(actor: AbstractBaseUser, review: Review, doing: str) -> None:
+def _require_four_eyes(actor: AbstractBaseUser, review: Review, refusal: str) -> None:
+    """`refusal` names the version's number as %(number)s."""
     if actor.pk == review.version.author_id:
-        raise PermissionDeniedError(
-            f"{actor} wrote version {review.version.number} and may not {doing} it (four-eyes rule).",
-            code="four_eyes",
-        )
+        raise PermissionDeniedError(refusal % {"number": review.version.number}, code="four_eyes")
 
 
 @transaction.atomic
 def version_approve(*, actor: AbstractBaseUser, review: Review, comment: str = "") -> Review:
     """Approve a review step; the last required approval publishes exactly the reviewed version."""
-    _require_perm(actor, "kb.approve_version", "approve versions")
+    _require_perm(actor, "kb.approve_version", _("You may not approve versions."))
     review = _lock_open_review(review)
-    _require_four_eyes(actor, review, "approve")
+    _require_four_eyes(actor, review, _(
+        "You wrote version %(number)s and may not approve it yourself: another approver must (four-eyes rule)."
+    ))
     if review.approvals.filter(approver=actor).exists():
         raise PermissionDeniedError(
-            f"{actor} already approved step 1; the extra approval step needs a different approver.",
+            _("You already approved step 1; the extra approval step needs a different approver."),
             code="same_approver",
         )
     step = review.approvals.count() + 1
@@ -91,11 +94,13 @@ def version_approve(*, actor: AbstractBaseUser, review: Review, comment: str = "
 @transaction.atomic
 def version_request_changes(*, actor: AbstractBaseUser, review: Review, comment: str) -> Review:
     """Send a version back to its author with a comment; the article stays as it is served."""
-    _require_perm(actor, "kb.approve_version", "request changes")
+    _require_perm(actor, "kb.approve_version", _("You may not request changes to versions."))
     if not comment.strip():
-        raise ApplicationError("Say what must change: a comment is required.", code="comment_required")
+        raise ApplicationError(_("Say what must change: a comment is required."), code="comment_required")
     review = _lock_open_review(review)
-    _require_four_eyes(actor, review, "review")
+    _require_four_eyes(actor, review, _(
+        "You wrote version %(number)s and may not review it yourself: another approver must (four-eyes rule)."
+    ))
     review.status = Review.Status.CHANGES_REQUESTED
     review.comment = comment.strip()
     review.decided_at = timezone.now()
@@ -112,7 +117,9 @@ def review_withdraw(*, actor: AbstractBaseUser, review: Review) -> Review:
     """The submitter (or a knowledge admin) takes a version back out of review."""
     review = _lock_open_review(review)
     if actor.pk != review.submitted_by_id and not actor.has_perm("kb.change_space"):
-        raise PermissionDeniedError(f"Only {review.submitted_by} or a knowledge admin may withdraw this review.")
+        raise PermissionDeniedError(
+            _("Only %(person)s or a knowledge admin may withdraw this review.") % {"person": review.submitted_by}
+        )
     review.status = Review.Status.WITHDRAWN
     review.decided_at = timezone.now()
     review.save(update_fields=["status", "decided_at"])
@@ -145,8 +152,9 @@ def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, 
         )
     # the serving side (retrieval) makes the version searchable in this same transaction
     ports.serving().article_published(article=article, version=version, previous=previous)
-    _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version,
-                   note=f"Addressed by version {version.number}, reviewed and published.")
+    with article_language(article):
+        note = _("Addressed by version %(number)s, reviewed and published.") % {"number": version.number}
+    _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version, note=note)
     if previous is not None:
         _translations_flag_drift(article=article, previous=previous, version=version)
     return article
@@ -162,12 +170,12 @@ def _translations_flag_drift(*, article: Article, previous: ArticleVersion, vers
             fromfile=f"{article.slug} v{previous.number}", tofile=f"{article.slug} v{version.number}", lineterm="", n=1,
         )
     )
-    if previous.title != version.title:
-        diff = f"title: {previous.title} -> {version.title}\n{diff}"
     for translation in article.translations.filter(live_version__isnull=False).select_related("owner"):
-        flag_raise(
-            article=translation, reason=Flag.Reason.TRANSLATION_DRIFT,
-            summary=f"Its source '{article.slug}' ({article.locale}) was updated from v{previous.number} to "
-                    f"v{version.number}; update this translation.",
-            evidence=diff[:20000],
-        )
+        with article_language(translation):
+            summary = _("Its source “%(slug)s” (%(locale)s) was updated from v%(old)s to v%(new)s: update this "
+                        "translation.") % {"slug": article.slug, "locale": article.locale, "old": previous.number,
+                                           "new": version.number}
+            title = (_("Title: %(old)s -> %(new)s") % {"old": previous.title, "new": version.title} + "\n"
+                     if previous.title != version.title else "")
+        flag_raise(article=translation, reason=Flag.Reason.TRANSLATION_DRIFT, summary=summary,
+                   evidence=(title + diff)[:20000])
