@@ -130,6 +130,9 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         latest = self.instance.latest_version if self.instance.pk else None
+        if self.instance.pk:  # the text is in the article's language: browsers spell-check it, screen readers read it so
+            for name in ("content_title", "content_body", "change_note"):
+                self.fields[name].widget.attrs["lang"] = self.instance.locale
         if latest is not None:
             self.fields["content_title"].initial = latest.title
             self.fields["content_body"].initial = latest.body
@@ -458,7 +461,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("event_type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("target_label", "actor_label")
     date_hierarchy = "created_at"
-    list_select_related = ("version",)
+    list_select_related = ("version", "article")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -480,8 +483,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("details"))
     def details_short(self, event: AuditEvent) -> str:
-        text = ", ".join(f"{label}: {value}" for label, value in selectors.audit_details(event))
-        return text[:160]
+        """Each detail shortened; what someone wrote marked with its article's language."""
+        language = event.article.locale if event.article_id and event.article else ""
+        return format_html_join(
+            ", ", '{}: <span{}>{}</span>',
+            ((detail.label, format_html(' lang="{}"', language) if detail.prose and language else "",
+              detail.value if len(detail.value) <= 100 else detail.value[:99] + "…")
+             for detail in selectors.audit_details(event)),
+        )
 
 
 class ImportRunFileInline(admin.TabularInline):

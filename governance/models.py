@@ -123,8 +123,9 @@ class SettingsChange(models.Model):
         ]
 
     def __str__(self) -> str:
+        settings_names = ", ".join(str(Article._meta.get_field(field).verbose_name) for field in sorted(self.proposed))
         return _("Settings of %(slug)s: %(settings)s (%(status)s)") % {
-            "slug": self.article.slug, "settings": ", ".join(sorted(self.proposed)), "status": self.get_status_display(),
+            "slug": self.article.slug, "settings": settings_names, "status": self.get_status_display(),
         }
 
     @property
@@ -151,7 +152,7 @@ class Publication(models.Model):
         verbose_name_plural = _("publications")
 
     def __str__(self) -> str:
-        return f"{self.version} live from {self.published_at:%Y-%m-%d %H:%M}"
+        return _("%(version)s live from %(time)s") % {"version": self.version, "time": f"{self.published_at:%Y-%m-%d %H:%M}"}
 
 
 class AuditEvent(models.Model):
@@ -209,7 +210,7 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit log")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.event_type} {self.target_label}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.get_event_type_display()} ({self.target_label})"
 
 
 class ChangeEvent(models.Model):

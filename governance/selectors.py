@@ -278,9 +278,21 @@ AUDIT_DETAIL_LABELS = {
 }
 
 
-def audit_details(event: AuditEvent) -> list[tuple[str, str]]:
-    """An audit event's details as (label, value) for people: keys named in the active language, settings by
-    their names, flag reasons by their labels; empty values left out."""
+# Details that are text someone wrote (a comment, a flag's reason, a note): shown as written, in the article's
+# language, not the reader's.
+PROSE_DETAIL_KEYS = frozenset({"comment", "note", "change_note", "summary"})
+
+
+@dataclass(frozen=True)
+class AuditDetail:
+    label: str
+    value: str
+    prose: bool
+
+
+def audit_details(event: AuditEvent) -> list[AuditDetail]:
+    """An audit event's details for people: keys named in the active language, settings and their values by
+    their names (choices by their labels), flag reasons by their labels; empty values left out."""
     rows = []
     for key, value in event.details.items():
         if value in (None, "", [], {}):
@@ -288,16 +300,26 @@ def audit_details(event: AuditEvent) -> list[tuple[str, str]]:
         if key == "changed" and isinstance(value, dict) and all(
             isinstance(pair, list) and len(pair) == 2 for pair in value.values()
         ):
-            value = "; ".join(f"{_setting_label(field)}: {_plain(old)} → {_plain(new)}"
+            value = "; ".join(f"{_setting_label(field)}: {_setting_value(field, old)} → {_setting_value(field, new)}"
                               for field, (old, new) in value.items())
         elif key == "changed_settings" and isinstance(value, list):
             value = ", ".join(_setting_label(field) for field in value)
         elif key == "reason" and value in Flag.Reason.values:
             value = Flag.Reason(value).label
+        elif key in {"kind", "audience"}:
+            value = _setting_value(key, value)
         elif isinstance(value, bool):
             value = _("yes") if value else _("no")
-        rows.append((str(AUDIT_DETAIL_LABELS.get(key, key)), _plain(value)))
+        rows.append(AuditDetail(str(AUDIT_DETAIL_LABELS.get(key, key)), _plain(value), key in PROSE_DETAIL_KEYS))
     return rows
+
+
+def _setting_value(field: str, value: object) -> str:
+    try:
+        choices = dict(Article._meta.get_field(field).flatchoices)
+    except FieldDoesNotExist:
+        choices = {}
+    return _plain(choices.get(value, value) if isinstance(value, str) else value)
 
 
 def _setting_label(field: str) -> str:

@@ -173,7 +173,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             with transaction.atomic():
                 apikey_revoke(name=key.name)
-                audit_record(event_type=AuditEvent.Type.APIKEY_REVOKE, actor=request.user, target_label=f"api key: {key.name}")
+                audit_record(event_type=AuditEvent.Type.APIKEY_REVOKE, actor=request.user, target_label=key.name)
         count = queryset.count()
         messages.success(request, ngettext("Revoked %(count)s key.", "Revoked %(count)s keys.", count) % {"count": count})
 

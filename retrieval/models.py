@@ -250,7 +250,7 @@ class AnswerRecord(models.Model):
         verbose_name_plural = _("answers")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.status}: {self.question[:60]}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_status_display()}: {self.question[:60]}"
 
 
 class AnswerCitation(models.Model):
@@ -287,4 +287,5 @@ class Feedback(models.Model):
         verbose_name_plural = _("feedback")
 
     def __str__(self) -> str:
-        return f"{_('helpful') if self.helpful else _('not helpful')}: {self.comment[:60]}"
+        verdict = _("helpful") if self.helpful else _("not helpful")
+        return f"{verdict}: {self.comment[:60]}"

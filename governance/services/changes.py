@@ -43,7 +43,7 @@ def change_event_create(
             code="invalid_change",
         ) from None
     event.save()
-    audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=f"change: {event.title}",
+    audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=event.title,
                  details={"change": event.pk, "kind": kind, "effective_date": effective_date.isoformat()})
     if assess:
         transaction.on_commit(lambda: ports.serving().change_assess(event_id=event.pk))
@@ -124,7 +124,7 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
     event.assessment_ms = elapsed_ms
     event.error = ""
     event.save(update_fields=["status", "assessed_at", "assessment_ms", "error"])
-    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=event.title,
                  details={"change": event.pk, "flagged": sorted(flagged), "ms": elapsed_ms})
     return flags
 
@@ -136,5 +136,5 @@ def change_event_fail(*, event: ChangeEvent, error: str) -> None:
     event.status = ChangeEvent.Status.FAILED
     event.error = error[:5000]
     event.save(update_fields=["status", "error"])
-    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=event.title,
                  details={"change": event.pk, "status": "failed", "error": error[:500]})

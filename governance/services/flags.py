@@ -138,7 +138,7 @@ def flags_notify_owners(*, now: dt.datetime) -> int:
 
 def _digest(owner: AbstractBaseUser, flags: list[Flag]) -> tuple[str, str]:
     """An owner's digest, subject and text, in the active language (the flags' own reasons as written)."""
-    count = len(flags)
+    count = len({flag.article_id for flag in flags})
     lines = [
         f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}): {flag.get_reason_display()} - {flag.summary}"
         for flag in flags
