@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation.template import templatize
