@@ -261,7 +261,7 @@ def user_language(user: AbstractBaseUser) -> str:
 # The keys of audit events' details, named for people (the details themselves stay machine-readable).
 AUDIT_DETAIL_LABELS = {
     "review": gettext_lazy("review"), "required_approvals": gettext_lazy("approvals required"),
-    "step": gettext_lazy("step"), "of": gettext_lazy("of"), "comment": gettext_lazy("comment"),
+    "step": gettext_lazy("step"), "comment": gettext_lazy("comment"),
     "previous_version": gettext_lazy("previous version"), "based_on": gettext_lazy("based on version"),
     "change_note": gettext_lazy("change note"), "restored_version": gettext_lazy("restored version"),
     "replaced_version": gettext_lazy("replaced version"), "note": gettext_lazy("note"),
@@ -283,6 +283,10 @@ AUDIT_DETAIL_LABELS = {
 PROSE_DETAIL_KEYS = frozenset({"comment", "note", "change_note", "summary"})
 
 
+# Details that are the id of another record (a review, a flag, ...): shown as "#12".
+REFERENCE_DETAIL_KEYS = frozenset({"review", "flag", "settings_change", "change"})
+
+
 @dataclass(frozen=True)
 class AuditDetail:
     label: str
@@ -294,10 +298,15 @@ def audit_details(event: AuditEvent) -> list[AuditDetail]:
     """An audit event's details for people: keys named in the active language, settings and their values by
     their names (choices by their labels), flag reasons by their labels; empty values left out."""
     rows = []
-    for key, value in event.details.items():
-        if value in (None, "", [], {}):
+    details = event.details
+    for key, value in details.items():
+        if value in (None, "", [], {}) or (key == "of" and "step" in details):
             continue
-        if key == "changed" and isinstance(value, dict) and all(
+        if key == "step" and details.get("of"):
+            value = _("%(step)s of %(of)s") % {"step": value, "of": details["of"]}
+        elif key in REFERENCE_DETAIL_KEYS and isinstance(value, int):
+            value = f"#{value}"
+        elif key == "changed" and isinstance(value, dict) and all(
             isinstance(pair, list) and len(pair) == 2 for pair in value.values()
         ):
             value = "; ".join(f"{_setting_label(field)}: {_setting_value(field, old)} → {_setting_value(field, new)}"

@@ -59,7 +59,7 @@ def test_a_german_browser_gets_german_pages_and_the_switch_makes_them_english(op
     assert page.get_by_role("link", name="Mein Posteingang").is_visible()
     screenshot(page, "i18n-de-admin-index")
     page.get_by_role("link", name="Artikel", exact=True).first.click()
-    assert page.locator("h1").inner_text() == "Artikel zur Änderung auswählen"
+    assert page.locator("h1").inner_text() == "Artikel zum Ansehen auswählen"  # approvers do not edit
     assert page.locator(".verity-badge-in-review").first.inner_text() == "wartet auf Freigabe"
     screenshot(page, "i18n-de-article-list")
     page.goto(f"/admin/kb/article/{returns.pk}/change/")
@@ -74,7 +74,7 @@ def test_a_german_browser_gets_german_pages_and_the_switch_makes_them_english(op
     assert page.locator(".messagelist .success").inner_text() == "Freigegeben und veröffentlicht."
 
     # when they switch to English in the header, every page is English (and their e-mails will be)
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()
     page.wait_for_load_state()
     assert page.locator("#versions h2").inner_text() == "Version history"
     assert page.get_by_role("button", name="Verify: still correct").is_visible()
@@ -96,7 +96,7 @@ def test_the_desktop_follows_the_browser_language(open_page, people, publish):
         page.goto("/accounts/login/")
         page.fill("#id_username", "felix")
         page.fill("#id_password", "pw-felix")
-        page.locator("button[type=submit]").click()
+        page.locator("button.primary").click()
         page.wait_for_url("**/desktop/")
 
         page.get_by_label(search_label).press_sequentially("Gerät zurückgeben", delay=20)
