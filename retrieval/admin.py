@@ -109,16 +109,36 @@ class CitedArticleFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AnswerReasonFilter(admin.SimpleListFilter):
+    """Refusal and hand-over reasons by their names (the stored codes are the API's)."""
+
+    title = gettext_lazy("reason")
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        codes = AnswerRecord.objects.exclude(reason="").values_list("reason", flat=True).distinct().order_by("reason")
+        return [(code, str(AnswerRecord.REASON_LABELS.get(code, code))) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
 @admin.register(AnswerRecord)
 class AnswerRecordAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "status", "reason", "audience", "question_short", "cited_versions", "latency_ms", "feedback_summary")
-    list_filter = ("status", "audience", "reason", "simulated", CitedVersionFilter, CitedArticleFilter, ("created_at", admin.DateFieldListFilter))
+    list_display = ("created_at", "status", "reason_label", "audience", "question_short", "cited_versions", "latency_ms",
+                    "feedback_summary")
+    list_filter = ("status", "audience", AnswerReasonFilter, "simulated", CitedVersionFilter, CitedArticleFilter,
+                   ("created_at", admin.DateFieldListFilter))
     search_fields = ("question", "answer")
     date_hierarchy = "created_at"
     inlines = [CitationInline]
-    readonly_fields = ("id", "created_at", "question", "locale", "audience", "api_key", "user", "status", "reason",
+    readonly_fields = ("id", "created_at", "question", "locale", "audience", "api_key", "user", "status", "reason_label",
                        "answer", "retrieved", "generator", "latency_ms", "simulated")
-    exclude = ("citations",)
+    exclude = ("citations", "reason")
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_label(self, record: AnswerRecord) -> str:
+        return record.get_reason_display()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -220,11 +220,20 @@ class AnswerRecord(models.Model):
         REFUSED = "refused", _("Refused")
         HANDOFF = "handoff", _("Handed over")
 
+    # Why an answer was refused or handed over: codes of the API's `reason` (stable), named for people.
+    REASON_LABELS = {
+        "no_supporting_evidence": _("no approved source supports an answer"),
+        "answer_not_supported": _("the draft was not supported by its sources"),
+        "blocked_topic": _("blocked topic"),
+        "handoff_requested": _("hand-over requested"),
+        "injection_attempt": _("attempt to change the rules"),
+    }
+
     id = models.UUIDField(primary_key=True, editable=False)
     created_at = models.DateTimeField(_("asked"), default=timezone.now, db_index=True)
     question = models.TextField(_("question"), help_text=_("Redacted before storage."))
     locale = models.CharField(_("language"), max_length=12)
-    audience = models.CharField(_("audience"), max_length=16)
+    audience = models.CharField(_("audience"), max_length=16, choices=Article.Audience.choices)
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                 verbose_name=_("API key"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -251,6 +260,9 @@ class AnswerRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_status_display()}: {self.question[:60]}"
+
+    def get_reason_display(self) -> str:
+        return str(self.REASON_LABELS.get(self.reason, self.reason))
 
 
 class AnswerCitation(models.Model):

@@ -279,7 +279,7 @@ def _content(knowledge) -> list[str]:
         values |= {event.title, event.description}
     values |= {change.note for change in SettingsChange.objects.all()}
     values |= {space.name for space in Space.objects.all()} | set(Article.objects.values_list("slug", flat=True))
-    values |= {record.question for record in AnswerRecord.objects.all()}
+    values |= {text for record in AnswerRecord.objects.all() for text in (record.question, record.answer)}
     values |= {rule.name for rule in GuardrailRule.objects.all()}
     values |= {user.get_username() for user in get_user_model().objects.all()}
     return sorted((value for value in values if len(value) > 2), key=len, reverse=True)
@@ -319,6 +319,7 @@ def _admin_pages(role: str, knowledge) -> list[str]:
             reverse("admin:governance_changeevent_add"),
             reverse("admin:insights"),
             reverse("admin:retrieval_answerrecord_changelist"),
+            reverse("admin:retrieval_answerrecord_change", args=[AnswerRecord.objects.filter(status="refused").first().pk]),
             reverse("admin:retrieval_guardrailrule_changelist"),
         ]
     if role == "knowledge admin":
@@ -391,15 +392,21 @@ def test_admin_and_desktop_pages_speak_the_browsers_language(client, knowledge, 
     client.force_login(_user_for(role, author, approver, admin_user_role, agent))
     headers = {"HTTP_ACCEPT_LANGUAGE": language}
 
-    # when they open the main pages, act, and use the desktop
-    pages = []
+    # when they use the desktop (so that answers, gaps and reports exist), open the main admin pages and act
+    pages = _desktop_pages(client, knowledge, language)
     for url in _admin_pages(role, knowledge):
         response = client.get(url, **headers)
         assert response.status_code == 200, url
         pages.append((url, response.content.decode()))
     if role != "agent":
         pages += list(_workflow_messages(client, knowledge, role, language))
-    pages += _desktop_pages(client, knowledge, language)
+    missing = client.get(reverse("desktop:article", args=["gibt-es-nicht"]), **headers)
+    assert missing.status_code == 404
+    pages.append(("404", missing.content.decode()))
+    if role in {"author", "agent"}:  # the insights are for approvers and knowledge admins
+        refused = client.get(reverse("admin:insights"), **headers)
+        assert refused.status_code == 403
+        pages.append(("403", refused.content.decode()))
 
     # then no page shows a UI word of the other language (article content aside)
     content = _content(knowledge)
