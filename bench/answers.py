@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"[answers] importing {args.kb} ...", file=sys.stderr, flush=True)
     setup(Path(args.kb))
-    from retrieval.answers.llm import ModelEndpoint, model_path
     from retrieval.answers.pipeline import answer_question
+    from retrieval.llm.client import ModelEndpoint, model_path
     from verity.core.embedded import data_dir
     from verity.core.llm_server import ensure_llm_server, stop_llm_server
 

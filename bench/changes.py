@@ -81,34 +81,69 @@ def flagged_slugs(findings) -> set[str]:
     """What change_event_record flags for these findings: each article, its live translations and its source."""
     slugs: set[str] = set()
     for finding in findings:
-        article = finding.article
-        slugs.add(article.slug)
-        slugs.update(article.translations.filter(live_version__isnull=False).values_list("slug", flat=True))
-        if article.translation_of_id and article.translation_of.live_version_id:
-            slugs.add(article.translation_of.slug)
+        slugs |= family_slugs(finding.article)
     return slugs
 
 
-def run_changes(path: Path, *, shift_days: int = 0) -> list[ChangeResult]:
-    """Announce and assess each change; effective dates move with the knowledge base's reference date."""
+def family_slugs(article) -> set[str]:
+    """The article, its live translations and its live source."""
+    slugs = {article.slug}
+    slugs.update(article.translations.filter(live_version__isnull=False).values_list("slug", flat=True))
+    if article.translation_of_id and article.translation_of.live_version_id:
+        slugs.add(article.translation_of.slug)
+    return slugs
+
+
+def run_changes(path: Path, *, shift_days: int = 0, facts_only: bool = False, dump: Path | None = None,
+                only: set[str] | None = None) -> list[ChangeResult]:
+    """Announce and assess each change; effective dates move with the knowledge base's reference date.
+
+    With `dump`, every section the model judged is written as one JSON line (change, slug, expected or
+    not_flagged, P(ja)), so the threshold can be read off without running the model again."""
     from governance.services import change_event_create
     from retrieval.impact.assessment import assess_change
     from retrieval.index.embeddings import active_embedder
+    from retrieval.llm.client import model_endpoint
 
     active_embedder().embed_query("warm up")  # load the model outside the timed assessments
+    from django.conf import settings
+
+    endpoint = None if facts_only or not settings.VERITY_IMPACT_READING else model_endpoint()
+    print(f"[changes] reading by the model: {endpoint.model if endpoint else 'off (facts only)'}", file=sys.stderr, flush=True)
+    dump_file = dump.open("w", encoding="utf-8") if dump else None
     results = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
+        if only and row["id"] not in only:
+            continue
         event = change_event_create(kind=row["kind"], title=row["title"], description=row["description"],
                                     effective_date=dt.date.fromisoformat(row["effective_date"]) + dt.timedelta(days=shift_days),
                                     assess=False)
         started = time.perf_counter()
-        findings = assess_change(event)
+        trace: list = []
+        findings = assess_change(event, endpoint=endpoint, trace=trace)
         ms = (time.perf_counter() - started) * 1000
         results.append(ChangeResult(row["id"], set(row["expected_flagged"]), set(row.get("not_flagged", [])),
                                     flagged_slugs(findings), ms, findings))
+        print(f"[changes] {row['id']}: {len(trace)} sections read, {ms / 1000:.1f} s", file=sys.stderr, flush=True)
+        if dump_file:
+            model_slugs = {j.section.article.slug for j in trace}
+            facts = [f.article.slug for f in findings if f.article.slug not in model_slugs]
+            for judgement in trace:
+                article = judgement.section.article
+                family = family_slugs(article)
+                dump_file.write(json.dumps({
+                    "change": row["id"], "slug": article.slug, "family": sorted(family),
+                    "expected": bool(family & set(row["expected_flagged"])),
+                    "not_flagged": bool(family & set(row.get("not_flagged", []))),
+                    "p": round(judgement.probability, 4), "heading": judgement.section.heading,
+                }, ensure_ascii=False) + "\n")
+            dump_file.write(json.dumps({"change": row["id"], "facts": facts, "ms": round(ms)}) + "\n")
+            dump_file.flush()
+    if dump_file:
+        dump_file.close()
     return results
 
 
@@ -159,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", default=str(ROOT / "demo" / "changes.jsonl"), help="changes.jsonl")
     parser.add_argument("--verbose", action="store_true", help="also print each finding's reason and evidence")
     parser.add_argument("--contradictions", action="store_true", help="also run the contradiction scan")
+    parser.add_argument("--facts-only", action="store_true", help="without the language model's reading (also off unless VERITY_IMPACT_READING=1)")
+    parser.add_argument("--dump", type=Path, help="write every judged section with its P(ja) as JSON lines")
+    parser.add_argument("--only", help="comma-separated change ids (default: all)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"[changes] importing {args.kb} into {BENCH_DATABASE} ...", file=sys.stderr, flush=True)
     setup(Path(args.kb))
@@ -167,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     from kb.kbformat import days_since_reference, read_reference_date
 
     shift_days = days_since_reference(read_reference_date(Path(args.kb)), timezone.localdate())
-    results = run_changes(Path(args.changes), shift_days=shift_days)
+    results = run_changes(Path(args.changes), shift_days=shift_days, facts_only=args.facts_only, dump=args.dump,
+                          only=set(args.only.split(",")) if args.only else None)
     print(f"# Change impact: {args.changes}\n")
     print(report(results, verbose=args.verbose))
     if args.contradictions:

@@ -6,6 +6,7 @@ concurrency and the audit log hold here exactly as in the API and the commands.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,13 +22,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
 from governance.models import (
     AuditEvent,
     ChangeEvent,
+    ConnectorSource,
     Flag,
     ImportRun,
     ImportRunFile,
@@ -76,6 +78,9 @@ class StateFilter(admin.SimpleListFilter):
             ("expired", _("Expired")),
             ("not_yet_valid", _("Not yet valid")),
             ("flagged", _("Flagged")),
+            ("reported", gettext_lazy("Reports to confirm")),
+            ("scheduled", gettext_lazy("Scheduled to go live")),
+            ("withdrawn", gettext_lazy("Withdrawn (emergency unpublish)")),
             ("unpublished", _("Never published")),
         ]
 
@@ -97,6 +102,12 @@ class StateFilter(admin.SimpleListFilter):
             return queryset.filter(valid_from__gt=today)
         if value == "flagged":
             return queryset.filter(open_flag_count__gt=0)
+        if value == "reported":
+            return queryset.filter(open_report_count__gt=0)
+        if value == "scheduled":
+            return queryset.filter(scheduled_go_live_at__isnull=False)
+        if value == "withdrawn":
+            return queryset.filter(live_version__isnull=True, unpublished_at__isnull=False)
         if value == "unpublished":
             return queryset.filter(live_version__isnull=True)
         return queryset
@@ -279,19 +290,29 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def _workflow_context(self, request: HttpRequest, article: Article) -> dict[str, Any]:
         review = selectors.open_review(article)
+        scheduled = selectors.scheduled_publication(article)
         user = request.user
         can_approve = bool(
             review and user.has_perm("kb.approve_version") and review.version.author_id != user.pk
             and not any(approval.approver_id == user.pk for approval in review.approvals.all())
         )
+        last_step = bool(can_approve and len(review.approvals.all()) + 1 >= review.required_approvals)
         return {
             "article": article,
             "badges": selectors.article_badges(article),
             "history": selectors.version_history(article),
             "audit_events": [(event, selectors.audit_details(event)) for event in selectors.article_audit_events(article)],
             "open_review": review,
+            "scheduled": scheduled,
+            "scheduled_approvers": ", ".join(str(approval.approver) for approval in scheduled.approvals.all()) if scheduled else "",
+            "unpublished": selectors.last_unpublish(article),
+            "go_live_choices": selectors.go_live_choices(article) if last_step else [],
+            "go_live_min": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
+            "can_cancel_schedule": bool(scheduled and selectors.is_knowledge_admin(user)),
+            "can_unpublish": bool(article.live_version_id and selectors.is_knowledge_admin(user)),
             "can_submit": bool(
-                user.has_perm("kb.add_articleversion") and review is None and article.has_unpublished_version
+                user.has_perm("kb.add_articleversion") and review is None and scheduled is None
+                and article.has_unpublished_version
             ),
             "can_approve": can_approve,
             "is_own_version": bool(review and review.version.author_id == user.pk),
@@ -349,8 +370,13 @@ class ArticleAdmin(admin.ModelAdmin):
                     if review is None or str(review.pk) != request.POST.get("review"):
                         raise ApplicationError(_("This review is no longer open: someone decided it in the meantime."))
                     if action == "approve":
-                        review = services.version_approve(actor=user, review=review, comment=comment)
+                        review = services.version_approve(actor=user, review=review, comment=comment,
+                                                          go_live_at=self._go_live_at(request, article))
                         done = (_("Approved and published.") if review.status == Review.Status.APPROVED
+                                else _("Approved: version %(number)s goes live on %(when)s; until then the article "
+                                       "is served as it is.") % {"number": review.version.number,
+                                                                  "when": services.local_minute(review.go_live_at)}
+                                if review.status == Review.Status.SCHEDULED
                                 else _("Approved step 1: a second approver must approve before it is published."))
                     elif action == "request_changes":
                         services.version_request_changes(actor=user, review=review, comment=comment)
@@ -373,6 +399,19 @@ class ArticleAdmin(admin.ModelAdmin):
                     else:
                         services.settings_change_withdraw(actor=user, change=change)
                         done = _("Settings change withdrawn.")
+                elif action == "cancel_schedule":
+                    scheduled = selectors.scheduled_publication(article)
+                    if scheduled is None or str(scheduled.pk) != request.POST.get("review"):
+                        raise ApplicationError(_("This publication is no longer scheduled: it went live or was cancelled "
+                                                 "in the meantime."))
+                    services.publication_cancel(actor=user, review=scheduled, reason=comment)
+                    done = _("Scheduled publication of version %(number)s cancelled; it is a draft again.") % {
+                        "number": scheduled.version.number}
+                elif action == "unpublish":
+                    withdrawn = article.live_version
+                    services.article_unpublish(actor=user, article=article, reason=request.POST.get("reason", ""))
+                    done = _("Version %(number)s was withdrawn: search and answers no longer serve this article. "
+                             "Submit a version for review to publish it again.") % {"number": withdrawn.number}
                 elif action == "verify":
                     services.article_verify(actor=user, article=article, note=comment)
                     done = _("Verified as still correct: the next review is due in %(days)s days.") % {
@@ -395,6 +434,27 @@ class ArticleAdmin(admin.ModelAdmin):
             return back
         messages.success(request, done)
         return back
+
+    @staticmethod
+    def _go_live_at(request: HttpRequest, article: Article) -> dt.datetime | None:
+        """The go-live moment the approver chose: None (now), one of the offered dates, or a date and time."""
+        choice = request.POST.get("go_live", "now")
+        if choice != "at" and request.POST.get("go_live_at", "").strip():
+            raise ApplicationError(_("You entered a go-live date and time but did not choose it: choose “at this date "
+                                     "and time”, or clear the date. Nothing was approved."), code="go_live_ambiguous")
+        if choice == "now":
+            return None
+        if choice == "at":
+            try:
+                moment = dt.datetime.fromisoformat(request.POST.get("go_live_at", "").strip())
+            except ValueError:
+                raise ApplicationError(_("Give the go-live date and time, e.g. 2027-01-01 08:00."),
+                                       code="go_live_invalid") from None
+            return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        for option in selectors.go_live_choices(article):
+            if option.key == choice:
+                return option.at
+        raise ApplicationError(_("That go-live date is no longer on offer; choose again."), code="go_live_invalid")
 
     def version_view(self, request: HttpRequest, article_id: int, number: int) -> HttpResponse:
         article = self._article_for(request, article_id)
@@ -495,7 +555,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 class ImportRunFileInline(admin.TabularInline):
     model = ImportRunFile
-    fields = ("path", "slug", "outcome", "version", "error_key", "error", "finished_at")
+    fields = ("path", "slug", "outcome", "version", "error_key", "error", "note", "finished_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -507,23 +567,100 @@ class ImportRunFileInline(admin.TabularInline):
         return False
 
 
+def _run_progress(run: ImportRun) -> str:
+    return f"{run.files.count()}/{run.total}"
+
+
+def _run_outcomes(run: ImportRun) -> str:
+    counts = dict(run.files.order_by().values_list("outcome").annotate(count=Count("pk")).values_list("outcome", "count"))
+    return ", ".join(f"{counts[outcome]} {label.split(':')[0].lower()}" for outcome, label in ImportRunFile.Outcome.choices
+                     if counts.get(outcome))
+
+
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnlyAdmin):
-    """`kb_import` runs: progress while workers import, then what happened to each file."""
+    """`kb_import` and `kb_connect` runs: progress while workers import, then what happened to each file or page."""
 
-    list_display = ("started_at", "folder", "started_by", "progress", "failed", "status", "finished_at")
-    list_filter = ("status",)
-    fields = ("folder", "started_by", "status", "error", "started_at", "finished_at")
+    list_display = ("started_at", "folder", "source", "started_by", "progress", "failed", "sent_again", "status", "finished_at")
+    list_filter = ("status", "source__kind", "source")
+    list_select_related = ("source", "started_by")
+    fields = ("folder", "source", "started_by", "status", "error", "started_at", "finished_at")
     readonly_fields = fields
     inlines = [ImportRunFileInline]
 
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, run: ImportRun) -> str:
-        return f"{run.files.count()}/{run.total}"
+        return _run_progress(run)
 
     @admin.display(description=gettext_lazy("failed"))
     def failed(self, run: ImportRun) -> int:
         return run.files.filter(outcome=ImportRunFile.Outcome.FAILED).count()
+
+    @admin.display(description="batches sent again")
+    def sent_again(self, run: ImportRun) -> int:
+        """Batches lost with their worker and sent again (verity.core.batches)."""
+        return run.batches.filter(dispatches__gt=1).count()
+
+
+class SourceRunInline(admin.TabularInline):
+    """A source's runs, newest first, each with its progress and outcome."""
+
+    model = ImportRun
+    fk_name = "source"
+    fields = ("run", "started_at", "started_by", "progress", "outcomes", "status", "finished_at")
+    readonly_fields = fields
+    ordering = ("-started_at",)
+    extra = 0
+    can_delete = False
+    verbose_name = "run"
+    verbose_name_plural = "runs"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="run")
+    def run(self, run: ImportRun) -> str:
+        return format_html('<a href="{}">#{}</a>', reverse("admin:governance_importrun_change", args=[run.pk]), run.pk)
+
+    @admin.display(description="progress")
+    def progress(self, run: ImportRun) -> str:
+        return _run_progress(run)
+
+    @admin.display(description="outcome")
+    def outcomes(self, run: ImportRun) -> str:
+        return _run_outcomes(run)
+
+
+@admin.register(ConnectorSource)
+class ConnectorSourceAdmin(ReadOnlyAdmin):
+    """Connected sources (`kb_connect`): one page per source, with its runs and their progress."""
+
+    list_display = ("name", "kind", "space", "page_count", "last_run")
+    list_filter = ("kind", "space")
+    list_select_related = ("space",)
+    fields = ("kind", "name", "space", "location", "created_at", "page_count", "deleted_at_source")
+    readonly_fields = fields
+    inlines = [SourceRunInline]
+
+    @admin.display(description="pages")
+    def page_count(self, source: ConnectorSource) -> int:
+        return source.links.count()
+
+    @admin.display(description="deleted at the source (flagged)")
+    def deleted_at_source(self, source: ConnectorSource) -> int:
+        return source.links.filter(deleted_at__isnull=False).count()
+
+    @admin.display(description="last run")
+    def last_run(self, source: ConnectorSource) -> str:
+        run = source.runs.order_by("-started_at").first()
+        if run is None:
+            return "—"
+        return format_html('<a href="{}">{} · {} · {}</a>', reverse("admin:governance_importrun_change", args=[run.pk]),
+                           timezone.localtime(run.started_at).strftime("%Y-%m-%d %H:%M"), run.get_status_display(),
+                           _run_progress(run))
 
 
 class ApprovalInline(admin.TabularInline):
@@ -555,7 +692,8 @@ class AwaitingMeFilter(admin.SimpleListFilter):
 
 @admin.register(Review)
 class ReviewAdmin(ReadOnlyAdmin):
-    list_display = ("article_link", "version_number", "status", "submitted_by", "submitted_at", "approvals_given", "decided_at")
+    list_display = ("article_link", "version_number", "status", "submitted_by", "submitted_at", "approvals_given", "decided_at",
+                    "goes_live")
     list_filter = (AwaitingMeFilter, "status", "article__space")
     search_fields = ("article__slug", "article__title")
     list_select_related = ("article", "version", "submitted_by")
@@ -572,6 +710,15 @@ class ReviewAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("approvals"))
     def approvals_given(self, review: Review) -> str:
         return f"{review.approvals.count()}/{review.required_approvals}"
+
+    @admin.display(description=gettext_lazy("goes live"), ordering="go_live_at")
+    def goes_live(self, review: Review) -> str:
+        if review.go_live_at is None:
+            return ""
+        when = services.local_minute(review.go_live_at)
+        if review.status == Review.Status.SCHEDULED:
+            return _("goes live on %(when)s") % {"when": when}
+        return when
 
 
 @admin.register(SettingsChange)
@@ -600,23 +747,105 @@ class FlagMineFilter(admin.SimpleListFilter):
         return [("1", _("My inbox"))]
 
     def queryset(self, request, queryset):
-        return queryset.filter(owner=request.user) if self.value() == "1" else queryset
+        # their own flags, and for knowledge admins those of owners who cannot log in
+        return queryset.filter(selectors.flags_inbox_q(request.user)) if self.value() == "1" else queryset
+
+
+class FlagCloseForm(forms.Form):
+    """The reason asked for once when several flags are resolved or dismissed together."""
+
+    note = forms.CharField(
+        label=gettext_lazy("Reason (required, kept in the audit log of each flag)"), max_length=2000, strip=True,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
 
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
-    list_display = ("article_link", "reason", "state", "owner", "due_at", "summary", "change_link")
+    list_display = ("article_link", "reason_label", "state", "owner_label", "due_at", "summary", "change_link", "other_article")
     list_filter = (FlagMineFilter, "state", "reason", "article__space")
     search_fields = ("article__slug", "summary", "evidence")
-    list_select_related = ("article", "owner", "change_event")
+    list_select_related = ("article", "owner", "change_event", "related_article")
     change_form_template = "admin/governance/flag/change_form.html"
     readonly_fields = ("article", "reason", "state", "owner", "due_at", "summary", "evidence", "change_event", "score",
                        "flagged_version", "raised_by", "created_at", "closed_at", "closed_by", "resolution_note",
-                       "resolved_by_version")
+                       "resolved_by_version", "other_article", "follows_link", "confirmed_at", "confirmed_by")
+    exclude = ("related_article", "follows")  # shown as other_article and follows_link, with what they mean
+    actions = ["dismiss_selected", "resolve_selected"]
 
     @admin.display(description=gettext_lazy("article"))
     def article_link(self, flag: Flag) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[flag.article_id]), flag.article.slug)
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_label(self, flag: Flag) -> str:
+        if flag.is_unconfirmed_report:
+            return _("%(reason)s (to confirm)") % {"reason": flag.get_reason_display()}
+        return flag.get_reason_display()
+
+    @admin.display(description=gettext_lazy("owner"), ordering="owner__username")
+    def owner_label(self, flag: Flag) -> str:
+        if selectors.can_log_in(flag.owner):
+            return str(flag.owner)
+        return format_html('{} <span class="verity-note">{}</span>', flag.owner, _("(cannot log in: knowledge admins)"))
+
+    @admin.display(description=gettext_lazy("other article"))
+    def other_article(self, flag: Flag) -> str:
+        if not flag.related_article_id:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a> ({})', reverse("admin:kb_article_change", args=[flag.related_article_id]),
+                           flag.related_article.slug, flag.related_article.title)
+
+    @admin.display(description=gettext_lazy("follows"))
+    def follows_link(self, flag: Flag) -> str:
+        if not flag.follows_id:
+            return _("opened on its own") if flag.change_event_id else self.get_empty_value_display()
+        source = flag.follows
+        return format_html('{} <a href="{}">{}</a>', _("the flag of its source"),
+                           reverse("admin:governance_flag_change", args=[source.pk]), source.article.slug)
+
+    # bulk triage: one reason, asked on an intermediate page, audited per flag
+    @admin.action(description=gettext_lazy("Dismiss selected flags…"))
+    def dismiss_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        return self._close_selected(request, queryset, Flag.State.DISMISSED)
+
+    @admin.action(description=gettext_lazy("Resolve selected flags…"))
+    def resolve_selected(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        return self._close_selected(request, queryset, Flag.State.RESOLVED)
+
+    def _close_selected(self, request: HttpRequest, queryset, state: str) -> HttpResponse | None:
+        flags = list(queryset.select_related("article", "owner").order_by("article__slug", "pk"))
+        open_flags = [flag for flag in flags if flag.state == Flag.State.OPEN]
+        form = FlagCloseForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                closed = services.flags_close(actor=request.user, flags=open_flags, state=state, note=form.cleaned_data["note"])
+            except ApplicationError as error:
+                messages.error(request, error.message)
+                return None
+            followed = Flag.objects.filter(follows__in=closed, state=state).count()
+            if state == Flag.State.DISMISSED:
+                message = ngettext("%(count)d flag dismissed; the reason is in its audit log.",
+                                   "%(count)d flags dismissed; the reason is in the audit log of each.", len(closed))
+            else:
+                message = ngettext("%(count)d flag resolved; the reason is in its audit log.",
+                                   "%(count)d flags resolved; the reason is in the audit log of each.", len(closed))
+            message %= {"count": len(closed)}
+            if followed:
+                message += " " + ngettext("%(count)d translation's flag followed its source.",
+                                          "%(count)d translations' flags followed their source.", followed) % {"count": followed}
+            messages.success(request, message)
+            return None
+        if not open_flags:
+            messages.warning(request, _("None of the selected flags is open; nothing was changed."))
+            return None
+        return TemplateResponse(request, "admin/governance/flag/close_selected.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "title": _("Dismiss flags") if state == Flag.State.DISMISSED else _("Resolve flags"),
+            "flags": open_flags, "skipped": len(flags) - len(open_flags), "form": form,
+            "action": request.POST.get("action", ""), "state": state,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
 
     @admin.display(description=gettext_lazy("change"))
     def change_link(self, flag: Flag) -> str:
@@ -628,6 +857,7 @@ class FlagAdmin(ReadOnlyAdmin):
     def get_urls(self):
         return [
             path("<int:flag_id>/dismiss/", self.admin_site.admin_view(require_POST(self.dismiss_view)), name="governance_flag_dismiss"),
+            path("<int:flag_id>/confirm/", self.admin_site.admin_view(require_POST(self.confirm_view)), name="governance_flag_confirm"),
             *super().get_urls(),
         ]
 
@@ -637,7 +867,19 @@ class FlagAdmin(ReadOnlyAdmin):
         if flag is not None:
             extra_context["can_dismiss"] = flag.state == Flag.State.OPEN and (
                 flag.owner_id == request.user.pk or request.user.has_perm("kb.approve_version"))
+            extra_context["can_confirm"] = extra_context["can_dismiss"] and flag.is_unconfirmed_report
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def confirm_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
+        flag = get_object_or_404(Flag, pk=flag_id)
+        try:
+            services.flag_confirm(actor=request.user, flag=flag, note=request.POST.get("note", ""))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Report confirmed: the article is now marked as flagged for everyone until "
+                                        "a corrected version is published."))
+        return HttpResponseRedirect(reverse("admin:governance_flag_change", args=[flag.pk]))
 
     def dismiss_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
         flag = get_object_or_404(Flag, pk=flag_id)

@@ -24,7 +24,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from governance import ports, services
-from governance.models import AuditEvent, ImportRun, ImportRunFile, Publication, Review, SettingsChange
+from governance.models import (
+    AuditEvent,
+    ImportRun,
+    ImportRunBatch,
+    ImportRunFile,
+    Publication,
+    Review,
+    SettingsChange,
+)
 from kb.kbformat import (
     ArticleFile,
     KbFormatError,
@@ -35,6 +43,7 @@ from kb.kbformat import (
     shift_dates,
 )
 from kb.models import Article, Space, content_hash
+from verity.core.batches import MAX_CLAIMS, batch_claim, batch_finish, batches_recover, batches_sent
 from verity.core.errors import ApplicationError
 from verity.core.i18n import written_in
 
@@ -45,6 +54,8 @@ IMPORT_BATCH_SIZE = 8
 # format it checks (kb-format.md), whichever process runs it; what it writes about an article (change
 # notes, flag reasons) is in the article's language.
 IMPORT_LOG_LANGUAGE = "en"
+# how often a waiting import looks for batches lost with their worker
+RECOVER_EVERY_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +178,8 @@ def kb_import(
     The files are imported in batches by Celery tasks (`dispatch=True`: by workers; else in this
     process), each file in its own transaction that also indexes it, so an article is searchable
     the moment its file is recorded as imported. Returns when every file is done, with progress in
-    an ImportRun (shown in the admin) and through `progress(done, total)`.
+    an ImportRun (shown in the admin) and through `progress(done, total)`. A batch lost with its
+    worker is sent again while this waits (verity.core.batches), so a restarted worker finishes it.
     """
     report = ImportReport()
     if not folder.is_dir():
@@ -188,18 +200,26 @@ def kb_import(
     ])
     expected = len(report.errors)
     report.errors.clear()  # collected again, in file order, from the run below
-    for wave in _waves(files):
+
+    def send(batch_id: int) -> None:
+        import_run_batch.apply_async(args=[batch_id], expires=timeout)
+
+    for number, wave in enumerate(_waves(files)):
         expected += len(wave)
-        for start in range(0, len(wave), IMPORT_BATCH_SIZE):
-            payload = [{"path": item.path, "text": text, "shift_days": shift_days}
-                       for item, text in wave[start:start + IMPORT_BATCH_SIZE]]
+        batches = ImportRunBatch.objects.bulk_create([
+            ImportRunBatch(run=run, wave=number, files=[{"path": item.path, "text": text, "shift_days": shift_days}
+                                                        for item, text in wave[start:start + IMPORT_BATCH_SIZE]])
+            for start in range(0, len(wave), IMPORT_BATCH_SIZE)
+        ])
+        for batch in batches:
             if dispatch:
-                import_batch.apply_async(args=[run.pk, actor.pk, payload], expires=timeout)
+                batches_sent(ImportRunBatch.objects.filter(pk=batch.pk))
+                send(batch.pk)
             else:
-                import_batch.run(run.pk, actor.pk, payload)
+                import_run_batch.run(batch.pk)
                 if progress:
                     progress(run.files.count(), run.total)
-        if dispatch and not _wait(run, expected, progress, deadline=run.started_at.timestamp() + timeout):
+        if dispatch and not _wait(run, expected, progress, deadline=run.started_at.timestamp() + timeout, send=send):
             run.status, run.error = ImportRun.Status.FAILED, f"not finished within {timeout:.0f} s (are workers running?)"
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "error", "finished_at"])
@@ -209,9 +229,12 @@ def kb_import(
     return _report_of(run, [item for item, _ in files])
 
 
-def _wait(run: ImportRun, expected: int, progress: Callable[[int, int], None] | None, *, deadline: float) -> bool:
-    """Wait until `expected` files of the run are recorded; False when the deadline passes first."""
+def _wait(run: ImportRun, expected: int, progress: Callable[[int, int], None] | None, *, deadline: float,
+          send: Callable[[int], None] | None = None) -> bool:
+    """Wait until `expected` files of the run are recorded, sending again the batches lost with their
+    worker (when `send` is given: leased batches); False when the deadline passes first."""
     last = -1
+    recovered_at = time.monotonic()
     while True:
         done = run.files.count()
         if progress and done != last:
@@ -221,7 +244,22 @@ def _wait(run: ImportRun, expected: int, progress: Callable[[int, int], None] | 
             return True
         if time.time() > deadline:
             return False
+        if send is not None and time.monotonic() - recovered_at >= RECOVER_EVERY_SECONDS:
+            import_run_recover(run, send=send)
+            recovered_at = time.monotonic()
         time.sleep(0.25)
+
+
+def import_run_recover(run: ImportRun, *, send: Callable[[int], None]) -> list[int]:
+    """Send again the batches of `run` lost with their worker; the files of a batch that lost its
+    worker MAX_CLAIMS times are recorded as failed. Returns the ids of the batches sent again."""
+    recovery = batches_recover(ImportRunBatch.objects.filter(run=run), send=send)
+    for batch in ImportRunBatch.objects.filter(pk__in=recovery.given_up):
+        for entry in batch.files:
+            _record_failure(run, entry["path"], "", f"its worker was lost {MAX_CLAIMS} times while importing it; "
+                                                    "see the worker log")
+        batch_finish(ImportRunBatch, batch.pk)
+    return recovery.sent_again
 
 
 def _report_of(run: ImportRun, files: list[ArticleFile]) -> ImportReport:
@@ -277,10 +315,19 @@ def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str | int]
     return imported
 
 
-@shared_task(name="governance.tasks.import_batch", acks_late=True)
-def import_batch(run_id: int, actor_id: int, files: list[dict[str, str]]) -> int:
-    """Import some files of a `kb_import` run, each in its own transaction (idempotent per file)."""
-    return import_files(run_id=run_id, actor_id=actor_id, files=files)
+@shared_task(name="governance.tasks.import_run_batch", acks_late=True)
+def import_run_batch(batch_id: int) -> int:
+    """Import one batch of a `kb_import` run, each file in its own transaction (idempotent per file);
+    nothing when another worker holds the batch or it is finished."""
+    batch = ImportRunBatch.objects.select_related("run").filter(pk=batch_id).first()
+    if batch is None:
+        return 0
+    with batch_claim(ImportRunBatch, batch_id) as claimed:
+        if not claimed:
+            return 0
+        imported = import_files(run_id=batch.run_id, actor_id=batch.run.started_by_id, files=batch.files)
+        batch_finish(ImportRunBatch, batch_id)
+    return imported
 
 
 def _record_failure(run: ImportRun, path: str, key: str, problem: str) -> None:
@@ -337,6 +384,9 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
     if content_changed:
         if services._open_review(article):
             raise KbFormatError(item.path, None, f"'{item.slug}' has a version in review; decide or withdraw it before importing a new one")
+        if scheduled := services._scheduled_review(article):
+            raise KbFormatError(item.path, None, f"'{item.slug}' has version {scheduled.version.number} scheduled to go live; "
+                                                 "a knowledge admin cancels that publication before a new one is imported")
         version = services._version_insert(
             article=article, author=actor, title=item.title, body=item.body, change_note=_note(item, "imported"),
             based_on=article.latest_version,

@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kb.models import Article, ArticleVersion
+from kb.models import Article, ArticleVersion, Space
+from verity.core.batches import LeasedBatch
 
 
 class Review(models.Model):
@@ -18,6 +19,8 @@ class Review(models.Model):
         APPROVED = "approved", _("Approved and published")
         CHANGES_REQUESTED = "changes_requested", _("Changes requested")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        SCHEDULED = "scheduled", _("Approved, scheduled to go live")
+        CANCELLED = "cancelled", _("Scheduled publication cancelled")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("article"))
     version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("version"))
@@ -29,16 +32,25 @@ class Review(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True, help_text=_("The reviewer's reason when changes are requested."))
+    go_live_at = models.DateTimeField(
+        _("goes live"), null=True, blank=True, db_index=True,
+        help_text=_("When the approved version goes live (scheduled publication); empty: at its approval."),
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
         constraints = [
+            # at most one version on its way to publication: in review, or approved and scheduled
             models.UniqueConstraint(
                 fields=["article"],
-                condition=models.Q(status="in_review"),
+                condition=models.Q(status__in=["in_review", "scheduled"]),
                 name="one_open_review_per_article",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="scheduled") | models.Q(go_live_at__isnull=False),
+                name="scheduled_review_has_go_live_at",
             ),
             models.CheckConstraint(
                 condition=models.Q(required_approvals__gte=1, required_approvals__lte=2),
@@ -52,6 +64,10 @@ class Review(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.IN_REVIEW
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
 
 
 class ReviewApproval(models.Model):
@@ -167,12 +183,16 @@ class AuditEvent(models.Model):
         VERSION_REQUEST_CHANGES = "version.request_changes", _("Changes requested")
         VERSION_WITHDRAW = "version.withdraw", _("Review withdrawn")
         VERSION_PUBLISH = "version.publish", _("Published")
+        VERSION_SCHEDULE = "version.schedule", _("Publication scheduled")
+        VERSION_SCHEDULE_CANCEL = "version.schedule_cancel", _("Scheduled publication cancelled")
+        VERSION_UNPUBLISH = "version.unpublish", _("Unpublished (emergency)")
         VERSION_ROLLBACK = "version.rollback", _("Rollback version created")
         ARTICLE_VERIFY = "article.verify", _("Verified as still correct")
         ARTICLE_IMPORT = "article.import", _("Imported")
         FLAG_RAISE = "flag.raise", _("Flag raised")
         FLAG_RESOLVE = "flag.resolve", _("Flag resolved")
         FLAG_DISMISS = "flag.dismiss", _("Flag dismissed")
+        FLAG_CONFIRM = "flag.confirm", _("Report confirmed")
         CHANGE_CREATE = "change.create", _("Change announced")
         CHANGE_ASSESS = "change.assess", _("Change assessed")
         POLICY_CREATE = "policy.create", _("Guardrail created")
@@ -180,6 +200,7 @@ class AuditEvent(models.Model):
         POLICY_DELETE = "policy.delete", _("Guardrail deleted")
         APIKEY_CREATE = "apikey.create", _("API key created")
         APIKEY_REVOKE = "apikey.revoke", _("API key revoked")
+        APIKEY_ROTATE = "apikey.rotate", _("API key rotated")
         SETTINGS_PROPOSE = "settings.propose", _("Settings change proposed")
         SETTINGS_APPROVE = "settings.approve", _("Settings change approved")
         SETTINGS_REJECT = "settings.reject", _("Settings change rejected")
@@ -265,6 +286,7 @@ class Flag(models.Model):
         AGENT_REPORT = "agent_report", _("Reported by an agent")
         FEEDBACK = "feedback", _("Negative feedback")
         CONTRADICTION = "contradiction", _("Contradicts another article")
+        SOURCE_DELETED = "source_deleted", _("Deleted at the source")
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -301,6 +323,24 @@ class Flag(models.Model):
         ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("flagged version"), help_text=_("The live version the flag is about."),
     )
+    related_article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("other article"), help_text=_("The other article (of a contradiction)."),
+    )
+    follows = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers",
+        verbose_name=_("follows"),
+        help_text=_("The source's flag for the same change: this translation's flag is resolved or "
+                    "dismissed with it. Empty: opened on its own."),
+    )
+    confirmed_at = models.DateTimeField(
+        _("confirmed"), null=True, blank=True,
+        help_text=_("An agent's report counts against the article once its owner confirms it."),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("confirmed by"),
+    )
 
     class Meta:
         ordering = ["state", "due_at"]
@@ -322,9 +362,62 @@ class Flag(models.Model):
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.article.slug}"
 
+    @property
+    def is_unconfirmed_report(self) -> bool:
+        """An agent's report its owner has not confirmed: shown as "reported", not as "flagged"."""
+        return self.reason == self.Reason.AGENT_REPORT and self.confirmed_at is None
+
+
+class ConnectorSource(models.Model):
+    """A connected source of existing knowledge (a Zendesk help center, a Confluence space, a folder of
+    pages), synced into one space by `kb_connect`; its runs are ImportRuns."""
+
+    class Kind(models.TextChoices):
+        ZENDESK = "zendesk", "Zendesk Guide"
+        CONFLUENCE = "confluence", "Confluence space"
+        FOLDER = "folder", "Folder of HTML or Markdown pages"
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200,
+                            help_text=_("The source's own name: help center host, space key or folder."))
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="connector_sources", verbose_name=_("space"))
+    location = models.CharField(_("location"), max_length=1000, blank=True,
+                                help_text=_("Where the last export was read from."))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("connected source")
+        verbose_name_plural = _("connected sources")
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="connector_source_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class SourceLink(models.Model):
+    """Which article a page of a connected source became, and what the source said when last synced:
+    a re-run matches pages by `external_id` and compares `source_hash`."""
+
+    source = models.ForeignKey(ConnectorSource, on_delete=models.PROTECT, related_name="links")
+    external_id = models.CharField(max_length=500, help_text="The page's id in the source (a translation: id/locale).")
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="source_link")
+    url = models.CharField(max_length=1000, blank=True)
+    source_updated_at = models.CharField(max_length=40, blank=True, help_text="As the source states it.")
+    source_hash = models.CharField(max_length=64, help_text="Title and converted body when last synced.")
+    synced_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When a sync found it gone from the source.")
+
+    class Meta:
+        ordering = ["source", "external_id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="source_link_once_per_page")]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} {self.external_id} -> {self.article.slug}"
+
 
 class ImportRun(models.Model):
-    """One `kb_import` of a folder: its progress while workers import the files, and the outcome."""
+    """One `kb_import` of a folder or `kb_connect` of a source: progress while workers import, and the outcome."""
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -332,6 +425,10 @@ class ImportRun(models.Model):
         FAILED = "failed", _("Failed")
 
     folder = models.CharField(_("folder"), max_length=1000)
+    source = models.ForeignKey(
+        ConnectorSource, null=True, blank=True, on_delete=models.PROTECT, related_name="runs",
+        verbose_name=_("connected source"), help_text=_("Set for a `kb_connect` run."),
+    )
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("started by"))
     total = models.PositiveIntegerField(_("files"), default=0, help_text=_("Files to import (those that could be read)."))
@@ -346,7 +443,24 @@ class ImportRun(models.Model):
         verbose_name_plural = _("import runs")
 
     def __str__(self) -> str:
+        if self.source_id:
+            return _("Sync of %(source)s from %(folder)s (%(status)s)") % {
+                "source": self.source, "folder": self.folder, "status": self.get_status_display()}
         return _("Import of %(folder)s (%(status)s)") % {"folder": self.folder, "status": self.get_status_display()}
+
+
+class ImportRunBatch(LeasedBatch):
+    """Files of a run sent to the workers together; sent again when its worker is lost."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="batches")
+    wave = models.PositiveSmallIntegerField(help_text="0: sources; 1: their translations; 2: translations of those ...")
+    files = models.JSONField(help_text='[{"path": ..., "text": ..., "shift_days": ...}]')
+
+    class Meta:
+        ordering = ["run", "pk"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of run {self.run_id}: {len(self.files)} file(s)"
 
 
 class ImportRunFile(models.Model):
@@ -356,6 +470,7 @@ class ImportRunFile(models.Model):
         CREATED = "created", _("Created")
         UPDATED = "updated", _("Updated")
         UNCHANGED = "unchanged", _("Unchanged")
+        FLAGGED = "flagged", _("Deleted at the source: flagged")
         FAILED = "failed", _("Failed")
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files", verbose_name=_("import run"))
@@ -366,6 +481,7 @@ class ImportRunFile(models.Model):
                                 verbose_name=_("version"))
     error_key = models.CharField(_("key"), max_length=100, blank=True)
     error = models.TextField(_("error"), blank=True)
+    note = models.TextField(_("note"), blank=True, help_text=_("What was left out (attachments, images, macros) or why."))
     finished_at = models.DateTimeField(_("finished"), default=timezone.now)
 
     class Meta:

@@ -17,6 +17,9 @@ class ServingPort(Protocol):
     def article_published(self, *, article: Article, version: ArticleVersion, previous: ArticleVersion | None) -> None:
         """Inside the publishing transaction: serve `version` and nothing else of this article."""
 
+    def article_unpublished(self, *, article: Article, version: ArticleVersion) -> None:
+        """Inside the unpublishing transaction: serve nothing of `article` any more (`version` was live)."""
+
     def article_settings_changed(self, *, article: Article, changed: set[str]) -> None:
         """Inside the same transaction: an article's settings (audience, locale, ...) changed."""
 
@@ -26,6 +29,9 @@ class ServingPort(Protocol):
 
 class _NothingServed:
     def article_published(self, *, article: Article, version: ArticleVersion, previous: ArticleVersion | None) -> None:
+        return None
+
+    def article_unpublished(self, *, article: Article, version: ArticleVersion) -> None:
         return None
 
     def article_settings_changed(self, *, article: Article, changed: set[str]) -> None:

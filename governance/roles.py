@@ -8,12 +8,16 @@ VIEW_ALL = [
     "governance.view_flag", "governance.view_changeevent", "governance.view_settingschange",
 ]
 
+# past tickets (imported with `kb_tickets import`, read-only in the admin) and what Verity would have answered
+TICKETS_VIEW = ["retrieval.view_ticket", "retrieval.view_ticketimport", "retrieval.view_ticketsimulation"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "agents": ["kb.view_article", "kb.view_articleversion", "kb.view_space"],
     "authors": VIEW_ALL + ["kb.add_article", "kb.change_article", "kb.add_articleversion"],
     "approvers": VIEW_ALL + [
         "kb.approve_version", "kb.verify_article", "governance.change_flag", "governance.add_changeevent",
         "retrieval.view_answerrecord", "retrieval.view_feedback", "retrieval.view_guardrailrule",
+        *TICKETS_VIEW,
     ],
     "knowledge admins": VIEW_ALL + [
         "kb.add_space", "kb.change_space", "kb.add_article", "kb.change_article",
@@ -21,6 +25,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "governance.add_changeevent", "retrieval.view_guardrailrule", "retrieval.add_guardrailrule", "retrieval.change_guardrailrule",
         "retrieval.delete_guardrailrule", "retrieval.view_answerrecord", "retrieval.view_feedback",
         "retrieval.view_apikey", "retrieval.add_apikey", "retrieval.change_apikey", "retrieval.view_indexjob",
+        "governance.view_connectorsource", "governance.view_importrun", "governance.view_importrunfile",
+        *TICKETS_VIEW,
     ],
 }
 

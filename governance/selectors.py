@@ -6,15 +6,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval, SettingsChange, UserPreferences
-from kb.models import Article, ArticleVersion
+from kb.models import Article, ArticleVersion, Space
 from verity.core.i18n import supported_language
 
 # Open flags of these reasons put an article's content in doubt (what agents are warned about): with
@@ -22,15 +24,26 @@ from verity.core.i18n import supported_language
 # search results, the desktop, answers' warnings and content health.
 CONTENT_FLAG_REASONS = frozenset({
     Flag.Reason.CHANGE_EVENT, Flag.Reason.AGENT_REPORT, Flag.Reason.CONTRADICTION, Flag.Reason.FEEDBACK,
-    Flag.Reason.TRANSLATION_DRIFT,
+    Flag.Reason.TRANSLATION_DRIFT, Flag.Reason.SOURCE_DELETED,
 })
 OUT_OF_SYNC_REASONS = frozenset({Flag.Reason.TRANSLATION_DRIFT})
 FLAGGED_REASONS = CONTENT_FLAG_REASONS - OUT_OF_SYNC_REASONS
 
 
+# An agent's report its owner has not confirmed yet: listed among an article's open reasons under this
+# key instead of AGENT_REPORT, so agents see it as "reported" while the state stays what it was.
+UNCONFIRMED_REPORT = "reported"
+
+
+def unconfirmed_report_q(prefix: str = "") -> Q:
+    """Open flags that are an agent's report not yet confirmed by the owner (`prefix`: a relation path)."""
+    return Q(**{f"{prefix}reason": Flag.Reason.AGENT_REPORT, f"{prefix}confirmed_at__isnull": True})
+
+
 def article_state(article: Article, open_reasons: set[str], *, now: dt.datetime) -> str:
     """The agent-facing state of an article: `flagged`, `out_of_sync`, `review_due` or `current`
-    (shared/interfaces.md), from its open flags' reasons and its review date."""
+    (shared/interfaces.md), from its open flags' reasons and its review date. An unconfirmed agent
+    report (UNCONFIRMED_REPORT) does not change it."""
     if open_reasons & FLAGGED_REASONS:
         return "flagged"
     if open_reasons & OUT_OF_SYNC_REASONS:
@@ -41,21 +54,119 @@ def article_state(article: Article, open_reasons: set[str], *, now: dt.datetime)
 
 
 def open_flag_reasons(article_ids: list[int] | set[int]) -> dict[int, set[str]]:
-    """The reasons of each article's open flags (articles without any are left out)."""
+    """The reasons of each article's open flags (articles without any are left out); an agent's report
+    its owner has not confirmed counts as UNCONFIRMED_REPORT."""
     reasons: dict[int, set[str]] = {}
-    rows = Flag.objects.filter(article_id__in=list(article_ids), state=Flag.State.OPEN).values_list("article_id", "reason")
-    for article_id, reason in rows:
+    rows = Flag.objects.filter(article_id__in=list(article_ids), state=Flag.State.OPEN).values_list(
+        "article_id", "reason", "confirmed_at")
+    for article_id, reason, confirmed_at in rows:
+        if reason == Flag.Reason.AGENT_REPORT and confirmed_at is None:
+            reason = UNCONFIRMED_REPORT
         reasons.setdefault(article_id, set()).add(reason)
     return reasons
+
+
+def can_log_in(user: AbstractBaseUser) -> bool:
+    """Whether a person can sign in to see their inbox: active, with a usable password."""
+    return bool(user.is_active and user.password and user.has_usable_password())
+
+
+def _without_login_q(prefix: str = "") -> Q:
+    return (Q(**{f"{prefix}is_active": False}) | Q(**{f"{prefix}password": ""})
+            | Q(**{f"{prefix}password__startswith": UNUSABLE_PASSWORD_PREFIX}))
+
+
+def is_knowledge_admin(user: AbstractBaseUser) -> bool:
+    return bool(user.is_active and user.has_perm("kb.change_space"))
+
+
+def knowledge_admins() -> QuerySet:
+    """The knowledge admins who can log in: they receive the flags of owners who cannot.
+
+    Knowledge admins are not assigned per space: every one of them is each space's knowledge admin.
+    """
+    permission = Permission.objects.filter(content_type__app_label="kb", codename="change_space")
+    return (
+        get_user_model().objects.filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission),
+        )
+        .exclude(_without_login_q()).distinct().order_by("pk")
+    )
+
+
+def flags_inbox_q(user: AbstractBaseUser) -> Q:
+    """The flags in a person's inbox: their own, and for knowledge admins those of owners who cannot log in."""
+    mine = Q(owner=user)
+    if is_knowledge_admin(user):
+        mine |= _without_login_q("owner__")
+    return mine
 
 
 def articles_with_state() -> QuerySet[Article]:
     """Articles annotated with what the state badges need, in one query."""
     open_reviews = Review.objects.filter(article=OuterRef("pk"), status=Review.Status.IN_REVIEW)
+    scheduled = Review.objects.filter(article=OuterRef("pk"), status=Review.Status.SCHEDULED)
+    unpublished = AuditEvent.objects.filter(
+        article_id=OuterRef("pk"), event_type=AuditEvent.Type.VERSION_UNPUBLISH).order_by("-created_at")
     return Article.objects.select_related("space", "owner", "live_version", "latest_version").annotate(
         has_open_review=Exists(open_reviews),
-        open_flag_count=Count("flags", filter=Q(flags__state=Flag.State.OPEN), distinct=True),
+        open_flag_count=Count("flags", filter=Q(flags__state=Flag.State.OPEN) & ~unconfirmed_report_q("flags__"), distinct=True),
+        open_report_count=Count("flags", filter=Q(flags__state=Flag.State.OPEN) & unconfirmed_report_q("flags__"), distinct=True),
+        scheduled_go_live_at=Subquery(scheduled.values("go_live_at")[:1]),
+        scheduled_version_number=Subquery(scheduled.values("version__number")[:1]),
+        unpublished_at=Subquery(unpublished.values("created_at")[:1]),
+        unpublished_version_id=Subquery(unpublished.values("version_id")[:1]),
     )
+
+
+def scheduled_publication(article: Article) -> Review | None:
+    """The approved version of this article waiting for its go-live time, if any."""
+    return (
+        Review.objects.filter(article=article, status=Review.Status.SCHEDULED)
+        .select_related("version", "version__author").prefetch_related("approvals__approver").first()
+    )
+
+
+def last_unpublish(article: Article) -> AuditEvent | None:
+    """The emergency unpublish that took the article out of service, while it is not published again."""
+    if article.live_version_id is not None:
+        return None
+    return AuditEvent.objects.filter(article_id=article.pk, event_type=AuditEvent.Type.VERSION_UNPUBLISH).first()
+
+
+@dataclass(frozen=True)
+class GoLiveChoice:
+    """A moment an approver may choose for a version to go live."""
+
+    key: str
+    label: str
+    at: dt.datetime | None  # None: at once
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def go_live_choices(article: Article, *, now: dt.datetime | None = None) -> list[GoLiveChoice]:
+    """When the version in review may go live: now, at the start of the article's future `valid_from`,
+    or at the start of the effective date of a future change that flagged it (a date the approver picks
+    is the other choice, see the admin)."""
+    now = now or timezone.now()
+    choices = [GoLiveChoice("now", _("now, with the approval"), None)]
+    if article.valid_from and _start_of(article.valid_from) > now:
+        choices.append(GoLiveChoice(
+            "valid_from", _("on the article's valid-from date, %(date)s 00:00") % {"date": f"{article.valid_from:%Y-%m-%d}"},
+            _start_of(article.valid_from)))
+    events = {flag.change_event for flag in Flag.objects.filter(article=article, state=Flag.State.OPEN,
+                                                                change_event__isnull=False).select_related("change_event")}
+    for event in sorted(events, key=lambda event: (event.effective_date, event.pk)):
+        if _start_of(event.effective_date) > now:
+            choices.append(GoLiveChoice(
+                f"change-{event.pk}",
+                _("on the effective date of the change “%(title)s”, %(date)s 00:00")
+                % {"title": event.title, "date": f"{event.effective_date:%Y-%m-%d}"},
+                _start_of(event.effective_date)))
+    return choices
 
 
 def articles_awaiting_approval(user: AbstractBaseUser) -> QuerySet[Article]:
@@ -96,10 +207,6 @@ class SettingRow:
 
 def settings_change_rows(change: SettingsChange) -> list[SettingRow]:
     """A proposed settings change as rows of (setting, current value, proposed value) for people."""
-    from django.contrib.auth import get_user_model
-
-    from kb.models import Space
-
     def label(field: str, value: object) -> str:
         if value in (None, ""):
             return "—"
@@ -138,11 +245,17 @@ def article_badges(article: Article, *, now: dt.datetime | None = None) -> list[
         has_open_review = Review.objects.filter(article=article, status=Review.Status.IN_REVIEW).exists()
     if article.live_version_id:
         badges.append(Badge("live", _("live v%(number)s") % {"number": article.live_version.number}))
+    elif _unpublished_at(article) is not None:
+        badges.append(Badge("withdrawn", _("withdrawn %(date)s") % {
+            "date": f"{timezone.localtime(_unpublished_at(article)):%Y-%m-%d}"}))
     else:
         badges.append(Badge("unpublished", _("not published")))
     if has_open_review:
         badges.append(Badge("in-review", _("in review")))
-    elif article.has_unpublished_version:
+    elif (go_live := _scheduled(article)) is not None:
+        badges.append(Badge("scheduled", _("v%(number)s goes live on %(when)s") % {
+            "number": go_live[1], "when": f"{timezone.localtime(go_live[0]):%Y-%m-%d %H:%M}"}))
+    elif article.has_unpublished_version and not _is_withdrawn_latest(article):
         badges.append(Badge("draft", _("draft v%(number)s pending") % {"number": article.latest_version.number}))
     if article.is_expired(today):
         badges.append(Badge("expired", _("expired %(date)s") % {"date": f"{article.valid_until:%Y-%m-%d}"}))
@@ -152,10 +265,45 @@ def article_badges(article: Article, *, now: dt.datetime | None = None) -> list[
         badges.append(Badge("due", _("review due")))
     flags = getattr(article, "open_flag_count", None)
     if flags is None:
-        flags = article.flags.filter(state=Flag.State.OPEN).count()
+        flags = article.flags.filter(state=Flag.State.OPEN).exclude(unconfirmed_report_q()).count()
     if flags:
         badges.append(Badge("flagged", ngettext("%(count)s open flag", "%(count)s open flags", flags) % {"count": flags}))
+    reports = getattr(article, "open_report_count", None)
+    if reports is None:
+        reports = article.flags.filter(unconfirmed_report_q(), state=Flag.State.OPEN).count()
+    if reports:
+        badges.append(Badge("reported", ngettext("%(count)d report to confirm", "%(count)d reports to confirm", reports)
+                            % {"count": reports}))
     return badges
+
+
+def _scheduled(article: Article) -> tuple[dt.datetime, int] | None:
+    """(go-live time, version number) of the article's scheduled publication, from the list's annotation if there."""
+    if hasattr(article, "scheduled_go_live_at"):
+        if article.scheduled_go_live_at is None:
+            return None
+        return article.scheduled_go_live_at, article.scheduled_version_number
+    review = Review.objects.filter(article=article, status=Review.Status.SCHEDULED).select_related("version").first()
+    return (review.go_live_at, review.version.number) if review else None
+
+
+def _is_withdrawn_latest(article: Article) -> bool:
+    """The latest version is the one withdrawn by an emergency unpublish (no draft: it was live)."""
+    if _unpublished_at(article) is None:
+        return False
+    if hasattr(article, "unpublished_version_id"):
+        return article.unpublished_version_id == article.latest_version_id
+    event = last_unpublish(article)
+    return event is not None and event.version_id == article.latest_version_id
+
+
+def _unpublished_at(article: Article) -> dt.datetime | None:
+    if article.live_version_id is not None:
+        return None
+    if hasattr(article, "unpublished_at"):
+        return article.unpublished_at
+    event = last_unpublish(article)
+    return event.created_at if event else None
 
 
 @dataclass(frozen=True)
@@ -176,6 +324,8 @@ def version_history(article: Article) -> list[VersionRow]:
         review = latest_review.get(version.pk)
         if version.pk == article.live_version_id:
             status = _("live")
+        elif review is not None and review.status == Review.Status.SCHEDULED:
+            status = _("approved, goes live on %(when)s") % {"when": f"{timezone.localtime(review.go_live_at):%Y-%m-%d %H:%M}"}
         elif review is not None:
             status = str(review.get_status_display())
             if review.status == Review.Status.APPROVED:
@@ -230,7 +380,7 @@ def content_health(group_by: str, *, now: dt.datetime | None = None) -> list[Hea
     today = timezone.localdate(now)
     open_flags = Flag.objects.filter(article=OuterRef("pk"), state=Flag.State.OPEN)
     articles = Article.objects.filter(live_version__isnull=False).annotate(
-        is_flagged=Exists(open_flags.filter(reason__in=FLAGGED_REASONS)),
+        is_flagged=Exists(open_flags.filter(reason__in=FLAGGED_REASONS).exclude(unconfirmed_report_q())),
         is_out_of_sync=Exists(open_flags.filter(reason__in=OUT_OF_SYNC_REASONS)),
     )
     key = {"space": "space__name", "owner": "owner__username"}[group_by]

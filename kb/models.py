@@ -31,6 +31,11 @@ class Space(models.Model):
         default=False,
         help_text=_("Publishing needs a second approval by a different approver (e.g. legal, refunds)."),
     )
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("default owner"),
+        help_text=_("Owner of articles brought in from a connected source when its owner mapping names nobody."),
+    )
     withhold_flagged_from_public = models.BooleanField(
         _("withhold flagged articles from public answers"),
         default=True,

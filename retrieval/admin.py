@@ -1,4 +1,4 @@
-"""Admin for guardrails (policies as data, audited), answer provenance, feedback and API keys."""
+"""Admin for guardrails (policies as data, audited), answer provenance, feedback, API keys and past tickets."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -16,9 +19,21 @@ from django.utils.translation import gettext_lazy, ngettext
 from governance.admin import ReadOnlyAdmin
 from governance.models import AuditEvent
 from governance.services import audit_record
+from kb.models import Article
 from retrieval.answers.guardrails import guardrail_rule_delete, guardrail_rule_save
-from retrieval.apikeys import apikey_revoke
-from retrieval.models import AnswerCitation, AnswerRecord, ApiKey, Feedback, GuardrailRule, IndexJob
+from retrieval.apikeys import apikey_create, apikey_revoke, apikey_rotate
+from retrieval.models import (
+    AnswerCitation,
+    AnswerRecord,
+    ApiKey,
+    Feedback,
+    GuardrailRule,
+    IndexJob,
+    Ticket,
+    TicketImport,
+    TicketSimulation,
+)
+from verity.core.errors import ApplicationError
 
 
 class GuardrailRuleForm(forms.ModelForm):
@@ -174,6 +189,16 @@ class FeedbackAdmin(ReadOnlyAdmin):
                            feedback.answer.question[:60])
 
 
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, help_text=gettext_lazy("Who uses the key, e.g. “help center” or “chatbot”."))
+    audience = forms.ChoiceField(label=gettext_lazy("Audience"), choices=Article.Audience.choices,
+                                 help_text=gettext_lazy("What the key may see: public keys never see internal articles."))
+    scopes = forms.MultipleChoiceField(label=gettext_lazy("Scopes"), choices=ApiKey.Scope.choices, required=False,
+                                       widget=forms.CheckboxSelectMultiple,
+                                       help_text=gettext_lazy("Search and answers need no scope."))
+    rate_limit_per_minute = forms.IntegerField(label=gettext_lazy("Requests per minute"), min_value=1, max_value=100000, initial=120)
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "audience", "scopes", "rate_limit_per_minute", "created_at", "last_used_at", "revoked_at")
@@ -181,27 +206,139 @@ class ApiKeyAdmin(admin.ModelAdmin):
     fields = ("name", "prefix", "audience", "scopes", "rate_limit_per_minute", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("name", "prefix", "audience", "scopes", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
+    change_list_template = "admin/retrieval/apikey/change_list.html"
+    change_form_template = "admin/retrieval/apikey/change_form.html"
 
     def has_add_permission(self, request):
-        return False  # keys are created with `manage.py kb_apikey create`, which shows the key once
+        return False  # created through create_view: the key is shown once, never stored in clear
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        own = [
+            path("new/", self.admin_site.admin_view(self.create_view), name="retrieval_apikey_create"),
+            path("<int:pk>/rotate/", self.admin_site.admin_view(self.rotate_view), name="retrieval_apikey_rotate"),
+        ]
+        return own + super().get_urls()
+
+    def _secret(self, request, key: ApiKey, raw: str, title: str):
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "key": key, "raw": raw}
+        response = TemplateResponse(request, "admin/retrieval/apikey/secret.html", context)
+        response["Cache-Control"] = "no-store"  # the key is shown once: no copy in any cache
+        return response
+
+    def create_view(self, request):
+        if not request.user.has_perm("retrieval.add_apikey"):
+            raise PermissionDenied
+        form = ApiKeyCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    key, raw = apikey_create(name=form.cleaned_data["name"], audience=form.cleaned_data["audience"],
+                                             scopes=form.cleaned_data["scopes"],
+                                             rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+                                             created_by=request.user)
+                    audit_record(event_type=AuditEvent.Type.APIKEY_CREATE, actor=request.user,
+                                 target_label=f"api key: {key.name}",
+                                 details={"audience": key.audience, "scopes": key.scopes})
+            except ApplicationError as error:
+                form.add_error("name" if error.code in {"name_required", "name_taken"} else None, error.message)
+            else:
+                return self._secret(request, key, raw, _("API key created"))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": _("Create an API key")}
+        return TemplateResponse(request, "admin/retrieval/apikey/create.html", context)
+
+    def rotate_view(self, request, pk: int):
+        if not request.user.has_perm("retrieval.change_apikey"):
+            raise PermissionDenied
+        key = get_object_or_404(ApiKey, pk=pk)
+        if request.method == "POST":
+            try:
+                with transaction.atomic():
+                    key, raw = apikey_rotate(name=key.name)
+                    audit_record(event_type=AuditEvent.Type.APIKEY_ROTATE, actor=request.user,
+                                 target_label=f"api key: {key.name}")
+            except ApplicationError as error:
+                messages.error(request, error.message)
+                return redirect("admin:retrieval_apikey_change", key.pk)
+            return self._secret(request, key, raw, _("API key rotated"))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "key": key,
+                   "title": _("Rotate the API key “%(name)s”?") % {"name": key.name}}
+        return TemplateResponse(request, "admin/retrieval/apikey/rotate.html", context)
 
     @admin.action(description=gettext_lazy("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request, queryset):
         for key in queryset:
             with transaction.atomic():
                 apikey_revoke(name=key.name)
-                audit_record(event_type=AuditEvent.Type.APIKEY_REVOKE, actor=request.user, target_label=key.name)
+                audit_record(event_type=AuditEvent.Type.APIKEY_REVOKE, actor=request.user, target_label=f"api key: {key.name}")
         count = queryset.count()
         messages.success(request, ngettext("Revoked %(count)s key.", "Revoked %(count)s keys.", count) % {"count": count})
 
 
 @admin.register(IndexJob)
 class IndexJobAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "kind", "embedder_key", "progress", "status", "finished_at")
+    list_display = ("started_at", "kind", "embedder_key", "progress", "sent_again", "status", "finished_at")
 
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, job: IndexJob) -> str:
         return f"{job.done}/{job.total}"
+
+    @admin.display(description="batches sent again")
+    def sent_again(self, job: IndexJob) -> int:
+        """Batches lost with their worker and sent again (verity.core.batches)."""
+        return job.batches.filter(dispatches__gt=1).count()
+
+
+class TicketSimulationInline(admin.StackedInline):
+    model = TicketSimulation
+    can_delete = False
+    fields = ("simulated_at", "audience", "status", "reason", "agreement", "similarity", "question", "answer",
+              "citations", "differences", "generator")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    """Past tickets as stored: redacted; imported with `manage.py kb_tickets import FILE`."""
+
+    list_display = ("external_id", "subject", "resolved_at", "tags", "locale", "last_simulation", "imported_by")
+    list_filter = ("locale", "simulation__status", "simulation__agreement", ("resolved_at", admin.DateFieldListFilter))
+    search_fields = ("external_id", "subject")
+    date_hierarchy = "resolved_at"
+    list_select_related = ("simulation", "imported_by")
+    fields = ("external_id", "subject", "conversation", "tags", "locale", "resolved_at", "imported_by", "imported_at")
+    readonly_fields = fields
+    inlines = [TicketSimulationInline]
+
+    @admin.display(description="conversation")
+    def conversation(self, ticket: Ticket) -> str:
+        return format_html_join(
+            "", '<p><strong>{}</strong><br><span style="white-space:pre-wrap">{}</span></p>',
+            ((Ticket.Sender(message["from"]).label, message["text"]) for message in ticket.messages),
+        )
+
+    @admin.display(description="last simulation")
+    def last_simulation(self, ticket: Ticket) -> str:
+        simulation = getattr(ticket, "simulation", None)
+        if simulation is None:
+            return "–"
+        return f"{simulation.get_status_display()}{', ' + simulation.get_agreement_display().lower() if simulation.agreement else ''}"
+
+
+@admin.register(TicketImport)
+class TicketImportAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "file", "status", "total", "created", "updated", "unchanged", "error_short")
+    list_filter = ("status",)
+    fields = ("file", "sha256", "status", "total", "created", "updated", "unchanged", "redactions", "error", "started_by",
+              "started_at", "finished_at")
+    readonly_fields = fields
+
+    @admin.display(description="error")
+    def error_short(self, run: TicketImport) -> str:
+        return run.error[:120]

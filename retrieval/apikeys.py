@@ -49,6 +49,21 @@ def apikey_revoke(*, name: str) -> ApiKey:
     return key
 
 
+@transaction.atomic
+def apikey_rotate(*, name: str) -> tuple[ApiKey, str]:
+    """A new secret for the key (same name, audience, scopes, limit); the old one stops working at once.
+    Returns the row and the new raw key (shown once)."""
+    key = ApiKey.objects.select_for_update().filter(name=name).first()
+    if key is None:
+        raise ApplicationError(f"No key named '{name}'.", code="not_found")
+    if key.revoked_at is not None:
+        raise ApplicationError(f"The key '{name}' is revoked; create a new one instead.", code="revoked")
+    raw = ApiKey.generate()
+    key.prefix, key.key_hash = raw[:10], ApiKey.hash(raw)
+    key.save(update_fields=["prefix", "key_hash"])
+    return key, raw
+
+
 def apikey_lookup(raw: str) -> ApiKey | None:
     return ApiKey.objects.filter(key_hash=ApiKey.hash(raw)).first()
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from pgvector.django import VectorField
 
 from kb.models import Article, ArticleVersion
+from verity.core.batches import LeasedBatch
 
 
 class Chunk(models.Model):
@@ -106,6 +107,19 @@ class IndexJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.done}/{self.total} ({self.status})"
+
+
+class IndexJobBatch(LeasedBatch):
+    """Live versions of a job indexed together by one task; sent again when its worker is lost."""
+
+    job = models.ForeignKey(IndexJob, on_delete=models.CASCADE, related_name="batches")
+    version_ids = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        ordering = ["job", "pk"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of job {self.job_id}: {len(self.version_ids)} version(s)"
 
 
 def _hash_key(raw: str) -> str:
@@ -301,3 +315,87 @@ class Feedback(models.Model):
     def __str__(self) -> str:
         verdict = _("helpful") if self.helpful else _("not helpful")
         return f"{verdict}: {self.comment[:60]}"
+
+
+class TicketImport(models.Model):
+    """One `kb_tickets import FILE`: all of the file's tickets are stored, or none (one transaction)."""
+
+    class Status(models.TextChoices):
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed: nothing stored"
+
+    file = models.CharField(max_length=1000)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    total = models.PositiveIntegerField(default=0, help_text="Tickets in the file.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    redactions = models.JSONField(default=dict, help_text="Personal data replaced before storage, per kind.")
+    error = models.TextField(blank=True, help_text="The file, line or record and field that stopped the import.")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Tickets from {self.file} ({self.get_status_display()})"
+
+
+class Ticket(models.Model):
+    """A resolved support ticket from the ticketing system, redacted before storage.
+
+    Its id in the source system is the key: importing the same ticket again updates it, never duplicates it.
+    """
+
+    class Sender(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+
+    external_id = models.CharField(max_length=100, unique=True, help_text="The ticket's id in the ticketing system.")
+    subject = models.CharField(max_length=500, help_text="Redacted before storage.")
+    messages = models.JSONField(default=list, help_text='[{"from": "customer" | "agent", "text": ...}], redacted before storage.')
+    tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    locale = models.CharField(max_length=12)
+    resolved_at = models.DateTimeField(db_index=True)
+    content_hash = models.CharField(max_length=64, help_text="sha256 of the stored (redacted) content: unchanged on re-import.")
+    imported_by = models.ForeignKey(TicketImport, null=True, on_delete=models.SET_NULL, related_name="tickets",
+                                    help_text="The import that stored this content.")
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-resolved_at", "external_id"]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}: {self.subject[:60]}"
+
+
+class TicketSimulation(models.Model):
+    """What Verity answered to a ticket's first customer question, the last time it was simulated
+    (`kb_eval --tickets`), and whether the agent's actual reply agreed."""
+
+    class Agreement(models.TextChoices):
+        AGREES = "agrees", "Agrees with the agent"
+        DISAGREES = "disagrees", "Disagrees with the agent"
+        NOT_COMPARED = "", "Not compared"
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="simulation")
+    simulated_at = models.DateTimeField(default=timezone.now)
+    audience = models.CharField(max_length=16)
+    question = models.TextField(help_text="The first customer message without greeting and signature (redacted).")
+    status = models.CharField(max_length=10, choices=AnswerRecord.Status.choices, db_index=True)
+    reason = models.CharField(max_length=60, blank=True)
+    answer = models.TextField(blank=True)
+    citations = models.JSONField(default=list, help_text="[{slug, locale, version}] of the answer.")
+    generator = models.CharField(max_length=80)
+    agreement = models.CharField(max_length=10, choices=Agreement.choices, blank=True, db_index=True)
+    similarity = models.FloatField(null=True, blank=True, help_text="Cosine of the agent's reply and the answer (active embedder).")
+    differences = models.JSONField(default=list, help_text="Facts of the agent's reply the answer lacks or contradicts.")
+
+    class Meta:
+        ordering = ["-simulated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.external_id}: {self.status} {self.agreement}".strip()

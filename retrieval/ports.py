@@ -18,6 +18,9 @@ class RetrievalServing:
         # once committed, look for live articles that now state other values for the same facts
         transaction.on_commit(lambda: contradictions_scan_article.apply_async(args=[article.pk], expires=3600))
 
+    def article_unpublished(self, *, article: Article, version: ArticleVersion) -> None:
+        indexing.article_unindex(article=article)
+
     def article_settings_changed(self, *, article: Article, changed: set[str]) -> None:
         indexing.article_settings_changed(article=article, changed=changed)
 

@@ -8,18 +8,25 @@ from django.db import OperationalError
 from retrieval.impact.assessment import change_event_run
 from retrieval.impact.contradictions import contradictions_flag, contradictions_scan
 from retrieval.index import indexing
-from retrieval.index.reindex import reindex_job_batch, reindex_start
+from retrieval.index.reindex import reindex_job_batch, reindex_recover, reindex_start
 
 
-@shared_task(name="retrieval.tasks.reindex_batch", acks_late=True, autoretry_for=(Exception,), max_retries=3,
+@shared_task(name="retrieval.tasks.index_job_batch", acks_late=True, autoretry_for=(Exception,), max_retries=3,
              retry_backoff=True)
-def reindex_batch(job_id: int, version_ids: list[int]) -> int:
-    return reindex_job_batch(job_id, version_ids)
+def index_job_batch(batch_id: int) -> int:
+    """One batch of a reindex job (idempotent: a finished or held batch is not run again)."""
+    return reindex_job_batch(batch_id)
 
 
-def reindex_dispatch(job_id: int, version_ids: list[int]) -> None:
+def reindex_dispatch(batch_id: int) -> None:
     """Send one batch of a reindex job to the workers (retrieval.index.reindex.Dispatch)."""
-    reindex_batch.apply_async(args=[job_id, version_ids], expires=6 * 3600)
+    index_job_batch.apply_async(args=[batch_id], expires=6 * 3600)
+
+
+@shared_task(name="retrieval.tasks.index_jobs_recover")
+def index_jobs_recover() -> int:
+    """Every minute (beat): send again the reindex batches lost with their worker."""
+    return len(reindex_recover(dispatch=reindex_dispatch))
 
 
 @shared_task(name="retrieval.tasks.reindex_if_embedder_changed")

@@ -4,11 +4,9 @@ Tuning rule: values are chosen on SciFact's *train* split and on the development
 (the demo telecom in demo/, the insurer in eval/dev-versicherung/), never on SciFact test qrels or
 a held-out set, whose figures are only reported. Any value can be overridden from settings, e.g.
 `VERITY_TUNING = {"FLAG_THRESHOLD": 0.3}` (read once, at import). The fusion weight of hybrid
-search is per embedder (`Embedder.fusion_weight`, see retrieval.index.embeddings; 0.4 for the
-default use+en, chosen on SciFact train: 0.4 -> nDCG@10 0.7378, 0.5 -> 0.7277), applied by
-`retrieval.search.fusion.semantic_weight`. Answers still fuse at settings.VERITY_SEMANTIC_WEIGHT
-(0.5): on the demo set (dev) 0.5 gives 44/51 answerable and 24/25 refusals, 0.4 gives 44/51 and
-23/25 (2026-12-05), so one weight for both is a trade-off left open (issue #12).
+search and of answers is one weight per embedder (`Embedder.fusion_weight`, see
+retrieval.index.embeddings), applied by `retrieval.search.fusion.semantic_weight` for /search,
+/answer and change impact alike; VERITY_SEMANTIC_WEIGHT overrides it.
 
 The modules of `retrieval.text` are pure Python and take their one tuned value
 (SECONDARY_LANGUAGE_WEIGHT) as a parameter from their callers.
@@ -41,12 +39,10 @@ COMMON_TERM_FRACTION = _tuned("COMMON_TERM_FRACTION", 0.05)
 COMMON_TERM_MIN_DF = _tuned("COMMON_TERM_MIN_DF", 2000)
 CANDIDATE_POOL = _tuned("CANDIDATE_POOL", 1500)
 PRESELECT = _tuned("PRESELECT", 1000)
-# fused = (1 - w) * keyword + w * semantic, both normalised to [0, 1]. The default w is the one
-# tuned for the active embedder (its `fusion_weight`, tuned on SciFact train + the demo set);
-# VERITY_SEMANTIC_WEIGHT in the environment (or a settings value other than settings.py's
-# fallback 0.5) overrides it.
+# fused = (1 - w) * keyword + w * semantic, both normalised to [0, 1]. w is the one tuned for the
+# active embedder (its `fusion_weight`); this value only for an embedder without one.
+# VERITY_SEMANTIC_WEIGHT (environment/settings) overrides both.
 SEMANTIC_WEIGHT = _tuned("SEMANTIC_WEIGHT", 0.5)
-SETTINGS_FALLBACK_WEIGHT = _tuned("SETTINGS_FALLBACK_WEIGHT", 0.5)
 # HNSW candidate list: top-10 recall against exact search on the 100k-chunk synthetic index of
 # `bench --scale` (SciFact claims as queries) was 0.85 at 100, 0.94 at 200, 0.98 at 400, for
 # about 7 ms per query at 400.
@@ -114,6 +110,20 @@ MIN_SECTION_NAMED = _tuned("MIN_SECTION_NAMED", 0.5)  # share of a section headi
 SUPPORT_THRESHOLD = _tuned("SUPPORT_THRESHOLD", 0.6)
 # Insights: knowledge gaps grouped by question similarity (read on demo questions; not a quality figure).
 SAME_TOPIC = _tuned("SAME_TOPIC", 0.55)  # cosine similarity above which two questions count as one topic
+# Past tickets (retrieval.answers.ticket_simulation), read on demo/tickets.jsonl (dev, extractive answers, USE);
+# not a quality figure. An answer agrees with the agent's reply when it contradicts none of the reply's facts
+# (numbers, amounts, durations, dates, menu paths) and states at least TICKET_FACTS_STATED of them; there the
+# 3-sentence answers stated 1/2 to 4/4 of the facts of replies on the same topic and 0/3 of a reply on a neighbouring
+# one (upgrade answered, downgrade asked). A reply without facts agrees when the two texts are at least
+# TICKET_AGREEMENT close (cosine, active embedder): answers on the reply's topic were at 0.55-0.82, answers
+# from a neighbouring article (router set-up for a fibre-availability question) at 0.35-0.50.
+TICKET_FACTS_STATED = _tuned("TICKET_FACTS_STATED", 0.5)
+TICKET_AGREEMENT = _tuned("TICKET_AGREEMENT", 0.6)
+# Ticket gaps group tickets (subject, first question and the agent's reply) at this cosine. On the demo's ten gap
+# tickets (extractive answers, USE) the pairs on one topic (fibre availability; TV packages; a stolen SIM and an
+# eSIM moved to a new phone) were at 0.65-0.68, all other pairs at most 0.48; the question alone put two same-topic
+# pairs at 0.51-0.59 and an unrelated pair (a plan downgrade, roaming in Turkey: both say "Tarif") at 0.58.
+TICKET_SAME_TOPIC = _tuned("TICKET_SAME_TOPIC", 0.6)
 
 
 # --- Change impact (retrieval.impact.assessment) ----------------------------------------------
@@ -128,6 +138,15 @@ COSINE_WEIGHT = _tuned("COSINE_WEIGHT", 0.5)
 SHARED_IDENTIFIER_BONUS = _tuned("SHARED_IDENTIFIER_BONUS", 0.1)
 VALUE_DISTANCE_WEIGHT = _tuned("VALUE_DISTANCE_WEIGHT", 0.03)
 FLAG_THRESHOLD = _tuned("FLAG_THRESHOLD", 0.28)  # a fact match at least this good, with a different value, makes a passage wrong
+# Change impact by reading (retrieval.impact.reading): articles per query, each with its best section
+# (the announcement as a whole gets twice as many), at most MAX_JUDGED judged per announcement (each one model call: the cost on a
+# CPU), and the judge's P("ja") from which a section counts as made wrong. Chosen on the development
+# change sets (demo, insurer): see the README's change-impact figures.
+IMPACT_SECTIONS_PER_QUERY = _tuned("IMPACT_SECTIONS_PER_QUERY", 4)
+MAX_JUDGED = _tuned("MAX_JUDGED", 10)
+IMPACT_JUDGE_MIN = _tuned("IMPACT_JUDGE_MIN", 0.5)
+# a contradiction the fact comparison found stands when the model judges it one with at least this P("ja")
+CONTRADICTION_JUDGE_MIN = _tuned("CONTRADICTION_JUDGE_MIN", 0.5)
 STRONG_MATCH = _tuned("STRONG_MATCH", 0.45)  # a match this good identifies the old value of a changed fact
 RESTATED_OLD_VALUE = _tuned("RESTATED_OLD_VALUE", 0.2)  # a passage repeating that old value, about the same thing nearby, is wrong from here on
 MIN_NEAR_SHARED = _tuned("MIN_NEAR_SHARED", 2)  # "about the same thing nearby": the two numbers stand next to at least two same words

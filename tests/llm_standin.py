@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,9 @@ class Script:
     yes_probability: float = 0.9
     answer: str = ""
     requests: list[dict] = field(default_factory=list)
+    # per prompt (all messages joined), overriding the fixed values above when set
+    judge: Callable[[str], float] | None = None
+    reply: Callable[[str], str] | None = None
 
     def prompts(self) -> list[str]:
         return ["\n".join(m["content"] for m in body["messages"]) for body in self.requests]
@@ -40,8 +44,10 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             script.requests.append(body)
+            prompt = "\n".join(m["content"] for m in body["messages"])
             if (body.get("max_completion_tokens") or body.get("max_tokens")) == 1:
-                yes = min(max(script.yes_probability, 1e-6), 1 - 1e-6)
+                yes = script.judge(prompt) if script.judge else script.yes_probability
+                yes = min(max(yes, 1e-6), 1 - 1e-6)
                 top = [{"token": "ja", "logprob": math.log(yes), "bytes": None},
                        {"token": "nein", "logprob": math.log(1 - yes), "bytes": None}]
                 top.sort(key=lambda item: -item["logprob"])
@@ -51,14 +57,14 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                text = script.answer
+                text = script.reply(prompt) if script.reply else script.answer
                 for start in range(0, len(text), 7):
                     delta = {"id": "standin", "object": "chat.completion.chunk", "created": 0, "model": "standin",
                              "choices": [{"index": 0, "delta": {"content": text[start:start + 7]}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 return None
-            return self._json(_completion(script.answer))
+            return self._json(_completion(script.reply(prompt) if script.reply else script.answer))
 
         def _json(self, payload: dict) -> None:
             data = json.dumps(payload).encode()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from kombu.exceptions import OperationalError
 
 from verity.core import embedded
 
@@ -26,8 +27,11 @@ def _worker_answers_ping(broker_url: str, env: dict[str, str]) -> list:
     )
     client = Celery(broker=broker_url)
     try:
-        for _ in range(40):
-            replies = client.control.ping(timeout=0.5)
+        for _ in range(80):
+            try:
+                replies = client.control.ping(timeout=0.5)
+            except OperationalError:  # the worker has not started the embedded broker yet (slow on a busy machine)
+                replies = []
             if replies:
                 return replies
             time.sleep(0.25)

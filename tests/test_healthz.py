@@ -8,6 +8,9 @@ import pytest
 from django.db import OperationalError
 from django.test import override_settings
 
+from tests.brokers import broker_without_workers
+from verity.celery import NO_WORKER_WARNING
+
 
 @pytest.mark.django_db
 def test_healthz_reports_each_part_without_a_key(client):
@@ -39,3 +42,15 @@ def test_healthz_names_a_configured_model_server_that_does_not_answer(client):
 @pytest.mark.django_db
 def test_healthz_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_healthz_warns_when_no_worker_answers(client):
+    # given a real broker (not the tests' in-process tasks) that no worker listens to
+    with broker_without_workers():
+        response = client.get("/healthz")
+
+    # then the web part is healthy, and the reply says that queued work waits
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "workers": 0, "model": "off",
+                               "warning": NO_WORKER_WARNING}

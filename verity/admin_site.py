@@ -27,6 +27,13 @@ class VerityAdminSite(admin.AdminSite):
             services.user_language_remember(user=request.user, language=translation.get_language())
         return response
 
+    @property
+    def login_form(self):
+        """Sign-in throttled like the desktop's (imported late: this module is also the admin's AppConfig)."""
+        from verity.auth_forms import ThrottledAdminAuthenticationForm
+
+        return ThrottledAdminAuthenticationForm
+
     def get_urls(self):
         from governance.admin import content_health_view
 
@@ -37,8 +44,9 @@ class VerityAdminSite(admin.AdminSite):
         ]
 
     def insights_view(self, request: HttpRequest) -> HttpResponse:
-        """Knowledge gaps, most-cited and disliked articles, answer rates over time."""
+        """Knowledge gaps (from questions and from past tickets), most-cited and disliked articles, answer rates."""
         from retrieval.answers import insights
+        from retrieval.answers.ticket_simulation import ticket_gaps
 
         if not request.user.has_perm("retrieval.view_answerrecord"):
             raise PermissionDenied
@@ -49,6 +57,7 @@ class VerityAdminSite(admin.AdminSite):
             **self.each_context(request),
             "title": _("Insights"),
             "gaps": insights.knowledge_gaps(days=90),
+            "ticket_gaps": ticket_gaps(),
             "most_cited": insights.most_cited(days=30),
             "most_disliked": insights.most_disliked(days=90),
             "chart": insights.rate_chart(days),

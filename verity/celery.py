@@ -34,11 +34,27 @@ def _reindex_if_embedder_changed(sender, **_: object) -> None:
     sender.app.send_task("retrieval.tasks.reindex_if_embedder_changed", expires=3600)
 
 
+# said wherever work waits for a worker (a change's assessment, GET /healthz) while none answers
+NO_WORKER_WARNING = ("No Celery worker answers: queued work (change assessments, imports, reindexes) waits "
+                     "until one runs (`celery -A verity worker`).")
+
+
+def workers_answering(*, timeout: float = 1.0, limit: int | None = None) -> int:
+    """How many workers answer a ping within `timeout` (stop at `limit` replies); 0 in eager mode
+    (tests), where tasks run in the process that sends them, and when no broker is reachable."""
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        return len(app.control.ping(timeout=timeout, limit=limit))
+    except Exception:  # noqa: BLE001 - no broker reachable means no workers
+        return 0
+
+
 def workers_available(timeout: float = 1.0) -> bool:
     """True when at least one worker answers a ping (never in eager mode, i.e. in tests)."""
-    if app.conf.task_always_eager:
-        return False
-    try:
-        return bool(app.control.ping(timeout=timeout))
-    except Exception:  # noqa: BLE001 - no broker reachable means no workers
-        return False
+    return workers_answering(timeout=timeout, limit=1) > 0
+
+
+def workers_missing(timeout: float = 1.0) -> bool:
+    """True when tasks go to workers and none answers: what is queued stays pending until one runs."""
+    return not app.conf.task_always_eager and not workers_available(timeout)

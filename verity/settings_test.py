@@ -10,3 +10,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Answer tests choose their generator; the real model is started only by the tests that use it.
 VERITY_GENERATOR = os.environ.get("VERITY_TEST_GENERATOR", "extractive")
+
+# Plain static names: a manifest that `up` left in the data dir may be older than the files under test.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

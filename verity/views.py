@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from governance import services
+from retrieval.llm.client import model_health
+from verity.celery import NO_WORKER_WARNING, app, workers_answering
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -36,8 +38,6 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    from verity.celery import app
-
     if app.conf.task_always_eager:
         return "ok"  # tasks run in the web process itself
     try:
@@ -48,24 +48,14 @@ def _broker() -> str:
         return "down"
 
 
-def _workers() -> int:
-    from verity.celery import app
-
-    if app.conf.task_always_eager:
-        return 0
-    try:
-        return len(app.control.ping(timeout=1.0))
-    except Exception:  # noqa: BLE001 - no broker, no workers
-        return 0
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and operators: each part's state, no data, no key needed; 503 names what is down."""
-    from retrieval.answers.llm import model_health
-
-    parts = {"database": _database(), "broker": _broker(), "workers": _workers(), "model": model_health()}
+    """For load balancers and operators: each part's state, no data, no key needed; 503 names what is down.
+    No worker is not a 503 (search and answers are served): a `warning` says that queued work waits."""
+    parts = {"database": _database(), "broker": _broker(), "workers": workers_answering(), "model": model_health()}
+    if parts["workers"] == 0 and not app.conf.task_always_eager:
+        parts["warning"] = NO_WORKER_WARNING
     failing = [name for name in ("database", "broker", "model") if parts[name] == "down"]
     if failing:
         return JsonResponse({**parts, "error": {"code": "unhealthy", "message": f"down: {', '.join(failing)}"}},

@@ -21,7 +21,9 @@ from governance.services.base import (  # noqa: F401 - the services' public name
     ARTICLE_SETTINGS_FIELDS,
     REVIEWED_SETTINGS_FIELDS,
     _open_review,
+    _scheduled_review,
     audit_record,
+    local_minute,
     setting_names,
 )
 from governance.services.changes import (  # noqa: F401 - the services' public names
@@ -33,13 +35,21 @@ from governance.services.changes import (  # noqa: F401 - the services' public n
 )
 from governance.services.flags import (  # noqa: F401 - the services' public names
     CONTENT_FLAG_REASONS,
+    flag_confirm,
     flag_dismiss,
     flag_raise,
+    flags_close,
     flags_notify_owners,
+    flags_resolve,
     review_cycle_run,
 )
 from governance.services.preferences import (  # noqa: F401 - the services' public names
     user_language_remember,
+)
+from governance.services.publications import (  # noqa: F401 - the services' public names
+    article_unpublish,
+    publication_cancel,
+    publications_publish_due,
 )
 from governance.services.reviews import (  # noqa: F401 - the services' public names
     review_withdraw,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 from django.utils.functional import Promise
 
 from governance.models import AuditEvent, Review
@@ -71,6 +73,14 @@ def article_language(article: Article):
     return written_in(article.locale)
 
 
+# Knowledge admins are the role that manages spaces; the services recognise them by that permission.
+KNOWLEDGE_ADMIN_PERMISSION = "kb.change_space"
+
+
+def _require_knowledge_admin(actor: AbstractBaseUser, refusal: str | Promise) -> None:
+    _require_perm(actor, KNOWLEDGE_ADMIN_PERMISSION, refusal)
+
+
 def _lock_article(article: Article) -> Article:
     # Lock the row alone, without joins: after waiting for a concurrent writer PostgreSQL re-reads
     # the locked row, but rows joined into the same query come from the snapshot taken before the
@@ -80,3 +90,13 @@ def _lock_article(article: Article) -> Article:
 
 def _open_review(article: Article) -> Review | None:
     return Review.objects.filter(article=article, status=Review.Status.IN_REVIEW).first()
+
+
+def _scheduled_review(article: Article) -> Review | None:
+    """The article's approved version waiting for its go-live time (at most one, a constraint says)."""
+    return Review.objects.filter(article=article, status=Review.Status.SCHEDULED).select_related("version").first()
+
+
+def local_minute(moment: dt.datetime) -> str:
+    """A moment as people here read it in messages: local time, to the minute."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"

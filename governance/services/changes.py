@@ -74,18 +74,26 @@ class ImpactReason:
         return _("states %(stated)s; the change sets %(new)s from %(date)s") % values
 
 
-@dataclass(frozen=True)
 class ImpactFinding:
-    article: Article
-    score: float
-    cause: ImpactReason
-    evidence: str
+    """An affected article: `cause` states the reason in parts (written in each flag's language), or
+    `reason` is a reason already written in the article's language (change-impact reading)."""
+
+    def __init__(self, *, article: Article, score: float, evidence: str, cause: ImpactReason | None = None,
+                 reason: str = "") -> None:
+        self.article, self.score, self.evidence, self.cause, self.written = article, score, evidence, cause, reason
+
+    def __repr__(self) -> str:
+        return f"ImpactFinding({self.article.slug!r}, score={self.score}, reason={self.reason!r})"
 
     @property
     def reason(self) -> str:
         """The reason in the article's language."""
         with article_language(self.article):
-            return self.cause.text()
+            return self.reason_text()
+
+    def reason_text(self) -> str:
+        """The reason in the active language (a written reason stays as written)."""
+        return self.cause.text() if self.cause is not None else self.written
 
 
 @transaction.atomic
@@ -106,16 +114,19 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
         related = list(article.translations.filter(live_version__isnull=False))
         if article.translation_of_id and article.translation_of.live_version_id:
             related.append(article.translation_of)
+        # a translation flagged only because its source is follows the decision on the source's flag
+        source_flag = Flag.objects.filter(article=article, change_event=event, state=Flag.State.OPEN).first()
         for other in related:
             if other.pk in flagged:
                 continue
             flagged.add(other.pk)
             with article_language(other):
                 summary = _("Translation of “%(slug)s” (%(locale)s), which this change affects: %(reason)s") % {
-                    "slug": article.slug, "locale": article.locale, "reason": finding.cause.text()}
+                    "slug": article.slug, "locale": article.locale, "reason": finding.reason_text()}
             flag = flag_raise(
                 article=other, reason=Flag.Reason.CHANGE_EVENT, due_at=due, change_event=event, score=round(finding.score, 3),
                 summary=summary, evidence=finding.evidence,
+                follows=source_flag if other.translation_of_id == article.pk else None,
             )
             if flag:
                 flags.append(flag)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,7 +12,15 @@ from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval
-from governance.services.base import _lock_article, _open_review, _require_perm, article_language, audit_record
+from governance.services.base import (
+    _lock_article,
+    _open_review,
+    _require_perm,
+    _scheduled_review,
+    article_language,
+    audit_record,
+    local_minute,
+)
 from governance.services.flags import CONTENT_FLAG_REASONS, _flags_resolve, flag_raise
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
@@ -33,6 +44,13 @@ def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Revie
         raise InvalidTransitionError(_("Version %(number)s is already published.") % {"number": version.number})
     if _open_review(article):
         raise InvalidTransitionError(_("“%(slug)s” already has a version in review.") % {"slug": article.slug})
+    if scheduled := _scheduled_review(article):
+        raise InvalidTransitionError(
+            _("Version %(number)s of '%(slug)s' is approved and goes live on %(when)s; another version can be "
+              "submitted once it is live, or after a knowledge admin cancels that publication.")
+            % {"number": scheduled.version.number, "slug": article.slug, "when": local_minute(scheduled.go_live_at)},
+            code="publication_scheduled",
+        )
     required = 2 if article.space.requires_extra_approval else 1
     try:
         with transaction.atomic():
@@ -65,8 +83,15 @@ def _require_four_eyes(actor: AbstractBaseUser, review: Review, refusal: str) ->
 
 
 @transaction.atomic
-def version_approve(*, actor: AbstractBaseUser, review: Review, comment: str = "") -> Review:
-    """Approve a review step; the last required approval publishes exactly the reviewed version."""
+def version_approve(
+    *, actor: AbstractBaseUser, review: Review, comment: str = "", go_live_at: dt.datetime | None = None,
+) -> Review:
+    """Approve a review step; the last required approval publishes exactly the reviewed version.
+
+    With `go_live_at` (a future moment, chosen with the last approval) the version is approved now and
+    scheduled: until then the article is served as before, and the beat task publications_publish_due
+    publishes it at that time, exactly as an approval would.
+    """
     _require_perm(actor, "kb.approve_version", _("You may not approve versions."))
     review = _lock_open_review(review)
     _require_four_eyes(actor, review, _(
@@ -78,17 +103,48 @@ def version_approve(*, actor: AbstractBaseUser, review: Review, comment: str = "
             code="same_approver",
         )
     step = review.approvals.count() + 1
+    if go_live_at is not None:
+        _check_go_live_at(go_live_at, last_step=step >= review.required_approvals)
     ReviewApproval.objects.create(review=review, approver=actor, step=step, comment=comment)
+    details: dict[str, Any] = {"review": review.pk, "step": step, "of": review.required_approvals, "comment": comment}
+    if go_live_at is not None:
+        details["go_live_at"] = go_live_at.isoformat()
     audit_record(
         event_type=AuditEvent.Type.VERSION_APPROVE, actor=actor, article=review.article, version=review.version,
-        details={"review": review.pk, "step": step, "of": review.required_approvals, "comment": comment},
+        details=details,
     )
     if step >= review.required_approvals:
-        review.status = Review.Status.APPROVED
         review.decided_at = timezone.now()
-        review.save(update_fields=["status", "decided_at"])
-        version_publish(actor=actor, version=review.version)
+        if go_live_at is None:
+            review.status = Review.Status.APPROVED
+            review.save(update_fields=["status", "decided_at"])
+            version_publish(actor=actor, version=review.version)
+        else:
+            article = _lock_article(review.article)  # serialised with submit and unpublish of this article
+            review.status = Review.Status.SCHEDULED
+            review.go_live_at = go_live_at
+            review.save(update_fields=["status", "decided_at", "go_live_at"])
+            audit_record(
+                event_type=AuditEvent.Type.VERSION_SCHEDULE, actor=actor, article=article, version=review.version,
+                details={"review": review.pk, "go_live_at": go_live_at.isoformat(),
+                         "live_version": article.live_version.number if article.live_version_id else None},
+            )
     return review
+
+
+def _check_go_live_at(go_live_at: dt.datetime, *, last_step: bool) -> None:
+    if timezone.is_naive(go_live_at):
+        raise ApplicationError(_("The go-live time needs a time zone."), code="go_live_naive")
+    if not last_step:
+        raise ApplicationError(
+            _("The go-live time is chosen with the last approval; approve this step without one."),
+            code="go_live_on_last_step",
+        )
+    if go_live_at <= timezone.now():
+        raise ApplicationError(
+            _("The go-live time %(when)s has passed: choose a later time, or publish now.") % {"when": local_minute(go_live_at)},
+            code="go_live_passed",
+        )
 
 
 @transaction.atomic
@@ -130,8 +186,10 @@ def review_withdraw(*, actor: AbstractBaseUser, review: Review) -> Review:
     return review
 
 
-def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, audit: bool = True) -> Article:
-    """Make `version` the live version. Called by approval and import, inside their transaction.
+def version_publish(
+    *, actor: AbstractBaseUser | None, version: ArticleVersion, audit: bool = True, audit_details: dict | None = None,
+) -> Article:
+    """Make `version` the live version. Called by approval, a scheduled publication and import, inside their transaction.
 
     Publishing counts as a verification: the content was just reviewed.
     """
@@ -148,7 +206,7 @@ def version_publish(*, actor: AbstractBaseUser | None, version: ArticleVersion, 
     if audit:
         audit_record(
             event_type=AuditEvent.Type.VERSION_PUBLISH, actor=actor, article=article, version=version,
-            details={"previous_version": previous.number if previous else None},
+            details={"previous_version": previous.number if previous else None, **(audit_details or {})},
         )
     # the serving side (retrieval) makes the version searchable in this same transaction
     ports.serving().article_published(article=article, version=version, previous=previous)

@@ -1,6 +1,6 @@
 """Answers without a language model: a Generator composes them from the selected evidence.
 
-The language model's path is retrieval.answers.model (writer and judge through retrieval.answers.llm);
+The language model's path is retrieval.answers.model (writer and judge through retrieval.llm.client);
 this is the extractive fallback (VERITY_GENERATOR=extractive, or no model available) and the Protocol
 test doubles implement. Whatever a generator writes is verified afterwards
 (retrieval.answers.verification): it can only drop sentences, never add facts.

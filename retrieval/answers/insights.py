@@ -33,6 +33,33 @@ class GapTopic:
     last_asked: dt.datetime | None = None
 
 
+def topic_clusters(vectors: np.ndarray, *, threshold: float = SAME_TOPIC) -> list[list[int]]:
+    """Greedy clustering of unit vectors, in their order: each joins the topic whose centroid is closest
+    if that is at least `threshold` similar, else starts a topic. Lists of indexes, one per topic."""
+    centroids: list[np.ndarray] = []
+    members: list[list[int]] = []
+    for index, vector in enumerate(vectors):
+        similarities = [float(centroid @ vector) for centroid in centroids]
+        best = int(np.argmax(similarities)) if similarities else -1
+        if best >= 0 and similarities[best] >= threshold:
+            members[best].append(index)
+            centroid = np.mean(vectors[members[best]], axis=0)
+            centroids[best] = centroid / max(np.linalg.norm(centroid), 1e-12)
+        else:
+            centroids.append(vector)
+            members.append([index])
+    return members
+
+
+def topic_label(texts: list[str]) -> str:
+    """The three content words most of the texts share (general stop words and numbers left out)."""
+    words = Counter(
+        word for text in texts for word in set(tokens(text))
+        if len(word) > 3 and word not in STOP_WORDS["de"] and word not in STOP_WORDS["en"] and not word.isdigit()
+    )
+    return ", ".join(word for word, _ in words.most_common(3)) or texts[0][:40]
+
+
 def _served(since: dt.datetime):
     return AnswerRecord.objects.filter(simulated=False, created_at__gte=since)
 
@@ -48,26 +75,10 @@ def knowledge_gaps(*, days: int = 90) -> list[GapTopic]:
     if not records:
         return []
     vectors = active_embedder().embed_documents([record["question"] for record in records])
-    centroids: list[np.ndarray] = []
-    members: list[list[int]] = []
-    for index, vector in enumerate(vectors):
-        similarities = [float(centroid @ vector) for centroid in centroids]
-        best = int(np.argmax(similarities)) if similarities else -1
-        if best >= 0 and similarities[best] >= SAME_TOPIC:
-            members[best].append(index)
-            centroid = np.mean(vectors[members[best]], axis=0)
-            centroids[best] = centroid / max(np.linalg.norm(centroid), 1e-12)
-        else:
-            centroids.append(vector)
-            members.append([index])
     topics = []
-    for group in members:
+    for group in topic_clusters(vectors):
         questions = [records[i] for i in group]
-        words = Counter(
-            word for record in questions for word in set(tokens(record["question"]))
-            if len(word) > 3 and word not in STOP_WORDS["de"] and word not in STOP_WORDS["en"] and not word.isdigit()
-        )
-        label = ", ".join(word for word, _ in words.most_common(3)) or questions[0]["question"][:40]
+        label = topic_label([record["question"] for record in questions])
         refused = sum(record["status"] == AnswerRecord.Status.REFUSED for record in questions)
         topics.append(GapTopic(
             label=label, count=len(questions), refused=refused, disliked=len(questions) - refused,

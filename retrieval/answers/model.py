@@ -22,7 +22,6 @@ from kb.models import Article, ArticleVersion
 from retrieval import tuning
 from retrieval.answers import guardrails
 from retrieval.answers.evidence import Evidence
-from retrieval.answers.llm import ModelEndpoint, chat_model
 from retrieval.answers.verification import (
     CITATION,
     CheckedSentence,
@@ -40,6 +39,7 @@ from retrieval.answers.writer import (
     stream_write,
     write,
 )
+from retrieval.llm.client import ModelEndpoint, chat_model
 from retrieval.models import Chunk
 from retrieval.search.query import ChunkHit
 from retrieval.text.tokens import analyze

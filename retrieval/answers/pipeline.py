@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
-from django.conf import settings
 from django.db import transaction
 
 from kb.links import article_url
@@ -24,7 +23,6 @@ from retrieval.answers import guardrails
 from retrieval.answers.cache import answer_cache_key, cached_reply
 from retrieval.answers.evidence import Evidence, Passage, retrievers_agree, select_evidence
 from retrieval.answers.generation import ExtractiveGenerator, Generator, Source
-from retrieval.answers.llm import ModelEndpoint, model_endpoint
 from retrieval.answers.model import (
     MAX_ANSWER_SENTENCES,
     ModelAnswer,
@@ -39,8 +37,10 @@ from retrieval.answers.redaction import redact
 from retrieval.answers.serving import flag_warnings, withheld_from_public
 from retrieval.answers.verification import verify_answer
 from retrieval.index.corpus import snapshot
+from retrieval.index.embeddings import active_embedder
+from retrieval.llm.client import ModelEndpoint, model_endpoint
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey
-from retrieval.search.fusion import fuse
+from retrieval.search.fusion import fuse, semantic_weight
 from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery, detect_locale
 from retrieval.text.tokens import language_of
@@ -142,7 +142,7 @@ def answer_question(
 ) -> AnswerResult:
     """Answer from approved, current knowledge for `audience`, or refuse or hand over.
 
-    The language model of `endpoint` (default: the configured one, see retrieval.answers.llm) reads and
+    The language model of `endpoint` (default: the configured one, see retrieval.llm.client) reads and
     writes; a `generator` (a test double, or the extractive one) replaces it. `on_sentence` receives
     each verified sentence as soon as it is written (streaming).
     """
@@ -186,11 +186,8 @@ def answer_question(
         withheld = withheld_from_public({hit.article_id for hit in keyword + semantic})
         keyword = [hit for hit in keyword if hit.article_id not in withheld]
         semantic = [hit for hit in semantic if hit.article_id not in withheld]
-    # Not /search's weight (semantic_weight(embedder): 0.4 for use+en): answers fuse at
-    # settings.VERITY_SEMANTIC_WEIGHT (0.5), at which the evidence thresholds were read. Measured on
-    # the demo set (dev, 2026-12-05): at 0.5 44/51 answerable and 24/25 refusals, at 0.4 44/51 and
-    # 23/25; search on SciFact train: 0.4 -> nDCG@10 0.7378, 0.5 -> 0.7277. See retrieval.tuning.
-    hits = fuse(keyword, semantic, settings.VERITY_SEMANTIC_WEIGHT)
+    # the weight /search fuses at: one weight, the one tuned for the embedder (or configured)
+    hits = fuse(keyword, semantic, semantic_weight(active_embedder()))
     retrieved = [{"chunk": h.chunk_id, "version": h.version_id, "score": round(h.score, 4)} for h in hits[:20]]
     refusal = guardrails.REFUSAL_MESSAGES.get(language, guardrails.REFUSAL_MESSAGES["en"])
     evidence = select_evidence(redacted, hits, locale=locale, agreement=retrievers_agree(keyword, semantic),

@@ -13,7 +13,6 @@ Nothing the model writes is trusted: every sentence is checked against the sourc
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from retrieval.llm.reading import ask_yes_no
 from retrieval.text.tokens import language_of
 
 REFUSAL_MARKERS = ("KEINE ANTWORT", "NO ANSWER")
@@ -61,8 +61,6 @@ LABELS = {
     "de": ("Passagen", "Frage", "Antwort:", "Beantworten die Passagen genau diese Frage? Antworte nur mit ja oder nein."),
     "en": ("Passages", "Question", "Answer:", "Do the passages answer exactly this question? Reply only yes or no."),
 }
-YES = {"ja", "yes", "j", "y"}
-NO = {"nein", "ne", "no", "n"}  # the model's first token of "nein" is often "Ne"
 
 
 @dataclass(frozen=True)
@@ -95,31 +93,9 @@ def messages(question: str, sources: list[ModelSource], locale: str, task: str) 
     return [SystemMessage(content=SYSTEM[language]), HumanMessage(content=prompt)]
 
 
-def yes_probability(top_logprobs: list[dict]) -> float | None:
-    """P(yes) / (P(yes) + P(no)) from the first token's alternatives; None if neither is among them."""
-    yes = no = 0.0
-    for candidate in top_logprobs:
-        token = candidate.get("token", "").strip().lower().strip(".,!")
-        probability = math.exp(candidate.get("logprob", -100.0))
-        if token in YES:
-            yes += probability
-        elif token in NO:
-            no += probability
-    if yes + no == 0:
-        return None
-    return yes / (yes + no)
-
-
 def judge(chat: BaseChatModel, *, question: str, sources: list[ModelSource], locale: str) -> float:
     """The model's probability that the sources answer the question (0 when it cannot tell)."""
-    reply = chat.invoke(messages(question, sources, locale, "judge"))
-    content = (reply.response_metadata.get("logprobs") or {}).get("content") or []
-    if content:
-        probability = yes_probability(content[0].get("top_logprobs") or [])
-        if probability is not None:
-            return probability
-    word = str(reply.content).strip().lower()
-    return 1.0 if word.startswith(tuple(YES)) and not word.startswith(tuple(NO)) else 0.0
+    return ask_yes_no(chat, messages(question, sources, locale, "judge"))
 
 
 def refused(text: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -14,7 +14,7 @@ from kb.rendering import plain_text
 from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import answer_question
 from retrieval.answers.streaming import answer_events
-from retrieval.api.search import PLAIN_TEXT, ApiView, ErrorSerializer, TextField
+from retrieval.api.search import PLAIN_TEXT, ApiView, ErrorSerializer, StrictBooleanField, TextField
 
 
 def _payload(result: Any) -> dict:
@@ -26,11 +26,16 @@ def _payload(result: Any) -> dict:
     return payload
 
 
+# Each server-sent event of a streamed answer (its `data` is JSON text)
+SSE_EVENT_SCHEMA = {"type": "object", "required": ["event", "data"], "properties": {
+    "event": {"type": "string", "enum": ["text", "final", "error"]}, "data": {"type": "string"}}}
+
+
 class AnswerApi(ApiView):
     class AnswerRequestSerializer(serializers.Serializer):
         question = TextField(max_length=2000, trim_whitespace=True)
         locale = serializers.RegexField(LOCALE_PATTERN, required=False, max_length=12)
-        stream = serializers.BooleanField(required=False, default=False, help_text=(
+        stream = StrictBooleanField(required=False, default=False, help_text=(
             "true: answer with server-sent events: 'text' events carry each verified sentence as it is written, "
             "then one 'final' event carries the same JSON as the non-streamed reply."))
 
@@ -47,7 +52,12 @@ class AnswerApi(ApiView):
         operation_id="answer",
         summary="A cited answer from approved, current knowledge, or a refusal or hand-over",
         request=AnswerRequestSerializer,
-        responses={200: AnswerResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
+        responses={
+            (200, "application/json"): AnswerResponseSerializer,
+            (200, "text/event-stream"): OpenApiResponse(SSE_EVENT_SCHEMA, description=(
+                'with "stream": true: "text" events ({"text": "..."}), then one "final" event with the JSON reply '
+                '(or "error")')),
+            400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def post(self, request):
         data = self.AnswerRequestSerializer(data=request.data)
@@ -65,7 +75,7 @@ class AnswerApi(ApiView):
 class FeedbackApi(ApiView):
     class FeedbackRequestSerializer(serializers.Serializer):
         query_id = serializers.UUIDField()
-        helpful = serializers.BooleanField()
+        helpful = StrictBooleanField()
         comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(

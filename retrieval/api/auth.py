@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 
 from retrieval.apikeys import apikey_lookup, rate_limit_hit
 from retrieval.models import ApiKey
+from verity import throttle
 
 
 @dataclass
@@ -33,6 +34,10 @@ class RateLimited(exceptions.Throttled):
     default_code = "rate_limited"
 
 
+class TooManyFailedKeys(exceptions.Throttled):
+    default_code = "too_many_failed_attempts"
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
@@ -42,8 +47,12 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         if header[0].lower() != self.keyword or len(header) != 2:
             raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <api key>'.", code="bad_authorization_header")
+        retry_after = throttle.api_key_retry_after(request)
+        if retry_after:
+            raise TooManyFailedKeys(wait=retry_after, detail="Too many unknown API keys from your address.")
         key = apikey_lookup(header[1].decode(errors="replace"))
         if key is None:
+            throttle.api_key_failed(request)
             raise exceptions.AuthenticationFailed("Unknown API key.", code="invalid_api_key")
         if key.revoked_at is not None:
             raise KeyRevoked(f"The API key '{key.name}' was revoked on {key.revoked_at:%Y-%m-%d}.")

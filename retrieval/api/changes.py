@@ -13,6 +13,7 @@ from governance.services import change_event_create
 from kb.models import Article
 from retrieval.api.auth import HasApiKey, HasScope
 from retrieval.api.search import ApiView, ErrorSerializer, TextField
+from verity.celery import NO_WORKER_WARNING, workers_missing
 
 
 class ChangesScope(HasScope):
@@ -28,6 +29,8 @@ def change_event_payload(event: ChangeEvent, audiences: tuple[str, ...]) -> dict
         "id": str(event.pk), "status": "done" if event.status == ChangeEvent.Status.DONE else event.status,
         "kind": event.kind, "title": event.title, "effective_date": event.effective_date.isoformat(),
     }
+    if event.status == ChangeEvent.Status.PENDING and workers_missing():
+        body.update(workers=0, warning=NO_WORKER_WARNING)
     if event.status == ChangeEvent.Status.FAILED:
         body["error"] = event.error
     if event.status == ChangeEvent.Status.DONE:
@@ -82,7 +85,10 @@ class ChangeCreateApi(ApiView):
                                     announcing_key_id=request.user.key.pk)
         event.refresh_from_db()
         if event.status == ChangeEvent.Status.PENDING:
-            return Response({"id": str(event.pk), "status": "pending"}, status=status.HTTP_202_ACCEPTED)
+            body = {"id": str(event.pk), "status": "pending"}
+            if workers_missing():  # it would stay pending without a word (issue #14 item 5)
+                body.update(workers=0, warning=NO_WORKER_WARNING)
+            return Response(body, status=status.HTTP_202_ACCEPTED)
         return Response(change_event_payload(event, request.user.audiences), status=status.HTTP_201_CREATED)
 
 

@@ -48,7 +48,7 @@ def api_exception_handler(exc, context):
     body = {"error": {"code": code, "message": _first_message(details if details is not None else response.data.get("detail", response.data))}}
     if details is not None:
         body["error"]["details"] = details
-    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and code != "too_many_failed_attempts":
         body["error"]["code"] = "rate_limited"
     response.data = body
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils import translation
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,7 +35,26 @@ class TextField(serializers.CharField):
                            if not isinstance(validator, ProhibitNullCharactersValidator)]
         self.validators.append(RegexValidator(pattern, message=ProhibitNullCharactersValidator.message))
 
+    def to_internal_value(self, data):
+        if not isinstance(data, str):  # DRF would turn 0 or false into "0" or "False"; the schema says string
+            self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:  # before trimming, as the schema counts
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
 
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's BooleanField also takes 0/1 and "yes"/"no", which the schema does not."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid")
+
+
+KINDS = ("article", "macro", "runbook", "policy")
 PLAIN_TEXT = "plain text: HTML tags in the article are removed (Markdown punctuation may remain)"
 
 
@@ -78,8 +97,7 @@ class SearchApi(ApiView):
 
         def validate_kind(self, value: str) -> list[str]:
             kinds = [item.strip() for item in value.split(",") if item.strip()]
-            allowed = {"article", "macro", "runbook", "policy"}
-            bad = [kind for kind in kinds if kind not in allowed]
+            bad = [kind for kind in kinds if kind not in KINDS]
             if bad:
                 raise serializers.ValidationError(f"unknown kind(s) {', '.join(bad)}; use article, macro, runbook or policy.")
             return kinds
@@ -87,7 +105,9 @@ class SearchApi(ApiView):
     @extend_schema(
         operation_id="search",
         summary="Search approved, current knowledge for the key's audience",
-        parameters=[InputSerializer],
+        parameters=[InputSerializer, OpenApiParameter(
+            "kind", type={"type": "array", "items": {"type": "string", "enum": list(KINDS)}, "minItems": 1, "maxItems": 10},
+            style="form", explode=False, description="Comma-separated kinds: article, macro, runbook, policy.")],
         responses={200: SearchResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def get(self, request):

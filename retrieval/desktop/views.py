@@ -76,7 +76,9 @@ FLAG_LABELS = {
     Flag.Reason.AGENT_REPORT: gettext_lazy("reported by an agent"),
     Flag.Reason.FEEDBACK: gettext_lazy("negative feedback"),
     Flag.Reason.CONTRADICTION: gettext_lazy("contradicts another article"),
+    selectors.UNCONFIRMED_REPORT: gettext_lazy("reported by an agent, not yet confirmed"),
 }
+REPORTED_LABEL = gettext_lazy("reported")
 
 
 # --- forms -----------------------------------------------------------------------------------
@@ -112,6 +114,7 @@ class ResultRow:
     state_label: str
     audience_label: str
     kind_label: str
+    reported_label: str = ""
 
 
 def result_rows(results: list[ArticleResult]) -> list[ResultRow]:
@@ -120,6 +123,7 @@ def result_rows(results: list[ArticleResult]) -> list[ResultRow]:
             result, str(STATE_LABELS.get(result.state, result.state)),
             str(AUDIENCE_LABELS.get(result.article.audience, result.article.audience)),
             str(KIND_LABELS.get(result.article.kind, result.article.kind)),
+            str(REPORTED_LABEL) if result.reported else "",
         )
         for result in results
     ]
@@ -168,12 +172,17 @@ def article_badges(article: Article, *, now: dt.datetime | None = None) -> tuple
     reasons = selectors.open_flag_reasons([article.pk]).get(article.pk, set())
     state = selectors.article_state(article, reasons, now=now)
     badges = [Badge(state, str(STATE_LABELS[state]))]
+    if selectors.UNCONFIRMED_REPORT in reasons:
+        badges.append(Badge("reported", str(REPORTED_LABEL)))
     if article.is_expired(today):
         badges.append(Badge("expired", _("expired on %(date)s") % {"date": date_format(article.valid_until, "SHORT_DATE_FORMAT")}))
     elif article.is_not_yet_valid(today):
         badges.append(Badge("not-yet-valid", _("valid from %(date)s") % {"date": date_format(article.valid_from, "SHORT_DATE_FORMAT")}))
     if selectors.open_review(article) is not None:
         badges.append(Badge("in-review", _("new version in review")))
+    elif (scheduled := selectors.scheduled_publication(article)) is not None:
+        badges.append(Badge("scheduled", _("new version from %(when)s") % {
+            "when": date_format(timezone.localtime(scheduled.go_live_at), "SHORT_DATETIME_FORMAT")}))
     return badges, sorted(str(FLAG_LABELS.get(reason, reason)) for reason in reasons)
 
 

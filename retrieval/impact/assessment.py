@@ -1,5 +1,11 @@
 """Change impact: which live articles does a policy memo or release note make wrong or incomplete?
 
+Two signals. The fact comparison below finds changed values and moved menu paths, fast and
+precise. Where a language model is configured, it also reads every plausible section of the
+articles the facts did not flag (retrieval.impact.reading): a discontinued option, a process that
+became self-service, a runbook naming the old procedure, a macro repeating the old deadline in its
+own words. The fact comparison:
+
 1. Statements. The title and each clause of the description (sentences cut at ';'; a clause saying
    that something stays as it is - "bleibt unverändert", "weiterhin", "ändert sich nicht", "not
    affected", "still" - is cut off at ',' and marked *unchanged*, unless it also says "künftig"/"from
@@ -42,12 +48,15 @@ knowledge base. The thresholds were chosen on demo/changes.jsonl, where each sit
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import openai
+from django.conf import settings
 from django.utils import timezone
 
 from governance.models import ChangeEvent
@@ -61,8 +70,10 @@ from retrieval.impact.matching import (
     idf_weights,
     weighted_overlap,
 )
+from retrieval.impact.reading import read_impact
 from retrieval.impact.statements import Statement, change_statements
 from retrieval.index.embeddings import Embedder, active_embedder
+from retrieval.llm.client import ModelEndpoint, model_endpoint
 from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery
 from retrieval.text.facts import Fact, comparable_values, same_value, value_distance
@@ -82,6 +93,8 @@ from retrieval.tuning import (
     STRONG_MATCH,
     VALUE_DISTANCE_WEIGHT,
 )
+
+logger = logging.getLogger("verity.impact")
 
 # --- candidate articles ---------------------------------------------------------------------------
 
@@ -303,9 +316,32 @@ def finding_score(score: float) -> float:
     return round(max(0.5, min(1.0, 0.5 + 0.5 * (score - FLAG_THRESHOLD) / FLAG_THRESHOLD)), 3)
 
 
-def assess_change(event: ChangeEvent, *, embedder: Embedder | None = None) -> list[ImpactFinding]:
-    """The articles the change makes wrong or incomplete, each with a reason and its evidence (no writes)."""
+def assess_change(event: ChangeEvent, *, embedder: Embedder | None = None, endpoint: ModelEndpoint | None | bool = True,
+                  trace: list | None = None) -> list[ImpactFinding]:
+    """The articles the change makes wrong or incomplete, each with a reason and its evidence (no writes).
+
+    Two signals: the fact comparison below (a changed value, a moved menu path) and, when a language
+    model is configured (`endpoint` True: the configured one; None/False: facts only), the model's
+    reading of every plausible section (retrieval.impact.reading) for the articles the facts did not
+    flag. `trace` collects the model's judgements (for the benchmark).
+    """
     embedder = embedder or active_embedder()
+    findings = _fact_findings(event, embedder)
+    if endpoint is True:  # the configured model, where reading is turned on (VERITY_IMPACT_READING)
+        endpoint = model_endpoint() if getattr(settings, "VERITY_IMPACT_READING", False) else None
+    if endpoint:
+        statements = change_statements(event.title, event.description, event.effective_date)
+        today = max(timezone.localdate(), event.effective_date)
+        try:
+            findings += read_impact(event, statements, today, embedder, endpoint,
+                                    skip={f.article.pk for f in findings}, trace=trace)
+        except (openai.OpenAIError, OSError) as error:  # the model failed: the fact comparison stands alone
+            logger.error("change %s: the model could not read the candidates (%s); facts only", event.pk, error)
+    return findings
+
+
+def _fact_findings(event: ChangeEvent, embedder: Embedder) -> list[ImpactFinding]:
+    """The fact comparison: changed values and moved menu paths."""
     statements = change_statements(event.title, event.description, event.effective_date)
     today = max(timezone.localdate(), event.effective_date)  # what is still served when the change takes effect
     articles = judged_in_language(candidate_articles(statements, today, embedder), statements[0].language)

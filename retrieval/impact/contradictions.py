@@ -14,11 +14,15 @@ states the other's value about as closely (a table listing both the standard and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import openai
+from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,14 +30,17 @@ from governance.models import Flag
 from governance.services import flag_raise
 from kb.models import Article
 from retrieval.impact.matching import ArticlePassage, article_passages, coverage, embed, idf_weights, weighted_overlap
+from retrieval.impact.reading import contradiction_probability
 from retrieval.index.embeddings import Embedder, active_embedder
 from retrieval.index.indexing import embedder_changed
+from retrieval.llm.client import ModelEndpoint, model_endpoint
 from retrieval.text.facts import Fact, comparable_values, same_value
 from retrieval.text.tokens import language_of
 from retrieval.tuning import (
     CONTRADICTION_AGREEMENT_MARGIN as AGREEMENT_MARGIN,
 )
 from retrieval.tuning import (
+    CONTRADICTION_JUDGE_MIN,
     CONTRADICTION_THRESHOLD,
     COSINE_WEIGHT,
     LEXICAL_WEIGHT,
@@ -54,6 +61,8 @@ class ContradictionFinding:
     other_value: str  # as written in other
     score: float
 
+
+logger = logging.getLogger("verity.impact")
 
 # every audience: a public and an internal article contradicting each other mislead agents alike
 AUDIENCES = tuple(Article.Audience.values)
@@ -159,10 +168,14 @@ def _best_conflict(mine: list[ArticlePassage], theirs: list[ArticlePassage], idf
     return best
 
 
-def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embedder | None = None) -> list[ContradictionFinding]:
+def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embedder | None = None,
+                        endpoint: ModelEndpoint | None | bool = True) -> list[ContradictionFinding]:
     """Pairs of live articles in one language stating different values for one fact (no writes).
 
-    With `article_ids`, only pairs involving those articles; each pair is reported once.
+    With `article_ids`, only pairs involving those articles; each pair is reported once. When a
+    language model is configured (`endpoint` True: the configured one), it reads each pair the fact
+    comparison found and keeps only those it judges contradictory (P(ja) >= CONTRADICTION_JUDGE_MIN):
+    pairs that only look alike (the same amount word about two different plans) are dropped.
     """
     embedder = embedder or active_embedder()
     today = timezone.localdate()
@@ -191,7 +204,27 @@ def contradictions_scan(article_ids: list[int] | None = None, *, embedder: Embed
             score, p, a, q, b = conflict
             findings.append(ContradictionFinding(involved[first], involved[second], p.quote, q.quote, a.text, b.text,
                                                  round(score, 3)))
+    if endpoint is True:  # the configured model, where reading is turned on (VERITY_IMPACT_READING)
+        endpoint = model_endpoint() if getattr(settings, "VERITY_IMPACT_READING", False) else None
+    if endpoint and findings:
+        findings = _read(findings, endpoint)
     return sorted(findings, key=lambda f: -f.score)
+
+
+def _read(findings: list[ContradictionFinding], endpoint: ModelEndpoint) -> list[ContradictionFinding]:
+    """The findings the model also judges contradictory; all of them when the model fails."""
+    kept = []
+    try:
+        for finding in findings:
+            probability = contradiction_probability(
+                endpoint, title=finding.article.title, sentence=finding.sentence, other_title=finding.other.title,
+                other_sentence=finding.other_sentence, language=language_of(finding.article.locale))
+            if probability >= CONTRADICTION_JUDGE_MIN:
+                kept.append(finding)
+    except (openai.OpenAIError, OSError) as error:
+        logger.error("contradictions: the model could not read the pairs (%s); the fact comparison stands", error)
+        return findings
+    return kept
 
 
 def _summary(article: Article, other: Article, value: str, other_value: str) -> str:
@@ -218,12 +251,12 @@ def contradictions_flag(findings: list[ContradictionFinding]) -> int:
             (finding.other, finding.article, finding.other_value, finding.value, finding.other_sentence, finding.sentence),
         ]
         for article, other, value, other_value, sentence, other_sentence in sides:
-            already = Flag.objects.filter(article=article, reason=Flag.Reason.CONTRADICTION, state=Flag.State.OPEN,
-                                          summary__contains=f"'{other.slug}'").exists()
+            already = Flag.objects.filter(Q(related_article=other) | Q(summary__contains=f"'{other.slug}'"),
+                                          article=article, reason=Flag.Reason.CONTRADICTION, state=Flag.State.OPEN).exists()
             if already:
                 continue
             if flag_raise(article=article, reason=Flag.Reason.CONTRADICTION, score=finding.score,
                           summary=_summary(article, other, value, other_value),
-                          evidence=_evidence(article, sentence, other, other_sentence)):
+                          evidence=_evidence(article, sentence, other, other_sentence), related_article=other):
                 raised += 1
     return raised

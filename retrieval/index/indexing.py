@@ -119,6 +119,13 @@ def article_index_live(*, article: Article, version: ArticleVersion, previous: A
     transaction.on_commit(stats_invalidate)
 
 
+def article_unindex(*, article: Article) -> None:
+    """On an emergency unpublish (governance.ports.ServingPort.article_unpublished): nothing of this
+    article stays searchable, in the caller's transaction (search also joins on the live version)."""
+    chunks_unindex(list(Chunk.objects.filter(article=article, is_indexed=True).values_list("pk", flat=True)))
+    transaction.on_commit(stats_invalidate)
+
+
 def article_settings_changed(*, article: Article, changed: set[str]) -> None:
     """On settings change (governance.ports.ServingPort): keep the vectors' pre-filter columns in step with the article."""
     if {"audience", "locale"} & changed:

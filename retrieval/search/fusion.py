@@ -6,13 +6,11 @@ same w: `semantic_weight(embedder)`.
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 
 from retrieval.index.embeddings import Embedder
 from retrieval.search.query import ChunkHit
-from retrieval.tuning import SEMANTIC_WEIGHT, SETTINGS_FALLBACK_WEIGHT
+from retrieval.tuning import SEMANTIC_WEIGHT
 
 
 def fuse(keyword: list[ChunkHit], semantic: list[ChunkHit], weight: float) -> list[ChunkHit]:
@@ -39,7 +37,7 @@ def fuse(keyword: list[ChunkHit], semantic: list[ChunkHit], weight: float) -> li
 def semantic_weight(embedder: Embedder | None = None) -> float:
     """The fusion weight: VERITY_SEMANTIC_WEIGHT if configured, else the one tuned for the embedder."""
     configured = getattr(settings, "VERITY_SEMANTIC_WEIGHT", None)
-    if configured is not None and ("VERITY_SEMANTIC_WEIGHT" in os.environ or configured != SETTINGS_FALLBACK_WEIGHT):
+    if configured is not None:
         return float(configured)
     tuned = getattr(embedder, "fusion_weight", None) if embedder is not None else None
     return float(tuned) if tuned is not None else SEMANTIC_WEIGHT

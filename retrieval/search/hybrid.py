@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from governance.selectors import article_state, open_flag_reasons
+from governance.selectors import UNCONFIRMED_REPORT, article_state, open_flag_reasons
 from kb.models import Article
 from retrieval.index.corpus import snapshot
 from retrieval.index.embeddings import Embedder, active_embedder
@@ -35,6 +35,7 @@ class ArticleResult:
     snippet: str
     state: str
     chunks: list[ChunkHit] = field(default_factory=list)
+    reported: bool = False  # an agent's report awaits the owner's confirmation (shown to agents, not in `state`)
 
 
 _query_embedding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verity-query-vector")
@@ -111,6 +112,6 @@ def _search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[Art
         results.append(ArticleResult(
             article=article, version_number=live_numbers[article.pk], score=round(min(1.0, score), 4),
             snippet=snippet_for(chunk_text[top[0].chunk_id], query.text), state=article_state(article, open_reasons.get(article.pk, set()), now=now),
-            chunks=top[: query.chunks_per_article],
+            chunks=top[: query.chunks_per_article], reported=UNCONFIRMED_REPORT in open_reasons.get(article.pk, set()),
         ))
     return results

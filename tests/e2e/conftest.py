@@ -131,7 +131,7 @@ def new_page(browser, live_server):
 
     def make(**options):
         context = browser.new_context(
-            base_url=live_server.url, locale="de-DE", viewport={"width": 1360, "height": 900},
+            base_url=live_server.url, locale="de-DE", viewport=options.pop("viewport", {"width": 1360, "height": 900}),
             permissions=["clipboard-read", "clipboard-write"], **options,
         )
         context.set_default_timeout(15_000)

@@ -108,12 +108,15 @@ def test_change_event_admin_rejects_an_impossible_date(client, admin_user_role):
 def test_content_health_counts_each_state(client, admin_user_role, published_article, make_article, author, approver):
     other = make_article("alt", valid_until=dt.date(2020, 1, 1), valid_from=dt.date(2019, 1, 1))
     services.version_approve(actor=approver, review=services.version_submit(actor=author, version=other.latest_version))
-    services.flag_raise(article=published_article, reason=Flag.Reason.AGENT_REPORT, summary="x")
+    report = services.flag_raise(article=published_article, reason=Flag.Reason.AGENT_REPORT, summary="x")
+    unconfirmed = {row.label: row for row in selectors.content_health("space")}
+    services.flag_confirm(actor=author, flag=report)  # an agent's report counts once its owner confirms it
 
     rows = {row.label: row for row in selectors.content_health("space")}
     client.force_login(admin_user_role)
     page = client.get(reverse("admin:content_health"))
 
+    assert (unconfirmed["Vertrag"].current, unconfirmed["Vertrag"].flagged) == (1, 0)
     assert (rows["Vertrag"].total, rows["Vertrag"].current, rows["Vertrag"].expired, rows["Vertrag"].flagged) == (2, 0, 1, 1)
     assert page.status_code == 200
     assert "Nach verantwortlicher Person" in page.content.decode()

@@ -18,7 +18,9 @@ from governance import services
 from kb.models import Article
 from retrieval.apikeys import apikey_create
 from retrieval.index import corpus
+from retrieval.llm.client import ModelEndpoint
 from retrieval.models import ApiKey
+from tests.llm_standin import StandinServer
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +120,16 @@ def internal_api(internal_key) -> APIClient:
 def today() -> dt.date:
     """Today in the project's time zone, the date search filters validity by."""
     return timezone.localdate()
+
+
+@pytest.fixture
+def standin():
+    """A local stand-in for an OpenAI-compatible model server (tests/llm_standin.py), scripted per test."""
+    server = StandinServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def endpoint(standin) -> ModelEndpoint:
+    return ModelEndpoint(standin.url, "test-key", "standin", embedded=False)

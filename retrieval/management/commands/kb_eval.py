@@ -1,4 +1,7 @@
-"""`manage.py kb_eval FILE [--as-if-approved VERSION]`: simulate a questions.jsonl against the knowledge base."""
+"""`manage.py kb_eval FILE [--as-if-approved VERSION]`: simulate a questions.jsonl against the knowledge base.
+
+`kb_eval --tickets FILE` simulates past tickets instead (README "Past tickets"), `kb_eval --tickets` the imported ones.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kb.models import ArticleVersion
 from retrieval.answers.evaluation import EvalOutcome, EvalReport, load_questions, run_eval, run_eval_as_if_approved
+from retrieval.answers.ticket_simulation import TicketOutcome, simulate_tickets, ticket_simulations_record
+from retrieval.answers.tickets import imported_tickets, load_tickets
 from verity.core.errors import ApplicationError
 
 
@@ -23,14 +28,30 @@ def _version_id(spec: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Run a questions.jsonl through the real answer pipeline and print per-question results and totals."
+    help = ("Run a questions.jsonl (or, with --tickets, past tickets) through the real answer pipeline and print "
+            "per-question results and totals.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?", help="a questions.jsonl, or with --tickets a tickets file")
         parser.add_argument("--as-if-approved", metavar="VERSION", help="a pending version (id or slug@number)")
         parser.add_argument("--quiet", action="store_true", help="totals only")
+        parser.add_argument(
+            "--tickets", action="store_true",
+            help="FILE holds past tickets (.jsonl, .json, .csv): answer each ticket's first customer question and "
+                 "compare with the agent's reply; without FILE the imported tickets, whose outcomes are kept for the "
+                 "knowledge gaps (kb_tickets gaps, Admin > Insights)",
+        )
+        parser.add_argument("--audience", choices=("public", "internal"), default="public",
+                            help="with --tickets: who asks the tickets' questions (default public)")
 
-    def handle(self, *args, file: Path, as_if_approved: str | None, quiet: bool, **options) -> None:
+    def handle(self, *args, file: Path | None, as_if_approved: str | None, quiet: bool, tickets: bool, audience: str,
+               **options) -> None:
+        if tickets:
+            if as_if_approved:
+                raise CommandError("--as-if-approved works with a questions file, not with --tickets.")
+            return self._tickets(file, audience=audience, quiet=quiet)
+        if file is None:
+            raise CommandError("a questions file is required (or --tickets [FILE] for past tickets).")
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
         try:
@@ -89,3 +110,49 @@ class Command(BaseCommand):
                 self.stdout.write(f"    after: {a.status} {a.answer or ''} {after_cites}")
         if not changed:
             self.stdout.write("  none")
+
+    def _tickets(self, file: Path | None, *, audience: str, quiet: bool) -> None:
+        try:
+            tickets = load_tickets(file) if file is not None else imported_tickets()
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+        if not tickets:
+            raise CommandError("No imported tickets: import some with `manage.py kb_tickets import FILE`, or name a file.")
+        report = simulate_tickets(tickets, audience=audience)
+        if not quiet:
+            for outcome in report.outcomes:
+                self.stdout.write(self._ticket_line(outcome))
+        self.stdout.write(
+            f"\nTotals ({len(report.outcomes)} ticket{'' if len(report.outcomes) == 1 else 's'} from {file or 'the imported tickets'}, as the {audience} audience):\n"
+            f"  answered:                    {report.answered}\n"
+            f"    agreeing with the agent:   {report.agreeing}\n"
+            f"    disagreeing with the agent: {report.disagreeing}\n"
+            f"    no agent reply to compare: {report.answered - report.agreeing - report.disagreeing}\n"
+            f"  refused:                     {report.refused}\n"
+            f"  handed over:                 {report.handoff}\n"
+            f"  knowledge gaps (refused or disagreeing): {report.gaps}"
+        )
+        if file is None:
+            recorded = ticket_simulations_record(report)
+            self.stdout.write(f"  kept as the last simulation of {recorded} imported tickets: `manage.py kb_tickets gaps`, "
+                              f"Admin > Insights")
+
+    def _ticket_line(self, outcome: TicketOutcome) -> str:
+        result = outcome.result
+        verdict = outcome.agreement or ("no reply" if result.status == "answered" else "-")
+        similarity = f"cosine {outcome.similarity:.2f}" if outcome.similarity is not None else ""
+        overlap = f"overlap {outcome.comparison.overlap:.2f}" if outcome.comparison else ""
+        cites = ",".join(dict.fromkeys(f"{c.slug}@v{c.version}" for c in result.citations)) or "-"
+        flat = lambda text: " ".join((text or "").split())  # noqa: E731
+        line = (f"{outcome.ticket.id:<10} {result.status:<8} {verdict:<9} {similarity:<11} {overlap:<12} {cites}"
+                f"\n       subject: {flat(outcome.ticket.subject)}"
+                f"\n       Q:       {flat(outcome.question)}"
+                f"\n       Verity:  {flat(result.answer) if result.status == 'answered' else f'({result.reason})'}"
+                f"\n       agent:   {flat(outcome.reply) or '(no reply)'}")
+        if outcome.comparison is not None:
+            facts = outcome.comparison
+            line += f"\n       facts:   {facts.agreeing}/{facts.stated} of the agent's facts in the answer"
+            for difference in facts.differences:
+                line += f"\n         differs: {difference}"
+        line += f"\n       [{result.generator}]"
+        return line

@@ -6,10 +6,13 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from retrieval.index.reindex import reindex_start
+from retrieval.index.reindex import reindex_recover, reindex_start
 from retrieval.models import IndexJob
 from retrieval.tasks import reindex_dispatch
 from verity.celery import workers_available
+
+# how often the waiting command looks for batches lost with their worker
+RECOVER_EVERY_SECONDS = 5.0
 
 
 class Command(BaseCommand):
@@ -30,12 +33,17 @@ class Command(BaseCommand):
         where = "Celery workers" if use_workers else "this process"
         self.stdout.write(f"Reindexing {job.total} live article(s) in {where} (job {job.pk}).")
         last = -1
+        recovered_at = time.monotonic()
         while job.status == IndexJob.Status.RUNNING:
             if time.monotonic() - started > timeout:
                 raise CommandError(f"Job {job.pk} did not finish within {timeout} s ({job.done}/{job.total}).")
             if job.done != last:
                 self.stdout.write(f"  {job.done}/{job.total} articles indexed")
                 last = job.done
+            if use_workers and time.monotonic() - recovered_at >= RECOVER_EVERY_SECONDS:
+                for batch_id in reindex_recover(dispatch=reindex_dispatch, job=job):
+                    self.stdout.write(f"  batch {batch_id} was lost with its worker; sent again")
+                recovered_at = time.monotonic()
             time.sleep(0.5)
             job.refresh_from_db()
         if job.status == IndexJob.Status.FAILED:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answers.llm import ModelEndpoint
 from retrieval.answers.pipeline import answer_question
 from retrieval.answers.verification import numbers_in
+from retrieval.llm.client import ModelEndpoint
 from verity.core.embedded import EmbeddedServiceError
 from verity.core.llm_server import ensure_llm_server, running_server, state_file, stop_llm_server
 

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from retrieval.answers.llm import ModelEndpoint
 from retrieval.answers.pipeline import answer_question
-from retrieval.answers.writer import SentenceBuffer, yes_probability
-from tests.llm_standin import StandinServer
+from retrieval.answers.writer import SentenceBuffer
+from retrieval.llm.client import ModelEndpoint
+from retrieval.llm.reading import yes_probability
 
 RETURNS = (
     "# Rückgabe im Shop\n\n## Frist\n\nSie können im Online-Shop gekaufte Geräte innerhalb von 14 Tagen ab Erhalt "
@@ -22,18 +22,6 @@ RETURNS = (
 )
 GOODWILL = "# Kulanz\n\nAgents dürfen bei Beschwerden eine Gutschrift bis 25 € ohne Rückfrage gewähren."
 QUESTION = "Wie lange kann ich ein online gekauftes Handy zurückgeben?"
-
-
-@pytest.fixture
-def standin():
-    server = StandinServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def endpoint(standin) -> ModelEndpoint:
-    return ModelEndpoint(standin.url, "test-key", "standin", embedded=False)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from retrieval.answers.llm import ModelEndpoint
 from retrieval.answers.pipeline import answer_question
 from retrieval.answers.verification import numbers_in
+from retrieval.llm.client import ModelEndpoint
 from verity.core.llm_server import ensure_llm_server
 from verity.core.modelfiles import default_model_path, installed, load_manifest
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from governance.models import ChangeEvent
+from tests.brokers import broker_without_workers
+from verity.celery import NO_WORKER_WARNING
 
 VALID = {"kind": "policy", "title": "Rückgaberecht 30 Tage", "description": "Ab 1. Januar 2027 gilt ein Rückgaberecht von 30 Tagen.",
          "effective_date": "2027-01-01"}
@@ -59,6 +61,29 @@ def test_a_change_is_accepted_and_can_be_polled(changes_api):
     poll = changes_api.get(f"/api/v1/changes/{body['id']}")
     assert poll.status_code == 200
     assert poll.json()["status"] == "pending"
+
+
+def test_without_a_worker_a_pending_change_says_that_it_waits(changes_api, django_capture_on_commit_callbacks):
+    # given tasks that go to a real broker no worker listens to
+    with broker_without_workers():
+        # when a change is announced (its assessment sent to the broker after commit) and polled
+        with django_capture_on_commit_callbacks(execute=True) as sent:
+            response = changes_api.post("/api/v1/changes", VALID, format="json")
+        poll = changes_api.get(f"/api/v1/changes/{response.json()['id']}")
+
+    # then both replies say that no worker runs, so the assessment waits
+    assert response.status_code == 202
+    assert response.json() == {"id": response.json()["id"], "status": "pending", "workers": 0,
+                               "warning": NO_WORKER_WARNING}
+    assert poll.status_code == 200
+    assert (poll.json()["status"], poll.json()["workers"], poll.json()["warning"]) == ("pending", 0, NO_WORKER_WARNING)
+    assert len(sent) == 1 and ChangeEvent.objects.get().status == ChangeEvent.Status.PENDING
+
+
+def test_with_the_tasks_run_in_process_a_pending_change_carries_no_warning(changes_api):
+    response = changes_api.post("/api/v1/changes", VALID, format="json")
+
+    assert response.json() == {"id": response.json()["id"], "status": "pending"}
 
 
 def test_unknown_change_is_404_json(changes_api):

@@ -1,8 +1,9 @@
 """`manage.py up`: everything a person needs, at once; Ctrl-C stops what it started.
 
 Starts the embedded PostgreSQL and broker (unless configured elsewhere), migrates, imports the
-demo knowledge base, creates the demo users, then runs a Celery worker, Celery beat and the web
-server until interrupted.
+demo knowledge base, creates the demo users, collects the static files, then runs a Celery worker,
+Celery beat and the production web server (gunicorn, several workers, static files by WhiteNoise,
+DEBUG off) on 127.0.0.1 until interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.imports import kb_import
-from verity.core import embedded, llm_server
+from retrieval.llm.client import ModelConfigError, model_endpoint
+from verity.core import embedded, llm_server, local_secret
 
 DEMO_USERS = [
     # username, password, role group, full name
@@ -51,8 +53,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("VERITY_PORT", "8000")))
         parser.add_argument("--no-demo", action="store_true", help="do not import demo/ or create demo users")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("VERITY_WEB_WORKERS", "3")),
+                            help="web server processes (default 3, or VERITY_WEB_WORKERS)")
 
-    def handle(self, *args, port: int, no_demo: bool, **options) -> None:
+    def handle(self, *args, port: int, no_demo: bool, workers: int, **options) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
         signal.signal(signal.SIGTERM, _interrupt)
         root = embedded.data_dir()
@@ -70,12 +74,15 @@ class Command(BaseCommand):
             if not no_demo:
                 self._demo()
             self._model(root, started)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            self._secret_key(root)
             port = _free_port(port)
             base = f"http://127.0.0.1:{port}"
             os.environ.setdefault("VERITY_BASE_URL", base)  # links in API answers point at this server
-            children = self._start_children(port)
+            children = self._start_children(port, workers)
             self.stdout.write(self.style.SUCCESS(
-                f"\nVerity is running.\n  Web desktop and admin: {base}/\n  Admin:                 {base}/admin/\n"
+                f"\nVerity is running (gunicorn, {workers} web workers, DEBUG {'on' if settings.DEBUG else 'off'}).\n"
+                f"  Web desktop and admin: {base}/\n  Admin:                 {base}/admin/\n"
                 "Press Ctrl-C to stop everything this command started.\n"
             ))
             while all(child.poll() is None for child in children):
@@ -97,8 +104,6 @@ class Command(BaseCommand):
 
     def _model(self, root: Path, started: list[str]) -> None:
         """Start the answer model now, so the first question does not wait for it to load."""
-        from retrieval.answers.llm import ModelConfigError, model_endpoint
-
         was_running = llm_server.running_server(root) is not None
         try:
             endpoint = model_endpoint()
@@ -110,6 +115,13 @@ class Command(BaseCommand):
         if endpoint.embedded and not was_running:
             started.append("model server")
         self.stdout.write(f"Answers: written by {endpoint.model} ({'embedded server' if endpoint.embedded else endpoint.base_url}).")
+
+    def _secret_key(self, root: Path) -> None:
+        if os.environ.get("DJANGO_SECRET_KEY", "").strip():
+            self.stdout.write("Secret key: DJANGO_SECRET_KEY.")
+        elif settings.DATABASES["default"].get("EMBEDDED"):
+            self.stdout.write(f"Secret key: generated for this installation, kept in {local_secret.key_path(root)} "
+                              "(DJANGO_SECRET_KEY overrides it).")
 
     def _demo(self) -> None:
         demo = Path(settings.BASE_DIR) / "demo" / "kb"
@@ -134,21 +146,21 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=group))
             self.stdout.write(f"  {group:<17} {username} / {password}")
 
-    def _start_children(self, port: int) -> list[subprocess.Popen]:
+    def _start_children(self, port: int, workers: int) -> list[subprocess.Popen]:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
         python = sys.executable
-        manage = str(Path(settings.BASE_DIR) / "manage.py")
         commands = [
             [python, "-m", "celery", "-A", "verity", "worker", "--loglevel=WARNING", "--concurrency=1", "-n", f"verity-{os.getpid()}@%h"],
             [python, "-m", "celery", "-A", "verity", "beat", "--loglevel=WARNING",
              "-s", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)],
-            [python, manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            # the production server (verity/gunicorn_conf.py: request time limit, access log without query
+            # strings); each worker loads the embedding model at start, not on the first question
+            [python, "-m", "gunicorn", "-c", "python:verity.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "verity.wsgi"],
         ]
         # Own process groups: Ctrl-C reaches this command only, which then stops them in order.
-        # The web server loads the embedding model right away, not on the first question.
         return [
-            subprocess.Popen(command, env={**env, "VERITY_WARM_UP": "1"} if "runserver" in command else env,
-                             cwd=settings.BASE_DIR, start_new_session=True)
+            subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
             for command in commands
         ]
 
