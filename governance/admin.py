@@ -41,6 +41,7 @@ from governance.models import (
 from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import diff_lines, markdown_problem, render_markdown
 from verity.core.errors import ApplicationError
+from verity.core.i18n import written_in
 
 SETTINGS_FIELDS = (
     "owner", "space", "locale", "kind", "audience", "review_interval_days",
@@ -52,11 +53,11 @@ SETTINGS_FIELDS = (
 
 
 class MineFilter(admin.SimpleListFilter):
-    title = "owner"
+    title = gettext_lazy("owner")
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("1", "Mine")]
+        return [("1", _("Mine"))]
 
     def queryset(self, request, queryset):
         if self.value() == "1":
@@ -65,22 +66,22 @@ class MineFilter(admin.SimpleListFilter):
 
 
 class StateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = gettext_lazy("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
         return [
-            ("awaiting_me", "Awaiting my approval"),
-            ("in_review", "In review"),
-            ("draft", "Draft pending"),
-            ("due", "Review due"),
-            ("expired", "Expired"),
-            ("not_yet_valid", "Not yet valid"),
-            ("flagged", "Flagged"),
+            ("awaiting_me", _("Awaiting my approval")),
+            ("in_review", _("In review")),
+            ("draft", _("Draft pending")),
+            ("due", _("Review due")),
+            ("expired", _("Expired")),
+            ("not_yet_valid", _("Not yet valid")),
+            ("flagged", _("Flagged")),
             ("reported", gettext_lazy("Reports to confirm")),
             ("scheduled", gettext_lazy("Scheduled to go live")),
             ("withdrawn", gettext_lazy("Withdrawn (emergency unpublish)")),
-            ("unpublished", "Never published"),
+            ("unpublished", _("Never published")),
         ]
 
     def queryset(self, request, queryset):
@@ -115,15 +116,23 @@ class StateFilter(admin.SimpleListFilter):
 # --- the article form -----------------------------------------------------------------------
 
 
+def _first_version_note(locale: str | None) -> str:
+    """The change note of a first version its author left empty, in the article's language."""
+    with written_in(locale):
+        return _("First version")
+
+
 class ArticleAdminForm(forms.ModelForm):
-    content_title = forms.CharField(label="Title", max_length=300)
+    content_title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     content_body = forms.CharField(
-        label="Body (Markdown)", widget=forms.Textarea(attrs={"rows": 22, "class": "vLargeTextField", "style": "font-family: monospace; width: 95%"})
+        label=gettext_lazy("Body (Markdown)"),
+        widget=forms.Textarea(attrs={"rows": 22, "class": "vLargeTextField", "style": "font-family: monospace; width: 95%"}),
     )
-    change_note = forms.CharField(label="Change note", max_length=500, required=False,
-                                  help_text="What changed and why: shown in the history and to the reviewer.")
+    change_note = forms.CharField(label=gettext_lazy("Change note"), max_length=500, required=False,
+                                  help_text=gettext_lazy("What changed and why: shown in the history and to the reviewer."))
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    tags = SimpleArrayField(forms.CharField(max_length=60), required=False, help_text="Comma-separated.")
+    tags = SimpleArrayField(forms.CharField(max_length=60), required=False, label=gettext_lazy("Tags"),
+                            help_text=gettext_lazy("Comma-separated."))
 
     class Meta:
         model = Article
@@ -132,6 +141,9 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         latest = self.instance.latest_version if self.instance.pk else None
+        if self.instance.pk:  # the text is in the article's language: browsers spell-check it, screen readers read it so
+            for name in ("content_title", "content_body", "change_note"):
+                self.fields[name].widget.attrs["lang"] = self.instance.locale
         if latest is not None:
             self.fields["content_title"].initial = latest.title
             self.fields["content_body"].initial = latest.body
@@ -144,7 +156,8 @@ class ArticleAdminForm(forms.ModelForm):
         if latest is not None and latest.body == stored:
             return body  # unchanged: a body stored before the limits must not block editing the settings
         if problem := markdown_problem(stored):
-            raise forms.ValidationError(f"The body cannot be saved: {problem}.", code="body_over_limits")
+            raise forms.ValidationError(_("The body cannot be saved: %(problem)s.") % {"problem": problem},
+                                        code="body_over_limits")
         return body
 
     def clean(self) -> dict[str, Any]:
@@ -153,10 +166,12 @@ class ArticleAdminForm(forms.ModelForm):
             latest = Article.objects.get(pk=self.instance.pk).latest_version
             if cleaned.get("base_version") != latest.number:
                 raise forms.ValidationError(
-                    f"Version {latest.number} was saved by {latest.author} at "
-                    f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M} while you were editing version "
-                    f"{cleaned.get('base_version')}. Your text was NOT saved and nothing was overwritten: copy your "
-                    "changes, reload the page and apply them to the current version.",
+                    _("Version %(latest)s was saved by %(author)s at %(time)s while you were editing version "
+                      "%(base)s. Your text was NOT saved and nothing was overwritten: copy your changes, reload the "
+                      "page and apply them to the current version.") % {
+                        "latest": latest.number, "author": latest.author, "base": cleaned.get("base_version"),
+                        "time": f"{timezone.localtime(latest.created_at):%Y-%m-%d %H:%M}",
+                    },
                     code="concurrent_edit",
                 )
         return cleaned
@@ -193,11 +208,11 @@ class ArticleAdmin(admin.ModelAdmin):
             content = ()  # read-only visitors see the rendered live version and the history instead
         fieldsets = [
             (None, {"fields": ("slug",) if obj is None else ()}),
-            ("Content (saving a change creates a new draft version)", {"fields": content}),
-            ("Governance", {"fields": settings}),
+            (_("Content (saving a change creates a new draft version)"), {"fields": content}),
+            (_("Governance"), {"fields": settings}),
         ]
         if obj is not None:
-            fieldsets.append(("Status", {"fields": self.readonly_fields}))
+            fieldsets.append((_("Status"), {"fields": self.readonly_fields}))
         return [fs for fs in fieldsets if fs[1]["fields"]]
 
     def get_readonly_fields(self, request, obj=None):
@@ -209,7 +224,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.articles_with_state()
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state_badges(self, article: Article) -> str:
         return format_html_join(
             " ", '<span class="verity-badge verity-badge-{}">{}</span>',
@@ -225,7 +240,7 @@ class ArticleAdmin(admin.ModelAdmin):
         if not change:
             created = services.article_create(
                 actor=request.user, slug=cleaned["slug"], title=cleaned["content_title"], body=cleaned["content_body"],
-                change_note=cleaned.get("change_note") or "First version",
+                change_note=cleaned.get("change_note") or _first_version_note(cleaned.get("locale")),
                 **{field: cleaned.get(field) for field in SETTINGS_FIELDS if field != "tags"},
                 tags=cleaned.get("tags") or [],
             )
@@ -249,8 +264,9 @@ class ArticleAdmin(admin.ModelAdmin):
                 change_note=cleaned.get("change_note", ""), base_version=cleaned["base_version"],
             )
         if gated:  # said last: a refused step above rolls everything back and says "Nothing was saved"
-            messages.warning(request, f"The change of {', '.join(sorted(gated))} is proposed and will await approval "
-                                      "by another approver; until then the article is served as before.")
+            messages.warning(request, _("The change of %(settings)s is proposed and awaits approval by another "
+                                        "approver; until then the article is served as before.")
+                             % {"settings": services.setting_names(gated)})
 
     def save_related(self, request, form, formsets, change):
         pass  # no related objects are edited on this page
@@ -260,7 +276,7 @@ class ArticleAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ApplicationError as error:
             # A race the form could not see (e.g. a concurrent save): the transaction rolled back.
-            messages.error(request, f"Nothing was saved: {error.message}")
+            messages.error(request, _("Nothing was saved: %(reason)s") % {"reason": error.message})
             if object_id:
                 return HttpResponseRedirect(reverse("admin:kb_article_change", args=[object_id]))
             return HttpResponseRedirect(reverse("admin:kb_article_changelist"))
@@ -285,7 +301,7 @@ class ArticleAdmin(admin.ModelAdmin):
             "article": article,
             "badges": selectors.article_badges(article),
             "history": selectors.version_history(article),
-            "audit_events": selectors.article_audit_events(article),
+            "audit_events": [(event, selectors.audit_details(event)) for event in selectors.article_audit_events(article)],
             "open_review": review,
             "scheduled": scheduled,
             "scheduled_approvers": ", ".join(str(approval.approver) for approval in scheduled.approvals.all()) if scheduled else "",
@@ -349,39 +365,40 @@ class ArticleAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 if action == "submit":
                     services.version_submit(actor=user, version=article.latest_version)
-                    done = f"Version {article.latest_version.number} submitted for review."
+                    done = _("Version %(number)s submitted for review.") % {"number": article.latest_version.number}
                 elif action in {"approve", "request_changes", "withdraw"}:
                     if review is None or str(review.pk) != request.POST.get("review"):
-                        raise ApplicationError("This review is no longer open: someone decided it in the meantime.")
+                        raise ApplicationError(_("This review is no longer open: someone decided it in the meantime."))
                     if action == "approve":
                         review = services.version_approve(actor=user, review=review, comment=comment,
                                                           go_live_at=self._go_live_at(request, article))
-                        done = ("Approved and published." if review.status == Review.Status.APPROVED
+                        done = (_("Approved and published.") if review.status == Review.Status.APPROVED
                                 else _("Approved: version %(number)s goes live on %(when)s; until then the article "
                                        "is served as it is.") % {"number": review.version.number,
                                                                   "when": services.local_minute(review.go_live_at)}
                                 if review.status == Review.Status.SCHEDULED
-                                else "Approved step 1: a second approver must approve before it is published.")
+                                else _("Approved step 1: a second approver must approve before it is published."))
                     elif action == "request_changes":
                         services.version_request_changes(actor=user, review=review, comment=comment)
-                        done = "Changes requested; the author has been sent back the version with your comment."
+                        done = _("Changes requested: the version went back to its author with your comment.")
                     else:
                         services.review_withdraw(actor=user, review=review)
-                        done = "Review withdrawn; the version is a draft again."
+                        done = _("Withdrawn from review: the version is a draft again.")
                 elif action in {"approve_settings", "reject_settings", "withdraw_settings"}:
                     change = selectors.pending_settings_change(article)
                     if change is None or str(change.pk) != request.POST.get("settings_change"):
-                        raise ApplicationError("This settings change is no longer pending: someone decided it in the meantime.")
+                        raise ApplicationError(
+                            _("This settings change is no longer pending: someone decided it in the meantime."))
                     if action == "approve_settings":
                         change = services.settings_change_approve(actor=user, change=change, comment=comment)
-                        done = ("Settings change approved and applied." if change.status == SettingsChange.Status.APPROVED
-                                else "Approved step 1: a second approver must approve before the settings change is applied.")
+                        done = (_("Settings change approved and applied.") if change.status == SettingsChange.Status.APPROVED
+                                else _("Approved step 1: a second approver must approve before the settings change is applied."))
                     elif action == "reject_settings":
                         services.settings_change_reject(actor=user, change=change, comment=comment)
-                        done = "Settings change rejected; the article keeps its settings."
+                        done = _("Settings change rejected: the article keeps its settings.")
                     else:
                         services.settings_change_withdraw(actor=user, change=change)
-                        done = "Settings change withdrawn."
+                        done = _("Settings change withdrawn.")
                 elif action == "cancel_schedule":
                     scheduled = selectors.scheduled_publication(article)
                     if scheduled is None or str(scheduled.pk) != request.POST.get("review"):
@@ -397,21 +414,23 @@ class ArticleAdmin(admin.ModelAdmin):
                              "Submit a version for review to publish it again.") % {"number": withdrawn.number}
                 elif action == "verify":
                     services.article_verify(actor=user, article=article, note=comment)
-                    done = "Verified as still correct; the review clock was reset."
+                    done = _("Verified as still correct: the next review is due in %(days)s days.") % {
+                        "days": article.effective_review_interval_days}
                 elif action == "rollback":
                     number = int(request.POST.get("version", "0"))
                     target = get_object_or_404(ArticleVersion, article=article, number=number)
                     version = services.version_rollback(
                         actor=user, article=article, to_version=target, base_version=int(request.POST.get("base_version", "0"))
                     )
-                    done = f"Version {version.number} restores version {number}; submit it for review to publish it."
+                    done = _("Version %(new)s restores version %(old)s: submit it for review to publish it.") % {
+                        "new": version.number, "old": number}
                 else:
-                    raise Http404("Unknown workflow action")
+                    raise Http404(_("Unknown workflow action"))
         except ApplicationError as error:
             messages.error(request, error.message)
             return back
         except ValueError:
-            messages.error(request, "The form was incomplete: a version number was missing or not a number.")
+            messages.error(request, _("The form was incomplete: a version number was missing or not a number."))
             return back
         messages.success(request, done)
         return back
@@ -443,7 +462,8 @@ class ArticleAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/kb/article/version.html", {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "article": article, "version": version,
-            "rendered": render_markdown(version.body), "title": f"{article.slug}: version {number}",
+            "rendered": render_markdown(version.body),
+            "title": _("%(slug)s: version %(number)s") % {"slug": article.slug, "number": number},
         })
 
     def diff_view(self, request: HttpRequest, article_id: int) -> HttpResponse:
@@ -453,7 +473,7 @@ class ArticleAdmin(admin.ModelAdmin):
             old = versions[int(request.GET.get("from", ""))]
             new = versions[int(request.GET.get("to", ""))]
         except (KeyError, ValueError):
-            messages.error(request, "Choose two existing versions to compare.")
+            messages.error(request, _("Choose two existing versions to compare."))
             return HttpResponseRedirect(reverse("admin:kb_article_change", args=[article.pk]))
         return TemplateResponse(request, "admin/kb/article/diff.html", {
             **self.admin_site.each_context(request),
@@ -461,7 +481,7 @@ class ArticleAdmin(admin.ModelAdmin):
             "title_changed": old.title != new.title,
             "rows": diff_lines(old.body, new.body), "numbers": sorted(versions, reverse=True),
             **self._settings_review_context(request, article),
-            "title": f"{article.slug}: version {old.number} → {new.number}",
+            "title": _("%(slug)s: version %(old)s → %(new)s") % {"slug": article.slug, "old": old.number, "new": new.number},
         })
 
 
@@ -471,7 +491,7 @@ class SpaceAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
-    @admin.display(description="articles")
+    @admin.display(description=gettext_lazy("articles"))
     def article_count(self, space: Space) -> int:
         return space.articles.count()
 
@@ -501,7 +521,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("event_type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("target_label", "actor_label")
     date_hierarchy = "created_at"
-    list_select_related = ("version",)
+    list_select_related = ("version", "article")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -511,20 +531,26 @@ class AuditEventAdmin(ReadOnlyAdmin):
     def lookup_allowed(self, lookup, value, request=None):
         return lookup == "article" or super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="article")
+    @admin.display(description=gettext_lazy("article"))
     def article_link(self, event: AuditEvent) -> str:
         if event.article_id and Article.objects.filter(pk=event.article_id).exists():
             return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[event.article_id]), event.target_label)
         return event.target_label
 
-    @admin.display(description="version")
+    @admin.display(description=gettext_lazy("version"))
     def version_number(self, event: AuditEvent) -> str:
         return f"v{event.version.number}" if event.version_id and event.version else ""
 
-    @admin.display(description="details")
+    @admin.display(description=gettext_lazy("details"))
     def details_short(self, event: AuditEvent) -> str:
-        text = ", ".join(f"{key}: {value}" for key, value in event.details.items() if value not in (None, "", []))
-        return text[:160]
+        """Each detail shortened; what someone wrote marked with its article's language."""
+        language = event.article.locale if event.article_id and event.article else ""
+        return format_html_join(
+            ", ", '{}: <span{}>{}</span>',
+            ((detail.label, format_html(' lang="{}"', language) if detail.prose and language else "",
+              detail.value if len(detail.value) <= 100 else detail.value[:99] + "…")
+             for detail in selectors.audit_details(event)),
+        )
 
 
 class ImportRunFileInline(admin.TabularInline):
@@ -562,11 +588,11 @@ class ImportRunAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [ImportRunFileInline]
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress(self, run: ImportRun) -> str:
         return _run_progress(run)
 
-    @admin.display(description="failed")
+    @admin.display(description=gettext_lazy("failed"))
     def failed(self, run: ImportRun) -> int:
         return run.files.filter(outcome=ImportRunFile.Outcome.FAILED).count()
 
@@ -649,11 +675,11 @@ class ApprovalInline(admin.TabularInline):
 
 
 class AwaitingMeFilter(admin.SimpleListFilter):
-    title = "for me"
+    title = gettext_lazy("for me")
     parameter_name = "awaiting"
 
     def lookups(self, request, model_admin):
-        return [("me", "Awaiting my approval")]
+        return [("me", _("Awaiting my approval"))]
 
     def queryset(self, request, queryset):
         if self.value() == "me":
@@ -673,15 +699,15 @@ class ReviewAdmin(ReadOnlyAdmin):
     list_select_related = ("article", "version", "submitted_by")
     inlines = [ApprovalInline]
 
-    @admin.display(description="article")
+    @admin.display(description=gettext_lazy("article"))
     def article_link(self, review: Review) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[review.article_id]), review.article.slug)
 
-    @admin.display(description="version")
+    @admin.display(description=gettext_lazy("version"))
     def version_number(self, review: Review) -> str:
         return f"v{review.version.number}"
 
-    @admin.display(description="approvals")
+    @admin.display(description=gettext_lazy("approvals"))
     def approvals_given(self, review: Review) -> str:
         return f"{review.approvals.count()}/{review.required_approvals}"
 
@@ -704,21 +730,21 @@ class SettingsChangeAdmin(ReadOnlyAdmin):
     search_fields = ("article__slug",)
     list_select_related = ("article", "proposed_by", "decided_by")
 
-    @admin.display(description="article")
+    @admin.display(description=gettext_lazy("article"))
     def article_link(self, change: SettingsChange) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[change.article_id]), change.article.slug)
 
-    @admin.display(description="settings")
+    @admin.display(description=gettext_lazy("settings"))
     def settings(self, change: SettingsChange) -> str:
-        return ", ".join(sorted(change.proposed))
+        return services.setting_names(change.proposed)
 
 
 class FlagMineFilter(admin.SimpleListFilter):
-    title = "owner"
+    title = gettext_lazy("owner")
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("1", "My inbox")]
+        return [("1", _("My inbox"))]
 
     def queryset(self, request, queryset):
         # their own flags, and for knowledge admins those of owners who cannot log in
@@ -747,7 +773,7 @@ class FlagAdmin(ReadOnlyAdmin):
     exclude = ("related_article", "follows")  # shown as other_article and follows_link, with what they mean
     actions = ["dismiss_selected", "resolve_selected"]
 
-    @admin.display(description="article")
+    @admin.display(description=gettext_lazy("article"))
     def article_link(self, flag: Flag) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:kb_article_change", args=[flag.article_id]), flag.article.slug)
 
@@ -821,7 +847,7 @@ class FlagAdmin(ReadOnlyAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 
-    @admin.display(description="change")
+    @admin.display(description=gettext_lazy("change"))
     def change_link(self, flag: Flag) -> str:
         if not flag.change_event_id:
             return ""
@@ -862,12 +888,12 @@ class FlagAdmin(ReadOnlyAdmin):
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Flag dismissed; the reason is in the audit log.")
+            messages.success(request, _("Flag dismissed: your reason is in the audit log."))
         return HttpResponseRedirect(reverse("admin:governance_flag_change", args=[flag.pk]))
 
 
 class ChangeEventForm(forms.ModelForm):
-    source_url = forms.URLField(required=False, assume_scheme="https", max_length=500)
+    source_url = forms.URLField(label=gettext_lazy("Source URL"), required=False, assume_scheme="https", max_length=500)
 
     class Meta:
         model = ChangeEvent
@@ -890,7 +916,7 @@ class ChangeEventAdmin(admin.ModelAdmin):
             flag_total=Count("flags"), flag_open=Count("flags", filter=Q(flags__state=Flag.State.OPEN)),
         )
 
-    @admin.display(description="flags open / total")
+    @admin.display(description=gettext_lazy("flags open / total"))
     def flag_progress(self, event: ChangeEvent) -> str:
         return f"{event.flag_open} / {event.flag_total}"
 
@@ -929,7 +955,7 @@ def content_health_view(request: HttpRequest) -> HttpResponse:
     """Per space and per owner: the share of articles current, due, expired, flagged and out of sync."""
     return TemplateResponse(request, "admin/governance/health.html", {
         **admin.site.each_context(request),
-        "title": "Content health",
+        "title": _("Content health"),
         "by_space": selectors.content_health("space"),
         "by_owner": selectors.content_health("owner"),
     })

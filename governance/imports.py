@@ -20,7 +20,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from governance import ports, services
 from governance.models import (
@@ -44,10 +45,15 @@ from kb.kbformat import (
 from kb.models import Article, Space, content_hash
 from verity.core.batches import MAX_CLAIMS, batch_claim, batch_finish, batches_recover, batches_sent
 from verity.core.errors import ApplicationError
+from verity.core.i18n import written_in
 
 IMPORTER_USERNAME = "verity-importer"
 # files per Celery task: small enough for steady progress, large enough to keep the model warm
 IMPORT_BATCH_SIZE = 8
+# An import's log (the command's report, the run's file errors in the admin) is in English, like the file
+# format it checks (kb-format.md), whichever process runs it; what it writes about an article (change
+# notes, flag reasons) is in the article's language.
+IMPORT_LOG_LANGUAGE = "en"
 # how often a waiting import looks for batches lost with their worker
 RECOVER_EVERY_SECONDS = 5.0
 
@@ -162,6 +168,7 @@ def _waves(files: list[tuple[ArticleFile, str]]) -> list[list[tuple[ArticleFile,
     return waves
 
 
+@translation.override(IMPORT_LOG_LANGUAGE)
 def kb_import(
     *, folder: Path, actor: AbstractBaseUser | None = None, dispatch: bool = False,
     progress: Callable[[int, int], None] | None = None, timeout: float = 3600.0,
@@ -280,6 +287,7 @@ def _report_of(run: ImportRun, files: list[ArticleFile]) -> ImportReport:
     return report
 
 
+@translation.override(IMPORT_LOG_LANGUAGE)
 def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str | int]]) -> int:
     """Import files of a run (the body of the Celery task); safe to run again for the same files."""
     run = ImportRun.objects.get(pk=run_id)
@@ -352,7 +360,7 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
     article = Article.objects.select_for_update().filter(slug=item.slug).first()
     if article is None:
         article = services.article_create(
-            actor=actor, slug=item.slug, title=item.title, body=item.body, change_note="Imported",
+            actor=actor, slug=item.slug, title=item.title, body=item.body, change_note=_note(item, "imported"),
             last_verified_at=verified_at, audit=False, **settings,
         )
         version = article.latest_version
@@ -380,7 +388,7 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
             raise KbFormatError(item.path, None, f"'{item.slug}' has version {scheduled.version.number} scheduled to go live; "
                                                  "a knowledge admin cancels that publication before a new one is imported")
         version = services._version_insert(
-            article=article, author=actor, title=item.title, body=item.body, change_note="Imported",
+            article=article, author=actor, title=item.title, body=item.body, change_note=_note(item, "imported"),
             based_on=article.latest_version,
         )
         services.version_publish(actor=actor, version=version, audit=False)
@@ -416,7 +424,7 @@ def _import_one_for_review(item: ArticleFile, actor: AbstractBaseUser) -> tuple[
         article = Article.objects.select_for_update().filter(slug=item.slug).first()
         if article is None:
             article = services.article_create(
-                actor=actor, slug=item.slug, title=item.title, body=item.body, change_note="Imported for review",
+                actor=actor, slug=item.slug, title=item.title, body=item.body, change_note=_note(item, "for_review"),
                 audit=False, **settings,
             )
             version = article.latest_version
@@ -438,13 +446,13 @@ def _import_one_for_review(item: ArticleFile, actor: AbstractBaseUser) -> tuple[
         proposal = None
         if gated:
             proposal = services.settings_change_propose(
-                actor=actor, article=article, note=f"Imported from {item.path}", **{key: changed[key] for key in gated},
+                actor=actor, article=article, note=_note(item, "from_file"), **{key: changed[key] for key in gated},
             )
         version = review = None
         if content_changed:
             article.refresh_from_db()
             version = services.version_create(
-                actor=actor, article=article, title=item.title, body=item.body, change_note="Imported for review",
+                actor=actor, article=article, title=item.title, body=item.body, change_note=_note(item, "for_review"),
                 base_version=article.latest_version.number,
             )
             review = services.version_submit(actor=actor, version=version)
@@ -459,6 +467,16 @@ def _import_one_for_review(item: ArticleFile, actor: AbstractBaseUser) -> tuple[
         },
     )
     return "updated", version.pk if version else None
+
+
+def _note(item: ArticleFile, kind: str) -> str:
+    """A change or proposal note the import writes, in the article's language."""
+    with written_in(item.locale):
+        return {
+            "imported": gettext("Imported"),
+            "for_review": gettext("Imported for review"),
+            "from_file": gettext("Imported from %(path)s") % {"path": item.path},
+        }[kind]
 
 
 def _set_verified(article: Article, verified_at: dt.datetime) -> None:

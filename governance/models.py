@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from kb.models import Article, ArticleVersion, Space
 from verity.core.batches import LeasedBatch
@@ -15,30 +15,32 @@ class Review(models.Model):
     """The approval workflow of one submitted version (Wagtail's WorkflowState, simplified)."""
 
     class Status(models.TextChoices):
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved and published"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        SCHEDULED = "scheduled", gettext_lazy("Approved, scheduled to go live")
-        CANCELLED = "cancelled", gettext_lazy("Scheduled publication cancelled")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved and published")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SCHEDULED = "scheduled", _("Approved, scheduled to go live")
+        CANCELLED = "cancelled", _("Scheduled publication cancelled")
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews")
-    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="reviews")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_REVIEW)
-    required_approvals = models.PositiveSmallIntegerField(default=1)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("article"))
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("version"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.IN_REVIEW)
+    required_approvals = models.PositiveSmallIntegerField(_("approvals required"), default=1)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submitted_reviews"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submitted_reviews", verbose_name=_("submitted by")
     )
-    submitted_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True, help_text="The reviewer's reason when changes are requested.")
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True, help_text=_("The reviewer's reason when changes are requested."))
     go_live_at = models.DateTimeField(
-        null=True, blank=True, db_index=True,
-        help_text=gettext_lazy("When the approved version goes live (scheduled publication); empty: at its approval."),
+        _("goes live"), null=True, blank=True, db_index=True,
+        help_text=_("When the approved version goes live (scheduled publication); empty: at its approval."),
     )
 
     class Meta:
         ordering = ["-submitted_at"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         constraints = [
             # at most one version on its way to publication: in review, or approved and scheduled
             models.UniqueConstraint(
@@ -57,7 +59,7 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Review of {self.version} ({self.get_status_display()})"
+        return _("Review of %(version)s (%(status)s)") % {"version": self.version, "status": self.get_status_display()}
 
     @property
     def is_open(self) -> bool:
@@ -71,21 +73,23 @@ class Review(models.Model):
 class ReviewApproval(models.Model):
     """One approver's approval of a review; two are needed in spaces with an extra step."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="approvals")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    step = models.PositiveSmallIntegerField()
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("review"))
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("approver"))
+    step = models.PositiveSmallIntegerField(_("step"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("approved"), default=timezone.now)
 
     class Meta:
         ordering = ["review", "step"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
         constraints = [
             models.UniqueConstraint(fields=["review", "approver"], name="approval_once_per_approver"),
             models.UniqueConstraint(fields=["review", "step"], name="approval_once_per_step"),
         ]
 
     def __str__(self) -> str:
-        return f"Step {self.step} approved by {self.approver}"
+        return _("Step %(step)s approved by %(approver)s") % {"step": self.step, "approver": self.approver}
 
 
 class SettingsChange(models.Model):
@@ -98,29 +102,32 @@ class SettingsChange(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting approval"
-        APPROVED = "approved", "Approved and applied"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved and applied")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="settings_changes")
-    proposed = models.JSONField(help_text="The proposed values, by setting.")
-    previous = models.JSONField(help_text="The values when it was proposed, by setting.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    required_approvals = models.PositiveSmallIntegerField(default=1)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    proposed_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True, help_text="Why, in the proposer's words.")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="settings_changes", verbose_name=_("article"))
+    proposed = models.JSONField(_("proposed values"), help_text=_("The proposed values, by setting."))
+    previous = models.JSONField(_("previous values"), help_text=_("The values when it was proposed, by setting."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    required_approvals = models.PositiveSmallIntegerField(_("approvals required"), default=1)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by"))
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True, help_text=_("Why, in the proposer's words."))
     first_approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Step 1 of 2, where two approvals are needed.",
+        verbose_name=_("first approver"), help_text=_("Step 1 of 2, where two approvals are needed."),
     )
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
         ordering = ["-proposed_at"]
+        verbose_name = _("settings change")
+        verbose_name_plural = _("settings changes")
         constraints = [
             models.UniqueConstraint(
                 fields=["article"], condition=models.Q(status="pending"), name="one_pending_settings_change_per_article",
@@ -132,7 +139,10 @@ class SettingsChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Settings of {self.article.slug}: {', '.join(sorted(self.proposed))} ({self.get_status_display()})"
+        settings_names = ", ".join(str(Article._meta.get_field(field).verbose_name) for field in sorted(self.proposed))
+        return _("Settings of %(slug)s: %(settings)s (%(status)s)") % {
+            "slug": self.article.slug, "settings": settings_names, "status": self.get_status_display(),
+        }
 
     @property
     def approvals_given(self) -> int:
@@ -144,179 +154,198 @@ class SettingsChange(models.Model):
 class Publication(models.Model):
     """Each time a version became the live version: what 'was live' means (e.g. for rollback)."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="publications")
-    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="publications")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="publications", verbose_name=_("article"))
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="publications", verbose_name=_("version"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("published by"),
     )
-    published_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
 
     class Meta:
         ordering = ["-published_at"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
 
     def __str__(self) -> str:
-        return f"{self.version} live from {self.published_at:%Y-%m-%d %H:%M}"
+        return _("%(version)s live from %(time)s") % {"version": self.version, "time": f"{self.published_at:%Y-%m-%d %H:%M}"}
 
 
 class AuditEvent(models.Model):
     """Append-only record of every change (database triggers refuse UPDATE and DELETE)."""
 
     class Type(models.TextChoices):
-        ARTICLE_CREATE = "article.create", "Article created"
-        ARTICLE_EDIT = "article.edit", "Article settings edited"
-        VERSION_CREATE = "version.create", "Version created"
-        VERSION_SUBMIT = "version.submit", "Submitted for review"
-        VERSION_APPROVE = "version.approve", "Approved (step)"
-        VERSION_REQUEST_CHANGES = "version.request_changes", "Changes requested"
-        VERSION_WITHDRAW = "version.withdraw", "Review withdrawn"
-        VERSION_PUBLISH = "version.publish", "Published"
-        VERSION_SCHEDULE = "version.schedule", gettext_lazy("Publication scheduled")
-        VERSION_SCHEDULE_CANCEL = "version.schedule_cancel", gettext_lazy("Scheduled publication cancelled")
-        VERSION_UNPUBLISH = "version.unpublish", gettext_lazy("Unpublished (emergency)")
-        VERSION_ROLLBACK = "version.rollback", "Rollback version created"
-        ARTICLE_VERIFY = "article.verify", "Verified as still correct"
-        ARTICLE_IMPORT = "article.import", "Imported"
-        FLAG_RAISE = "flag.raise", "Flag raised"
-        FLAG_RESOLVE = "flag.resolve", "Flag resolved"
-        FLAG_DISMISS = "flag.dismiss", "Flag dismissed"
-        FLAG_CONFIRM = "flag.confirm", gettext_lazy("Report confirmed")
-        CHANGE_CREATE = "change.create", "Change announced"
-        CHANGE_ASSESS = "change.assess", "Change assessed"
-        POLICY_CREATE = "policy.create", "Guardrail created"
-        POLICY_CHANGE = "policy.change", "Guardrail changed"
-        POLICY_DELETE = "policy.delete", "Guardrail deleted"
-        APIKEY_CREATE = "apikey.create", "API key created"
-        APIKEY_REVOKE = "apikey.revoke", "API key revoked"
-        APIKEY_ROTATE = "apikey.rotate", "API key rotated"
-        SETTINGS_PROPOSE = "settings.propose", "Settings change proposed"
-        SETTINGS_APPROVE = "settings.approve", "Settings change approved"
-        SETTINGS_REJECT = "settings.reject", "Settings change rejected"
-        SETTINGS_WITHDRAW = "settings.withdraw", "Settings change withdrawn"
+        ARTICLE_CREATE = "article.create", _("Article created")
+        ARTICLE_EDIT = "article.edit", _("Article settings edited")
+        VERSION_CREATE = "version.create", _("Version created")
+        VERSION_SUBMIT = "version.submit", _("Submitted for review")
+        VERSION_APPROVE = "version.approve", _("Approved (step)")
+        VERSION_REQUEST_CHANGES = "version.request_changes", _("Changes requested")
+        VERSION_WITHDRAW = "version.withdraw", _("Review withdrawn")
+        VERSION_PUBLISH = "version.publish", _("Published")
+        VERSION_SCHEDULE = "version.schedule", _("Publication scheduled")
+        VERSION_SCHEDULE_CANCEL = "version.schedule_cancel", _("Scheduled publication cancelled")
+        VERSION_UNPUBLISH = "version.unpublish", _("Unpublished (emergency)")
+        VERSION_ROLLBACK = "version.rollback", _("Rollback version created")
+        ARTICLE_VERIFY = "article.verify", _("Verified as still correct")
+        ARTICLE_IMPORT = "article.import", _("Imported")
+        FLAG_RAISE = "flag.raise", _("Flag raised")
+        FLAG_RESOLVE = "flag.resolve", _("Flag resolved")
+        FLAG_DISMISS = "flag.dismiss", _("Flag dismissed")
+        FLAG_CONFIRM = "flag.confirm", _("Report confirmed")
+        CHANGE_CREATE = "change.create", _("Change announced")
+        CHANGE_ASSESS = "change.assess", _("Change assessed")
+        POLICY_CREATE = "policy.create", _("Guardrail created")
+        POLICY_CHANGE = "policy.change", _("Guardrail changed")
+        POLICY_DELETE = "policy.delete", _("Guardrail deleted")
+        APIKEY_CREATE = "apikey.create", _("API key created")
+        APIKEY_REVOKE = "apikey.revoke", _("API key revoked")
+        APIKEY_ROTATE = "apikey.rotate", _("API key rotated")
+        SETTINGS_PROPOSE = "settings.propose", _("Settings change proposed")
+        SETTINGS_APPROVE = "settings.approve", _("Settings change approved")
+        SETTINGS_REJECT = "settings.reject", _("Settings change rejected")
+        SETTINGS_WITHDRAW = "settings.withdraw", _("Settings change withdrawn")
 
-    event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
+    event_type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        db_constraint=False, related_name="+", verbose_name=_("actor"),
     )
-    actor_label = models.CharField(max_length=254, help_text="Who acted, kept if the user is deleted.")
+    actor_label = models.CharField(_("who"), max_length=254, help_text=_("Who acted, kept if the user is deleted."))
     # Plain references without database constraints: the log outlives what it describes.
     article = models.ForeignKey(
         Article, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="audit_events",
+        related_name="audit_events", verbose_name=_("article"),
     )
     version = models.ForeignKey(
         ArticleVersion, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+",
+        related_name="+", verbose_name=_("version"),
     )
-    target_label = models.CharField(max_length=300)
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    target_label = models.CharField(_("concerns"), max_length=300)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.event_type} {self.target_label}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.get_event_type_display()} ({self.target_label})"
 
 
 class ChangeEvent(models.Model):
     """A policy memo or release note that may make knowledge wrong; assessed in the background."""
 
     class Kind(models.TextChoices):
-        POLICY = "policy", "Policy change"
-        RELEASE = "release", "Product release"
+        POLICY = "policy", _("Policy change")
+        RELEASE = "release", _("Product release")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Being assessed")
+        DONE = "done", _("Assessed")
+        FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    title = models.CharField(max_length=300)
-    description = models.TextField()
-    effective_date = models.DateField()
-    source_url = models.URLField(blank=True, max_length=500)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    author_label = models.CharField(max_length=254, blank=True, help_text="Who announced it (a user or an API key).")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"))
+    effective_date = models.DateField(_("effective date"))
+    source_url = models.URLField(_("source URL"), blank=True, max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("author"))
+    author_label = models.CharField(_("announced by"), max_length=254, blank=True,
+                                    help_text=_("Who announced it (a user or an API key)."))
     # The API key (retrieval.ApiKey) that announced it, by id without a foreign key: governance does
     # not depend on retrieval. Over the API a key reads only the changes it announced.
     announcing_key_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    assessed_at = models.DateTimeField(null=True, blank=True)
-    assessment_ms = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("announced"), default=timezone.now)
+    assessed_at = models.DateTimeField(_("assessed"), null=True, blank=True)
+    assessment_ms = models.PositiveIntegerField(_("assessment time (ms)"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("change event")
+        verbose_name_plural = _("change events")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.title} (from {self.effective_date:%Y-%m-%d})"
+        return _("%(kind)s: %(title)s (from %(date)s)") % {
+            "kind": self.get_kind_display(), "title": self.title, "date": f"{self.effective_date:%Y-%m-%d}",
+        }
 
 
 class Flag(models.Model):
     """Why an article needs its owner's attention, with a due date and a resolution."""
 
     class Reason(models.TextChoices):
-        REVIEW_DUE = "review_due", "Review due"
-        EXPIRED = "expired", "Expired"
-        CHANGE_EVENT = "change_event", "Affected by a change"
-        TRANSLATION_DRIFT = "out_of_sync", "Translation out of sync"
-        AGENT_REPORT = "agent_report", "Reported by an agent"
-        FEEDBACK = "feedback", "Negative feedback"
-        CONTRADICTION = "contradiction", "Contradicts another article"
-        SOURCE_DELETED = "source_deleted", "Deleted at the source"
+        REVIEW_DUE = "review_due", _("Review due")
+        EXPIRED = "expired", _("Expired")
+        CHANGE_EVENT = "change_event", _("Affected by a change")
+        TRANSLATION_DRIFT = "out_of_sync", _("Translation out of sync")
+        AGENT_REPORT = "agent_report", _("Reported by an agent")
+        FEEDBACK = "feedback", _("Negative feedback")
+        CONTRADICTION = "contradiction", _("Contradicts another article")
+        SOURCE_DELETED = "source_deleted", _("Deleted at the source")
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+        DISMISSED = "dismissed", _("Dismissed")
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
-    summary = models.TextField(help_text="What is wrong, in words.")
-    evidence = models.TextField(blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
-    due_at = models.DateTimeField(default=timezone.now)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags", verbose_name=_("article"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.OPEN)
+    summary = models.TextField(_("what is wrong"), help_text=_("What is wrong, in words."))
+    evidence = models.TextField(_("evidence"), blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags", verbose_name=_("owner"))
+    due_at = models.DateTimeField(_("due"), default=timezone.now)
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("raised by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("raised"), default=timezone.now)
+    notified_at = models.DateTimeField(_("owner notified"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("closed by"),
     )
-    resolution_note = models.TextField(blank=True)
+    resolution_note = models.TextField(_("resolution note"), blank=True)
     resolved_by_version = models.ForeignKey(
-        ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_flags"
+        ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_flags",
+        verbose_name=_("resolved by version"),
     )
-    change_event = models.ForeignKey(ChangeEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
-    score = models.FloatField(null=True, blank=True, help_text="How sure the impact analysis is (0-1).")
+    change_event = models.ForeignKey(ChangeEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="flags",
+                                     verbose_name=_("change event"))
+    score = models.FloatField(_("confidence"), null=True, blank=True, help_text=_("How sure the impact analysis is (0-1)."))
     flagged_version = models.ForeignKey(
         ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The live version the flag is about.",
+        verbose_name=_("flagged version"), help_text=_("The live version the flag is about."),
     )
     related_article = models.ForeignKey(
         Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text=gettext_lazy("The other article (of a contradiction)."),
+        verbose_name=_("other article"), help_text=_("The other article (of a contradiction)."),
     )
     follows = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers",
-        help_text=gettext_lazy("The source's flag for the same change: this translation's flag is resolved or "
-                               "dismissed with it. Empty: opened on its own."),
+        verbose_name=_("follows"),
+        help_text=_("The source's flag for the same change: this translation's flag is resolved or "
+                    "dismissed with it. Empty: opened on its own."),
     )
     confirmed_at = models.DateTimeField(
-        null=True, blank=True,
-        help_text=gettext_lazy("An agent's report counts against the article once its owner confirms it."),
+        _("confirmed"), null=True, blank=True,
+        help_text=_("An agent's report counts against the article once its owner confirms it."),
     )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("confirmed by"),
     )
 
     class Meta:
         ordering = ["state", "due_at"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
         constraints = [
             models.UniqueConstraint(
                 fields=["article", "reason"],
@@ -348,14 +377,18 @@ class ConnectorSource(models.Model):
         CONFLUENCE = "confluence", "Confluence space"
         FOLDER = "folder", "Folder of HTML or Markdown pages"
 
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    name = models.CharField(max_length=200, help_text="The source's own name: help center host, space key or folder.")
-    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="connector_sources")
-    location = models.CharField(max_length=1000, blank=True, help_text="Where the last export was read from.")
-    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200,
+                            help_text=_("The source's own name: help center host, space key or folder."))
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="connector_sources", verbose_name=_("space"))
+    location = models.CharField(_("location"), max_length=1000, blank=True,
+                                help_text=_("Where the last export was read from."))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["kind", "name"]
+        verbose_name = _("connected source")
+        verbose_name_plural = _("connected sources")
         constraints = [models.UniqueConstraint(fields=["kind", "name"], name="connector_source_unique")]
 
     def __str__(self) -> str:
@@ -387,29 +420,33 @@ class ImportRun(models.Model):
     """One `kb_import` of a folder or `kb_connect` of a source: progress while workers import, and the outcome."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
-    folder = models.CharField(max_length=1000)
+    folder = models.CharField(_("folder"), max_length=1000)
     source = models.ForeignKey(
         ConnectorSource, null=True, blank=True, on_delete=models.PROTECT, related_name="runs",
-        help_text="Set for a `kb_connect` run.",
+        verbose_name=_("connected source"), help_text=_("Set for a `kb_connect` run."),
     )
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    total = models.PositiveIntegerField(default=0, help_text="Files to import (those that could be read).")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("started by"))
+    total = models.PositiveIntegerField(_("files"), default=0, help_text=_("Files to import (those that could be read)."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
 
     def __str__(self) -> str:
         if self.source_id:
-            return f"Sync of {self.source} from {self.folder} ({self.get_status_display()})"
-        return f"Import of {self.folder} ({self.get_status_display()})"
+            return _("Sync of %(source)s from %(folder)s (%(status)s)") % {
+                "source": self.source, "folder": self.folder, "status": self.get_status_display()}
+        return _("Import of %(folder)s (%(status)s)") % {"folder": self.folder, "status": self.get_status_display()}
 
 
 class ImportRunBatch(LeasedBatch):
@@ -430,25 +467,48 @@ class ImportRunFile(models.Model):
     """What happened to one file of an import; written once by the task that imported it."""
 
     class Outcome(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Updated"
-        UNCHANGED = "unchanged", "Unchanged"
-        FLAGGED = "flagged", "Deleted at the source: flagged"
-        FAILED = "failed", "Failed"
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        UNCHANGED = "unchanged", _("Unchanged")
+        FLAGGED = "flagged", _("Deleted at the source: flagged")
+        FAILED = "failed", _("Failed")
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
-    path = models.CharField(max_length=1000)
-    slug = models.CharField(max_length=200, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    error_key = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    note = models.TextField(blank=True, help_text="What was left out (attachments, images, macros) or why.")
-    finished_at = models.DateTimeField(default=timezone.now)
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files", verbose_name=_("import run"))
+    path = models.CharField(_("path"), max_length=1000)
+    slug = models.CharField(_("slug"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("version"))
+    error_key = models.CharField(_("key"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    note = models.TextField(_("note"), blank=True, help_text=_("What was left out (attachments, images, macros) or why."))
+    finished_at = models.DateTimeField(_("finished"), default=timezone.now)
 
     class Meta:
         ordering = ["run", "pk"]
+        verbose_name = _("imported file")
+        verbose_name_plural = _("imported files")
         constraints = [models.UniqueConstraint(fields=["run", "path"], name="importrunfile_once_per_run")]
 
     def __str__(self) -> str:
         return f"{self.path}: {self.get_outcome_display()}"
+
+
+class UserPreferences(models.Model):
+    """What a person chose for themselves: the language Verity writes to them in (the e-mail digest).
+
+    Remembered when they sign in (their browser's language) and when they switch language in the
+    header; without a row, settings.LANGUAGE_CODE.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="verity_preferences", verbose_name=_("user"))
+    language = models.CharField(_("language"), max_length=12, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("user preferences")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

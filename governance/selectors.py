@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
-from governance.models import AuditEvent, Flag, Review, ReviewApproval, SettingsChange
+from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval, SettingsChange, UserPreferences
 from kb.models import Article, ArticleVersion, Space
+from verity.core.i18n import supported_language
 
 # Open flags of these reasons put an article's content in doubt (what agents are warned about): with
 # TRANSLATION_DRIFT alone it is "out_of_sync", with any other of them "flagged". The one set, used by
@@ -196,6 +199,11 @@ class SettingRow:
     current: str
     proposed: str
 
+    @property
+    def label(self) -> str:
+        """The setting's name in the active language."""
+        return str(Article._meta.get_field(self.field).verbose_name)
+
 
 def settings_change_rows(change: SettingsChange) -> list[SettingRow]:
     """A proposed settings change as rows of (setting, current value, proposed value) for people."""
@@ -208,7 +216,8 @@ def settings_change_rows(change: SettingsChange) -> list[SettingRow]:
             return str(found) if found else f"#{value}"
         if isinstance(value, list):
             return ", ".join(map(str, value))
-        return str(value)
+        choices = dict(Article._meta.get_field(field).flatchoices)
+        return str(choices.get(value, value))
 
     article = change.article
     rows = []
@@ -235,30 +244,30 @@ def article_badges(article: Article, *, now: dt.datetime | None = None) -> list[
     if has_open_review is None:
         has_open_review = Review.objects.filter(article=article, status=Review.Status.IN_REVIEW).exists()
     if article.live_version_id:
-        badges.append(Badge("live", f"live v{article.live_version.number}"))
+        badges.append(Badge("live", _("live v%(number)s") % {"number": article.live_version.number}))
     elif _unpublished_at(article) is not None:
         badges.append(Badge("withdrawn", _("withdrawn %(date)s") % {
             "date": f"{timezone.localtime(_unpublished_at(article)):%Y-%m-%d}"}))
     else:
-        badges.append(Badge("unpublished", "not published"))
+        badges.append(Badge("unpublished", _("not published")))
     if has_open_review:
-        badges.append(Badge("in-review", "in review"))
+        badges.append(Badge("in-review", _("in review")))
     elif (go_live := _scheduled(article)) is not None:
         badges.append(Badge("scheduled", _("v%(number)s goes live on %(when)s") % {
             "number": go_live[1], "when": f"{timezone.localtime(go_live[0]):%Y-%m-%d %H:%M}"}))
     elif article.has_unpublished_version and not _is_withdrawn_latest(article):
-        badges.append(Badge("draft", f"draft v{article.latest_version.number} pending"))
+        badges.append(Badge("draft", _("draft v%(number)s pending") % {"number": article.latest_version.number}))
     if article.is_expired(today):
-        badges.append(Badge("expired", f"expired {article.valid_until:%Y-%m-%d}"))
+        badges.append(Badge("expired", _("expired %(date)s") % {"date": f"{article.valid_until:%Y-%m-%d}"}))
     elif article.is_not_yet_valid(today):
-        badges.append(Badge("not-yet-valid", f"valid from {article.valid_from:%Y-%m-%d}"))
+        badges.append(Badge("not-yet-valid", _("valid from %(date)s") % {"date": f"{article.valid_from:%Y-%m-%d}"}))
     if article.live_version_id and article.is_review_due(now):
-        badges.append(Badge("due", "review due"))
+        badges.append(Badge("due", _("review due")))
     flags = getattr(article, "open_flag_count", None)
     if flags is None:
         flags = article.flags.filter(state=Flag.State.OPEN).exclude(unconfirmed_report_q()).count()
     if flags:
-        badges.append(Badge("flagged", f"{flags} open flag{'s' if flags != 1 else ''}"))
+        badges.append(Badge("flagged", ngettext("%(count)s open flag", "%(count)s open flags", flags) % {"count": flags}))
     reports = getattr(article, "open_report_count", None)
     if reports is None:
         reports = article.flags.filter(unconfirmed_report_q(), state=Flag.State.OPEN).count()
@@ -309,23 +318,24 @@ def version_history(article: Article) -> list[VersionRow]:
     latest_review: dict[int, Review] = {}
     for review in Review.objects.filter(article=article).order_by("submitted_at"):
         latest_review[review.version_id] = review
+    published = set(Publication.objects.filter(article=article).values_list("version_id", flat=True))
     rows = []
     for version in article.versions.select_related("author").order_by("-number"):
         review = latest_review.get(version.pk)
         if version.pk == article.live_version_id:
-            status = "live"
+            status = _("live")
         elif review is not None and review.status == Review.Status.SCHEDULED:
             status = _("approved, goes live on %(when)s") % {"when": f"{timezone.localtime(review.go_live_at):%Y-%m-%d %H:%M}"}
         elif review is not None:
-            status = review.get_status_display().lower()
+            status = str(review.get_status_display())
             if review.status == Review.Status.APPROVED:
-                status = "published earlier"
+                status = _("published earlier")
         elif article.live_version_id and version.number < article.live_version.number:
-            status = "superseded"
-        elif version.change_note == "Imported":
-            status = "published earlier"
+            status = _("superseded")
+        elif version.pk in published:
+            status = _("published earlier")
         else:
-            status = "draft"
+            status = _("draft")
         rows.append(VersionRow(version, status, version.pk == article.live_version_id))
     return rows
 
@@ -388,5 +398,99 @@ def content_health(group_by: str, *, now: dt.datetime | None = None) -> list[Hea
     result = [HealthRow(label, **counts) for label, counts in sorted(rows.items())]
     if result:
         totals = {field: sum(getattr(row, field) for row in result) for field in ("total", "current", "due", "expired", "flagged", "out_of_sync")}
-        result.append(HealthRow("All", **totals))
+        result.append(HealthRow(_("All"), **totals))
     return result
+
+
+def user_language(user: AbstractBaseUser) -> str:
+    """The language to write to this person in (e-mails): the one they last used Verity in, else the default."""
+    chosen = UserPreferences.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    return supported_language(chosen or settings.LANGUAGE_CODE)
+
+
+# The keys of audit events' details, named for people (the details themselves stay machine-readable).
+AUDIT_DETAIL_LABELS = {
+    "review": gettext_lazy("review"), "required_approvals": gettext_lazy("approvals required"),
+    "step": gettext_lazy("step"), "comment": gettext_lazy("comment"),
+    "previous_version": gettext_lazy("previous version"), "based_on": gettext_lazy("based on version"),
+    "change_note": gettext_lazy("change note"), "restored_version": gettext_lazy("restored version"),
+    "replaced_version": gettext_lazy("replaced version"), "note": gettext_lazy("note"),
+    "previous_due": gettext_lazy("previously due"), "next_due": gettext_lazy("next due"),
+    "flag": gettext_lazy("flag"), "reason": gettext_lazy("reason"), "summary": gettext_lazy("what is wrong"),
+    "changed": gettext_lazy("changed"), "settings_change": gettext_lazy("settings change"),
+    "proposed_by": gettext_lazy("proposed by"), "applied": gettext_lazy("applied"),
+    "title": gettext_lazy("title"), "locale": gettext_lazy("language"), "audience": gettext_lazy("audience"),
+    "kind": gettext_lazy("kind"), "file": gettext_lazy("file"), "outcome": gettext_lazy("outcome"),
+    "approved_by": gettext_lazy("approved by"), "new_version": gettext_lazy("new version"),
+    "changed_settings": gettext_lazy("changed settings"), "change": gettext_lazy("change"),
+    "effective_date": gettext_lazy("effective date"), "flagged": gettext_lazy("flagged articles"),
+    "ms": gettext_lazy("ms"), "status": gettext_lazy("status"), "error": gettext_lazy("error"),
+}
+
+
+# Details that are text someone wrote (a comment, a flag's reason, a note): shown as written, in the article's
+# language, not the reader's.
+PROSE_DETAIL_KEYS = frozenset({"comment", "note", "change_note", "summary"})
+
+
+# Details that are the id of another record (a review, a flag, ...): shown as "#12".
+REFERENCE_DETAIL_KEYS = frozenset({"review", "flag", "settings_change", "change"})
+
+
+@dataclass(frozen=True)
+class AuditDetail:
+    label: str
+    value: str
+    prose: bool
+
+
+def audit_details(event: AuditEvent) -> list[AuditDetail]:
+    """An audit event's details for people: keys named in the active language, settings and their values by
+    their names (choices by their labels), flag reasons by their labels; empty values left out."""
+    rows = []
+    details = event.details
+    for key, value in details.items():
+        if value in (None, "", [], {}) or (key == "of" and "step" in details):
+            continue
+        if key == "step" and details.get("of"):
+            value = _("%(step)s of %(of)s") % {"step": value, "of": details["of"]}
+        elif key in REFERENCE_DETAIL_KEYS and isinstance(value, int):
+            value = f"#{value}"
+        elif key == "changed" and isinstance(value, dict) and all(
+            isinstance(pair, list) and len(pair) == 2 for pair in value.values()
+        ):
+            value = "; ".join(f"{_setting_label(field)}: {_setting_value(field, old)} → {_setting_value(field, new)}"
+                              for field, (old, new) in value.items())
+        elif key == "changed_settings" and isinstance(value, list):
+            value = ", ".join(_setting_label(field) for field in value)
+        elif key == "reason" and value in Flag.Reason.values:
+            value = Flag.Reason(value).label
+        elif key in {"kind", "audience"}:
+            value = _setting_value(key, value)
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        rows.append(AuditDetail(str(AUDIT_DETAIL_LABELS.get(key, key)), _plain(value), key in PROSE_DETAIL_KEYS))
+    return rows
+
+
+def _setting_value(field: str, value: object) -> str:
+    try:
+        choices = dict(Article._meta.get_field(field).flatchoices)
+    except FieldDoesNotExist:
+        choices = {}
+    return _plain(choices.get(value, value) if isinstance(value, str) else value)
+
+
+def _setting_label(field: str) -> str:
+    try:
+        return str(Article._meta.get_field(field).verbose_name)
+    except FieldDoesNotExist:  # a setting that no longer exists keeps its key
+        return field
+
+
+def _plain(value: object) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

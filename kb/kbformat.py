@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils import translation
 
 from kb.models import SLUG_PATTERN, Article, Space
 from kb.rendering import markdown_problem
@@ -182,7 +183,9 @@ def parse_article_text(text: str, path: Path | str) -> ArticleFile:
             raise KbFormatError(path, key, "required key is missing or empty")
     if not body.strip():
         raise KbFormatError(path, None, "the article body (after the front matter) is empty")
-    if problem := markdown_problem(body.strip() + "\n"):
+    with translation.override("en"):  # the format's errors are English, like kb-format.md, whoever imports
+        problem = markdown_problem(body.strip() + "\n")
+    if problem:
         raise KbFormatError(path, "body", problem)
 
     interval = meta.get("review_interval_days")

@@ -11,36 +11,42 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-slug_validator = RegexValidator(SLUG_PATTERN, "Use lowercase letters a-z, digits 0-9 and '-'.")
+slug_validator = RegexValidator(SLUG_PATTERN, _("Use lowercase letters a-z, digits 0-9 and '-'."))
 
 
 class Space(models.Model):
     """A collection of articles with its own review interval and approval rules."""
 
-    slug = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, validators=[slug_validator])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
     default_review_interval_days = models.PositiveIntegerField(
-        default=90, validators=[MinValueValidator(1)]
+        _("default review interval (days)"), default=90, validators=[MinValueValidator(1)]
     )
     requires_extra_approval = models.BooleanField(
+        _("requires extra approval"),
         default=False,
-        help_text="Publishing needs a second approval by a different approver (e.g. legal, refunds).",
+        help_text=_("Publishing needs a second approval by a different approver (e.g. legal, refunds)."),
     )
     default_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Owner of articles brought in from a connected source when its owner mapping names nobody.",
+        verbose_name=_("default owner"),
+        help_text=_("Owner of articles brought in from a connected source when its owner mapping names nobody."),
     )
     withhold_flagged_from_public = models.BooleanField(
+        _("withhold flagged articles from public answers"),
         default=True,
-        help_text="From a change's effective date on, public answers stop citing articles still flagged by it "
-                  "(internal answers cite them with a warning).",
+        help_text=_("From a change's effective date on, public answers stop citing articles still flagged by it "
+                    "(internal answers cite them with a warning)."),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("space")
+        verbose_name_plural = _("spaces")
 
     def __str__(self) -> str:
         return self.name
@@ -68,53 +74,58 @@ class ArticleQuerySet(models.QuerySet):
 
 class Article(models.Model):
     class Kind(models.TextChoices):
-        ARTICLE = "article", "Help article"
-        MACRO = "macro", "Macro"
-        RUNBOOK = "runbook", "Runbook"
-        POLICY = "policy", "Policy"
+        ARTICLE = "article", _("Help article")
+        MACRO = "macro", _("Macro")
+        RUNBOOK = "runbook", _("Runbook")
+        POLICY = "policy", _("Policy")
 
     class Audience(models.TextChoices):
-        PUBLIC = "public", "Public"
-        INTERNAL = "internal", "Internal"
+        PUBLIC = "public", _("Public")
+        INTERNAL = "internal", _("Internal")
 
-    slug = models.SlugField(max_length=120, unique=True, validators=[slug_validator])
-    title = models.CharField(max_length=300, help_text="Title of the latest version.")
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, validators=[slug_validator])
+    title = models.CharField(_("title"), max_length=300, help_text=_("Title of the latest version."))
     locale = models.CharField(
-        max_length=12,
-        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", "A language code such as de or en.")],
+        _("language"), max_length=12,
+        validators=[RegexValidator(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", _("A language code such as de or en."))],
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ARTICLE)
-    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.INTERNAL)
-    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="articles")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.ARTICLE)
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.INTERNAL)
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="articles", verbose_name=_("space"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_articles"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_articles", verbose_name=_("owner")
     )
     review_interval_days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="Empty: the space's default interval.",
+        _("review interval (days)"), null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text=_("Empty: the space's default interval."),
     )
-    last_verified_at = models.DateTimeField(default=timezone.now)
-    review_due_at = models.DateTimeField(db_index=True)
-    valid_from = models.DateField(null=True, blank=True)
-    valid_until = models.DateField(null=True, blank=True)
-    tags = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    last_verified_at = models.DateTimeField(_("last verified"), default=timezone.now)
+    review_due_at = models.DateTimeField(_("review due"), db_index=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    tags = ArrayField(models.CharField(max_length=60), default=list, blank=True, verbose_name=_("tags"))
     translation_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="translations"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="translations",
+        verbose_name=_("translation of"),
     )
-    metadata = models.JSONField(default=dict, blank=True, help_text="Extra front-matter keys.")
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True, help_text=_("Extra front-matter keys."))
     live_version = models.ForeignKey(
-        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("live version"),
     )
     latest_version = models.ForeignKey(
-        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("latest version"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)
@@ -137,9 +148,9 @@ class Article(models.Model):
 
     def clean(self) -> None:
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
-            raise ValidationError({"valid_until": "Must be after valid_from."})
+            raise ValidationError({"valid_until": _("Must be after “valid from”.")})
         if self.translation_of_id and self.translation_of_id == self.pk:
-            raise ValidationError({"translation_of": "An article cannot translate itself."})
+            raise ValidationError({"translation_of": _("An article cannot translate itself.")})
 
     @property
     def effective_review_interval_days(self) -> int:
@@ -171,23 +182,25 @@ def content_hash(title: str, body: str) -> str:
 class ArticleVersion(models.Model):
     """One immutable revision of an article. A database trigger refuses UPDATEs."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    title = models.CharField(max_length=300)
-    body = models.TextField()
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions", verbose_name=_("article"))
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_versions"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_versions", verbose_name=_("author")
     )
-    change_note = models.CharField(max_length=500, blank=True)
+    change_note = models.CharField(_("change note"), max_length=500, blank=True)
     based_on = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="The version the author edited; a rollback names the version it restores.",
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("based on"),
+        help_text=_("The version the author edited; a rollback names the version it restores."),
     )
-    content_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["article", "-number"]
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
         constraints = [
             models.UniqueConstraint(fields=["article", "number"], name="version_number_unique"),
             models.CheckConstraint(condition=models.Q(number__gte=1), name="version_number_positive"),

@@ -18,6 +18,7 @@ import markdown
 import nh3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 MAX_BODY_CHARS = 100_000
 MAX_NESTING_DEPTH = 16  # lists, quotes and indentation levels (of 4 spaces) at the start of a line
@@ -44,24 +45,26 @@ def _nesting_depth(line: str) -> int:
 def markdown_problem(body: str) -> str | None:
     """What makes `body` too large or too deeply nested to render safely, or None when it is within the limits."""
     if len(body) > MAX_BODY_CHARS:
-        return f"the body has {len(body)} characters; at most {MAX_BODY_CHARS} are allowed"
+        return _("the body has %(count)s characters; at most %(limit)s are allowed") % {
+            "count": len(body), "limit": MAX_BODY_CHARS}
     if "\x00" in body:
-        return "the body contains a NUL character"
+        return _("the body contains a NUL character")
     text = _FENCED_CODE.sub("", body)  # code blocks are not parsed as Markdown
-    for mark, limit, what in (("[", MAX_LINKS, "links and images"), ("<", MAX_TAGS, "tags and autolinks")):
+    for mark, limit, what in (("[", MAX_LINKS, _("links and images")), ("<", MAX_TAGS, _("tags and autolinks"))):
         if text.count(mark) > limit:
-            return f"the body has {text.count(mark)} '{mark}' characters ({what}); at most {limit} are allowed"
+            return _("the body has %(count)s '%(mark)s' characters (%(what)s); at most %(limit)s are allowed") % {
+                "count": text.count(mark), "mark": mark, "what": what, "limit": limit}
     for number, line in enumerate(text.splitlines(), start=1):
         if _nesting_depth(line) > MAX_NESTING_DEPTH:
-            return (f"lists, quotes or indentation are nested more than {MAX_NESTING_DEPTH} levels deep "
-                    f"(line {number} outside code blocks)")
+            return _("lists, quotes or indentation are nested more than %(limit)s levels deep (line %(line)s "
+                     "outside code blocks)") % {"limit": MAX_NESTING_DEPTH, "line": number}
     for paragraph in _BLANK_LINE.split(text):
         marks = paragraph.count("[") + paragraph.count("<")
         if marks > MAX_LINK_MARKS_PER_PARAGRAPH:
-            return (f"a paragraph has {marks} '[' and '<' characters; at most {MAX_LINK_MARKS_PER_PARAGRAPH} "
-                    "are allowed between two blank lines")
+            return _("a paragraph has %(count)s '[' and '<' characters; at most %(limit)s are allowed between two "
+                     "blank lines") % {"count": marks, "limit": MAX_LINK_MARKS_PER_PARAGRAPH}
         if paragraph.count("\n") >= MAX_LINES_PER_PARAGRAPH:
-            return f"a paragraph has more than {MAX_LINES_PER_PARAGRAPH} lines without a blank line"
+            return _("a paragraph has more than %(limit)s lines without a blank line") % {"limit": MAX_LINES_PER_PARAGRAPH}
     return None
 
 ALLOWED_TAGS = {

@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.admin import ReadOnlyAdmin
 from governance.models import AuditEvent
@@ -51,11 +52,12 @@ class GuardrailRuleForm(forms.ModelForm):
                 try:
                     re.compile(body)
                 except re.error as error:
-                    self.add_error("phrases", f"Line {number} is not a valid regular expression: {error}.")
+                    self.add_error("phrases", _("Line %(number)s is not a valid regular expression: %(error)s.")
+                                   % {"number": number, "error": error})
         if kind == GuardrailRule.Kind.REQUIRED_CLAUSE and not (cleaned.get("message") or "").strip():
-            self.add_error("message", "A required clause needs its text here.")
+            self.add_error("message", _("A required clause needs its text here."))
         if kind != GuardrailRule.Kind.REQUIRED_CLAUSE and not lines:
-            self.add_error("phrases", "Add at least one phrase or pattern.")
+            self.add_error("phrases", _("Add at least one phrase or pattern."))
         return cleaned
 
 
@@ -66,7 +68,7 @@ class GuardrailRuleAdmin(admin.ModelAdmin):
     list_filter = ("kind", "audience", "active")
     search_fields = ("name", "phrases", "message")
 
-    @admin.display(description="lines")
+    @admin.display(description=gettext_lazy("lines"))
     def phrase_count(self, rule: GuardrailRule) -> int:
         return len(rule.lines())
 
@@ -95,12 +97,12 @@ class CitationInline(admin.TabularInline):
 class CitedVersionFilter(admin.SimpleListFilter):
     """"Which answers cited this version": reached from an article's version history."""
 
-    title = "cited version"
+    title = gettext_lazy("cited version")
     parameter_name = "cited_version"
 
     def lookups(self, request, model_admin):
         value = self.value()
-        return [(value, f"version id {value}")] if value else []
+        return [(value, _("version id %(id)s") % {"id": value})] if value else []
 
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
@@ -109,12 +111,12 @@ class CitedVersionFilter(admin.SimpleListFilter):
 
 
 class CitedArticleFilter(admin.SimpleListFilter):
-    title = "cited article"
+    title = gettext_lazy("cited article")
     parameter_name = "cited_article"
 
     def lookups(self, request, model_admin):
         value = self.value()
-        return [(value, f"article id {value}")] if value else []
+        return [(value, _("article id %(id)s") % {"id": value})] if value else []
 
     def queryset(self, request, queryset):
         if self.value() and self.value().isdigit():
@@ -122,16 +124,36 @@ class CitedArticleFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AnswerReasonFilter(admin.SimpleListFilter):
+    """Refusal and hand-over reasons by their names (the stored codes are the API's)."""
+
+    title = gettext_lazy("reason")
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        codes = AnswerRecord.objects.exclude(reason="").values_list("reason", flat=True).distinct().order_by("reason")
+        return [(code, str(AnswerRecord.REASON_LABELS.get(code, code))) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
 @admin.register(AnswerRecord)
 class AnswerRecordAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "status", "reason", "audience", "question_short", "cited_versions", "latency_ms", "feedback_summary")
-    list_filter = ("status", "audience", "reason", "simulated", CitedVersionFilter, CitedArticleFilter, ("created_at", admin.DateFieldListFilter))
+    list_display = ("created_at", "status", "reason_label", "audience", "question_short", "cited_versions", "latency_ms",
+                    "feedback_summary")
+    list_filter = ("status", "audience", AnswerReasonFilter, "simulated", CitedVersionFilter, CitedArticleFilter,
+                   ("created_at", admin.DateFieldListFilter))
     search_fields = ("question", "answer")
     date_hierarchy = "created_at"
     inlines = [CitationInline]
-    readonly_fields = ("id", "created_at", "question", "locale", "audience", "api_key", "user", "status", "reason",
+    readonly_fields = ("id", "created_at", "question", "locale", "audience", "api_key", "user", "status", "reason_label",
                        "answer", "retrieved", "generator", "latency_ms", "simulated")
-    exclude = ("citations",)
+    exclude = ("citations", "reason")
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_label(self, record: AnswerRecord) -> str:
+        return record.get_reason_display()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -139,11 +161,11 @@ class AnswerRecordAdmin(ReadOnlyAdmin):
             unhelpful=Count("feedback", filter=Q(feedback__helpful=False)),
         ).prefetch_related("cited__version__article")
 
-    @admin.display(description="question")
+    @admin.display(description=gettext_lazy("question"))
     def question_short(self, record: AnswerRecord) -> str:
         return record.question[:90]
 
-    @admin.display(description="cited")
+    @admin.display(description=gettext_lazy("cited"))
     def cited_versions(self, record: AnswerRecord) -> str:
         return format_html_join(
             ", ", '<a href="{}">{} v{}</a>',
@@ -151,7 +173,7 @@ class AnswerRecordAdmin(ReadOnlyAdmin):
              for c in record.cited.all()),
         )
 
-    @admin.display(description="feedback")
+    @admin.display(description=gettext_lazy("feedback"))
     def feedback_summary(self, record: AnswerRecord) -> str:
         return f"+{record.helpful} / -{record.unhelpful}" if record.helpful or record.unhelpful else ""
 
@@ -161,20 +183,20 @@ class FeedbackAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "helpful", "comment", "answer_link")
     list_filter = ("helpful",)
 
-    @admin.display(description="answer")
+    @admin.display(description=gettext_lazy("answer"))
     def answer_link(self, feedback: Feedback) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:retrieval_answerrecord_change", args=[feedback.answer_id]),
                            feedback.answer.question[:60])
 
 
 class ApiKeyCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Who uses the key, e.g. “help center” or “chatbot”."))
-    audience = forms.ChoiceField(label=_("Audience"), choices=Article.Audience.choices,
-                                 help_text=_("What the key may see: public keys never see internal articles."))
-    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=ApiKey.Scope.choices, required=False,
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, help_text=gettext_lazy("Who uses the key, e.g. “help center” or “chatbot”."))
+    audience = forms.ChoiceField(label=gettext_lazy("Audience"), choices=Article.Audience.choices,
+                                 help_text=gettext_lazy("What the key may see: public keys never see internal articles."))
+    scopes = forms.MultipleChoiceField(label=gettext_lazy("Scopes"), choices=ApiKey.Scope.choices, required=False,
                                        widget=forms.CheckboxSelectMultiple,
-                                       help_text=_("Search and answers need no scope."))
-    rate_limit_per_minute = forms.IntegerField(label=_("Requests per minute"), min_value=1, max_value=100000, initial=120)
+                                       help_text=gettext_lazy("Search and answers need no scope."))
+    rate_limit_per_minute = forms.IntegerField(label=gettext_lazy("Requests per minute"), min_value=1, max_value=100000, initial=120)
 
 
 @admin.register(ApiKey)
@@ -246,20 +268,21 @@ class ApiKeyAdmin(admin.ModelAdmin):
                    "title": _("Rotate the API key “%(name)s”?") % {"name": key.name}}
         return TemplateResponse(request, "admin/retrieval/apikey/rotate.html", context)
 
-    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request, queryset):
         for key in queryset:
             with transaction.atomic():
                 apikey_revoke(name=key.name)
                 audit_record(event_type=AuditEvent.Type.APIKEY_REVOKE, actor=request.user, target_label=f"api key: {key.name}")
-        messages.success(request, _("Revoked %(count)d key(s).") % {"count": queryset.count()})
+        count = queryset.count()
+        messages.success(request, ngettext("Revoked %(count)s key.", "Revoked %(count)s keys.", count) % {"count": count})
 
 
 @admin.register(IndexJob)
 class IndexJobAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "kind", "embedder_key", "progress", "sent_again", "status", "finished_at")
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress(self, job: IndexJob) -> str:
         return f"{job.done}/{job.total}"
 

@@ -3,6 +3,7 @@ import os
 import threading
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from retrieval.index.embeddings import active_embedder
 from retrieval.text.tokens import analyze
@@ -23,7 +24,7 @@ def _warm_up() -> None:
 
 class RetrievalConfig(AppConfig):
     name = "retrieval"
-    verbose_name = "Retrieval"
+    verbose_name = _("Search and answers")
 
     def ready(self) -> None:
         # governance's serving port: publishing indexes, a change event is assessed. Imported here

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from pgvector.django import VectorField
 
 from kb.models import Article, ArticleVersion
@@ -86,21 +87,23 @@ class IndexJob(models.Model):
     """Progress of a bulk indexing run (reindex), advanced by Celery tasks."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=30)
-    embedder_key = models.CharField(max_length=120)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=30)
+    embedder_key = models.CharField(_("embedding model"), max_length=120)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("index job")
+        verbose_name_plural = _("index jobs")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.done}/{self.total} ({self.status})"
@@ -127,21 +130,25 @@ class ApiKey(models.Model):
     """A client's key: stored hashed; its audience decides what it may see."""
 
     class Scope(models.TextChoices):
-        CHANGES = "changes", "Announce changes"
+        CHANGES = "changes", _("Announce changes")
 
-    name = models.CharField(max_length=100, unique=True)
-    prefix = models.CharField(max_length=12, unique=True, help_text="First characters, to recognise a key.")
-    key_hash = models.CharField(max_length=64, unique=True)
-    audience = models.CharField(max_length=16, choices=Article.Audience.choices)
-    scopes = ArrayField(models.CharField(max_length=20, choices=Scope.choices), default=list, blank=True)
-    rate_limit_per_minute = models.PositiveIntegerField(default=120)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True, help_text=_("First characters, to recognise a key."))
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    audience = models.CharField(_("audience"), max_length=16, choices=Article.Audience.choices)
+    scopes = ArrayField(models.CharField(max_length=20, choices=Scope.choices), default=list, blank=True,
+                        verbose_name=_("scopes"))
+    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=120)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("created by"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.audience})"
@@ -177,37 +184,40 @@ class GuardrailRule(models.Model):
     """A guardrail that knowledge admins maintain as data (edited in the admin, audited)."""
 
     class Kind(models.TextChoices):
-        GUARDED_PHRASE = "guarded_phrase", "Promise allowed only where the cited source says it"
-        REQUIRED_CLAUSE = "required_clause", "Clause required in answers citing a space"
-        BLOCKED_TOPIC = "blocked_topic", "Blocked topic: hand over to a person"
-        HANDOFF_TRIGGER = "handoff_trigger", "Hand-over trigger"
-        REDACTION = "redaction", "Personal data pattern to redact"
+        GUARDED_PHRASE = "guarded_phrase", _("Promise allowed only where the cited source says it")
+        REQUIRED_CLAUSE = "required_clause", _("Clause required in answers citing a space")
+        BLOCKED_TOPIC = "blocked_topic", _("Blocked topic: hand over to a person")
+        HANDOFF_TRIGGER = "handoff_trigger", _("Hand-over trigger")
+        REDACTION = "redaction", _("Personal data pattern to redact")
 
     class Audience(models.TextChoices):
-        ALL = "all", "All audiences"
-        PUBLIC = "public", "Public only"
-        INTERNAL = "internal", "Internal only"
+        ALL = "all", _("All audiences")
+        PUBLIC = "public", _("Public only")
+        INTERNAL = "internal", _("Internal only")
 
-    name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     phrases = models.TextField(
-        blank=True,
-        help_text="One per line. Words match in order, inflections included, up to two other words between them; "
-                  "a line written /like this/ is a regular expression. For a redaction rule: the regular expression(s).",
+        _("phrases"), blank=True,
+        help_text=_("One per line. Words match in order, inflections included, up to two other words between them; "
+                    "a line written /like this/ is a regular expression. For a redaction rule: the regular expression(s)."),
     )
     message = models.TextField(
-        blank=True,
-        help_text="Hand-over: the message the end user sees. Required clause: the clause appended to the answer. "
-                  "Redaction: the placeholder label (e.g. CUSTOMER_NO).",
+        _("message"), blank=True,
+        help_text=_("Hand-over: the message the end user sees. Required clause: the clause appended to the answer. "
+                    "Redaction: the placeholder label (e.g. CUSTOMER_NO)."),
     )
-    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.ALL)
+    audience = models.CharField(_("audience"), max_length=10, choices=Audience.choices, default=Audience.ALL)
     space = models.ForeignKey("kb.Space", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                              help_text="Required clauses: the space whose articles need the clause.")
-    active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+                              verbose_name=_("space"),
+                              help_text=_("Required clauses: the space whose articles need the clause."))
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["kind", "name"]
+        verbose_name = _("guardrail rule")
+        verbose_name_plural = _("guardrail rules")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"
@@ -220,48 +230,67 @@ class AnswerRecord(models.Model):
     """Provenance of one answer: what was asked (redacted), retrieved, cited and said."""
 
     class Status(models.TextChoices):
-        ANSWERED = "answered", "Answered"
-        REFUSED = "refused", "Refused"
-        HANDOFF = "handoff", "Handed over"
+        ANSWERED = "answered", _("Answered")
+        REFUSED = "refused", _("Refused")
+        HANDOFF = "handoff", _("Handed over")
+
+    # Why an answer was refused or handed over: codes of the API's `reason` (stable), named for people.
+    REASON_LABELS = {
+        "no_supporting_evidence": _("no approved source supports an answer"),
+        "answer_not_supported": _("the draft was not supported by its sources"),
+        "blocked_topic": _("blocked topic"),
+        "handoff_requested": _("hand-over requested"),
+        "injection_attempt": _("attempt to change the rules"),
+    }
 
     id = models.UUIDField(primary_key=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    question = models.TextField(help_text="Redacted before storage.")
-    locale = models.CharField(max_length=12)
-    audience = models.CharField(max_length=16)
-    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
-    reason = models.CharField(max_length=60, blank=True)
-    answer = models.TextField(blank=True)
-    citations = models.JSONField(default=list)
-    retrieved = models.JSONField(default=list, help_text="Chunks and versions retrieved, with scores.")
-    generator = models.CharField(max_length=80)
-    latency_ms = models.PositiveIntegerField()
-    simulated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("asked"), default=timezone.now, db_index=True)
+    question = models.TextField(_("question"), help_text=_("Redacted before storage."))
+    locale = models.CharField(_("language"), max_length=12)
+    audience = models.CharField(_("audience"), max_length=16, choices=Article.Audience.choices)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("API key"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("user"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, db_index=True)
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    citations = models.JSONField(_("citations"), default=list)
+    retrieved = models.JSONField(_("retrieved"), default=list, help_text=_("Chunks and versions retrieved, with scores."))
+    generator = models.CharField(_("generator"), max_length=80)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"))
+    simulated = models.BooleanField(_("simulated"), default=False)
     cache_key = models.CharField(
-        max_length=64, blank=True, db_index=True,
-        help_text="sha256 of (question, locale, audience, generator, the read passages' versions, guardrails); "
-                  "a model-written reply with the same key is served again without the model.",
+        _("cache key"), max_length=64, blank=True, db_index=True,
+        help_text=_("sha256 of (question, locale, audience, generator, the read passages' versions, guardrails); "
+                    "a model-written reply with the same key is served again without the model."),
     )
-    cached = models.BooleanField(default=False, help_text="Served from an earlier reply with the same cache key.")
+    cached = models.BooleanField(_("cached"), default=False, help_text=_("Served from an earlier reply with the same cache key."))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.status}: {self.question[:60]}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_status_display()}: {self.question[:60]}"
+
+    def get_reason_display(self) -> str:
+        return str(self.REASON_LABELS.get(self.reason, self.reason))
 
 
 class AnswerCitation(models.Model):
-    answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="cited")
-    n = models.PositiveSmallIntegerField()
-    version = models.ForeignKey(ArticleVersion, on_delete=models.PROTECT, related_name="answer_citations")
-    chunk = models.ForeignKey(Chunk, null=True, on_delete=models.SET_NULL, related_name="+")
-    quote = models.TextField()
+    answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="cited", verbose_name=_("answer"))
+    n = models.PositiveSmallIntegerField(_("number"))
+    version = models.ForeignKey(ArticleVersion, on_delete=models.PROTECT, related_name="answer_citations",
+                                verbose_name=_("version"))
+    chunk = models.ForeignKey(Chunk, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("passage"))
+    quote = models.TextField(_("quote"))
 
     class Meta:
         ordering = ["answer", "n"]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
         constraints = [models.UniqueConstraint(fields=["answer", "n"], name="citation_number_unique")]
 
     def __str__(self) -> str:
@@ -269,18 +298,23 @@ class AnswerCitation(models.Model):
 
 
 class Feedback(models.Model):
-    answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="feedback")
-    helpful = models.BooleanField()
-    comment = models.TextField(blank=True, help_text="Redacted before storage.")
-    created_at = models.DateTimeField(default=timezone.now)
-    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("answer"))
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("comment"), blank=True, help_text=_("Redacted before storage."))
+    created_at = models.DateTimeField(_("given"), default=timezone.now)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("API key"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("user"))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
 
     def __str__(self) -> str:
-        return f"{'helpful' if self.helpful else 'not helpful'}: {self.comment[:60]}"
+        verdict = _("helpful") if self.helpful else _("not helpful")
+        return f"{verdict}: {self.comment[:60]}"
 
 
 class TicketImport(models.Model):

@@ -9,8 +9,10 @@ from collections import Counter
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.utils import translation
 
 from governance import services
 from governance.models import AuditEvent, Review, ReviewApproval
@@ -51,6 +53,18 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     days = clock_shift_days(config.getoption("--clock-shift"))
     return f"clock: {'today' if not days else f'moved {days} days ahead'} ({dt.datetime.now(dt.UTC).date().isoformat()} UTC)"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the server's default language (German), like a request without Accept-Language.
+
+    (A request's LocaleMiddleware leaves its language active on the thread; without this, a test calling a
+    service after an English request would see English messages.)
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def _ensure_roles() -> None:

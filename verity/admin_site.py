@@ -8,12 +8,24 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class VerityAdminSite(admin.AdminSite):
-    site_header = "Verity: knowledge governance"
+    site_header = gettext_lazy("Verity: knowledge governance")
     site_title = "Verity"
-    index_title = "Knowledge owners' workspace"
+    index_title = gettext_lazy("Knowledge owners' workspace")
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Django's admin sign-in, remembering the language the person uses (their e-mails follow it)."""
+        from governance import services
+
+        response = super().login(request, extra_context)
+        if request.method == "POST" and request.user.is_authenticated:
+            services.user_language_remember(user=request.user, language=translation.get_language())
+        return response
 
     @property
     def login_form(self):
@@ -43,7 +55,7 @@ class VerityAdminSite(admin.AdminSite):
         total = sum(totals.values())
         return TemplateResponse(request, "admin/insights.html", {
             **self.each_context(request),
-            "title": "Insights",
+            "title": _("Insights"),
             "gaps": insights.knowledge_gaps(days=90),
             "ticket_gaps": ticket_gaps(),
             "most_cited": insights.most_cited(days=30),

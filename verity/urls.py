@@ -12,10 +12,9 @@ urlpatterns = [
     path("api/", include("retrieval.urls")),
     path("desktop/", include("retrieval.desktop.urls")),
     path("articles/<slug:slug>/", desktop.article_link, name="article-link"),
-    path("accounts/login/", auth_views.LoginView.as_view(
-        redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm), name="login"),
+    path("accounts/login/", views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="desktop:search", permanent=False)),
 ]

@@ -1,13 +1,17 @@
-"""Error pages: JSON under /api/, the usual pages elsewhere."""
+"""Error pages (JSON under /api/, the usual pages elsewhere), sign-in and the language switch, health."""
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.views import defaults
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from governance import services
 from retrieval.llm.client import model_health
 from verity.celery import NO_WORKER_WARNING, app, workers_answering
 
@@ -57,3 +61,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({**parts, "error": {"code": "unhealthy", "message": f"down: {', '.join(failing)}"}},
                             status=503)
     return JsonResponse(parts)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, remembering the language the person uses Verity in (their e-mails follow it)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_language_remember(user=form.get_user(), language=translation.get_language())
+        return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (a cookie); for a signed-in person also their remembered language."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and translation.check_for_language(language):
+        services.user_language_remember(user=request.user, language=language)
+    return response

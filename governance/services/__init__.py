@@ -24,9 +24,11 @@ from governance.services.base import (  # noqa: F401 - the services' public name
     _scheduled_review,
     audit_record,
     local_minute,
+    setting_names,
 )
 from governance.services.changes import (  # noqa: F401 - the services' public names
     ImpactFinding,
+    ImpactReason,
     change_event_create,
     change_event_fail,
     change_event_record,
@@ -40,6 +42,9 @@ from governance.services.flags import (  # noqa: F401 - the services' public nam
     flags_notify_owners,
     flags_resolve,
     review_cycle_run,
+)
+from governance.services.preferences import (  # noqa: F401 - the services' public names
+    user_language_remember,
 )
 from governance.services.publications import (  # noqa: F401 - the services' public names
     article_unpublish,

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, Flag, Publication
@@ -18,7 +19,9 @@ from governance.services.base import (
     _lock_article,
     _open_review,
     _require_perm,
+    article_language,
     audit_record,
+    setting_names,
 )
 from governance.services.flags import _flags_resolve
 from kb.models import Article, ArticleVersion, Space, content_hash
@@ -53,9 +56,9 @@ def article_create(
     audit: bool = True,
 ) -> Article:
     """Create an article with its first version, as a draft (not served until approved)."""
-    _require_perm(actor, "kb.add_article", "create articles")
+    _require_perm(actor, "kb.add_article", _("You may not create articles."))
     if Article.objects.filter(slug=slug).exists():
-        raise ApplicationError(f"An article with the slug '{slug}' already exists.", code="slug_taken")
+        raise ApplicationError(_("An article with the slug “%(slug)s” already exists.") % {"slug": slug}, code="slug_taken")
     article = Article(
         slug=slug, title=title, locale=locale, kind=kind, audience=audience, space=space,
         owner=owner, review_interval_days=review_interval_days, valid_from=valid_from,
@@ -79,11 +82,11 @@ def _version_insert(
     based_on: ArticleVersion | None = None,
 ) -> ArticleVersion:
     if not title.strip():
-        raise ApplicationError("A version needs a title.", code="title_required")
+        raise ApplicationError(_("A version needs a title."), code="title_required")
     if not body.strip():
-        raise ApplicationError("A version needs a body.", code="body_required")
+        raise ApplicationError(_("A version needs a body."), code="body_required")
     if problem := markdown_problem(body.strip() + "\n"):
-        raise ApplicationError(f"The body cannot be saved: {problem}.", code="body_over_limits")
+        raise ApplicationError(_("The body cannot be saved: %(problem)s.") % {"problem": problem}, code="body_over_limits")
     number = (article.latest_version.number + 1) if article.latest_version_id else 1
     version = ArticleVersion.objects.create(
         article=article, number=number, title=title.strip(), body=body.strip() + "\n",
@@ -108,24 +111,26 @@ def version_create(
     change_note: str = "",
 ) -> ArticleVersion:
     """Save an edit as a new draft version. Refused if the edit started from an outdated version."""
-    _require_perm(actor, "kb.add_articleversion", "edit articles")
+    _require_perm(actor, "kb.add_articleversion", _("You may not edit articles."))
     article = _lock_article(article)
     latest = article.latest_version
     if latest is None or latest.number != base_version:
         raise ConcurrentEditError(
-            f"Your edit is based on version {base_version}, but version "
-            f"{latest.number if latest else 0} was saved in the meantime by "
-            f"{latest.author if latest else 'someone'}. Nothing was saved: reload the article, "
-            "compare, and apply your change to the current version.",
+            _("Your edit is based on version %(base)s, but version %(latest)s was saved in the meantime by "
+              "%(author)s. Nothing was saved: reload the article, compare, and apply your change to the "
+              "current version.") % {
+                "base": base_version, "latest": latest.number if latest else 0,
+                "author": latest.author if latest else _("someone"),
+            },
             details={"base_version": base_version, "latest_version": latest.number if latest else None},
         )
     if _open_review(article):
         raise InvalidTransitionError(
-            f"Version {latest.number} of '{article.slug}' is in review; withdraw the review or wait "
-            "for the decision before editing."
+            _("Version %(number)s of “%(slug)s” is in review: withdraw it from review or wait for the "
+              "decision before editing.") % {"number": latest.number, "slug": article.slug}
         )
     if content_hash(title, body) == latest.content_hash:
-        raise ApplicationError("Nothing changed: the title and body equal the current version.", code="no_change")
+        raise ApplicationError(_("Nothing changed: the title and body equal the current version."), code="no_change")
     version = _version_insert(
         article=article, author=actor, title=title, body=body, change_note=change_note, based_on=latest
     )
@@ -162,17 +167,19 @@ def article_update_settings(*, actor: AbstractBaseUser, article: Article, **chan
     Settings that need review (see settings_needing_review) are refused, changing nothing:
     propose them with settings_change_propose.
     """
-    _require_perm(actor, "kb.change_article", "change article settings")
+    _require_perm(actor, "kb.change_article", _("You may not change article settings."))
     unknown = set(changes) - set(ARTICLE_SETTINGS_FIELDS)
     if unknown:
-        raise ApplicationError(f"Unknown article settings: {', '.join(sorted(unknown))}.", code="unknown_settings")
+        raise ApplicationError(_("Unknown article settings: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+                               code="unknown_settings")
     article = _lock_article(article)
     gated = settings_needing_review(article=article, changes=changes)
     if gated:
         raise ApplicationError(
-            f"Changing {', '.join(sorted(gated))} of '{article.slug}' needs an approver's review: propose the change "
-            "(settings_change_propose, or save it in the admin) and another approver approves it. Nothing was changed.",
-            code="review_required",
+            _("Changing %(settings)s of “%(slug)s” needs another approver: propose the change (save it in the "
+              "admin) and another approver approves it. Nothing was changed.")
+            % {"settings": setting_names(gated), "slug": article.slug},
+            code="review_required", details={"settings": sorted(gated)},
         )
     diff: dict[str, list[Any]] = {}
     for field, value in changes.items():
@@ -203,31 +210,39 @@ def version_rollback(
     *, actor: AbstractBaseUser, article: Article, to_version: ArticleVersion, base_version: int
 ) -> ArticleVersion:
     """Create a new draft version with the content of an older one; it goes through review."""
-    _require_perm(actor, "kb.add_articleversion", "roll back articles")
+    _require_perm(actor, "kb.add_articleversion", _("You may not roll back articles."))
     article = _lock_article(article)
     if to_version.article_id != article.pk:
-        raise ApplicationError("That version belongs to another article.", code="wrong_article")
+        raise ApplicationError(_("That version belongs to another article."), code="wrong_article")
     latest = article.latest_version
     if latest.number != base_version:
         raise ConcurrentEditError(
-            f"Version {latest.number} was saved after version {base_version} that you were looking at. "
-            "Nothing was rolled back: reload and try again."
+            _("Version %(latest)s was saved after version %(base)s that you were looking at. Nothing was rolled "
+              "back: reload and try again.") % {"latest": latest.number, "base": base_version}
         )
     if _open_review(article):
-        raise InvalidTransitionError(f"'{article.slug}' has a version in review; decide or withdraw it first.")
+        raise InvalidTransitionError(
+            _("“%(slug)s” has a version in review: decide or withdraw it first.") % {"slug": article.slug}
+        )
     if not Publication.objects.filter(version=to_version).exists() and article.live_version_id != to_version.pk:
         # Restoring an unreviewed draft would make its text someone else's version, which its
         # author could then approve (four-eyes looks at the version's author).
         raise ApplicationError(
-            f"Version {to_version.number} of '{article.slug}' was never published: only versions that were live "
-            "can be restored. Nothing was changed.",
+            _("Version %(number)s of “%(slug)s” was never published: only versions that were live can be "
+              "restored. Nothing was changed.") % {"number": to_version.number, "slug": article.slug},
             code="never_published",
         )
     if to_version.content_hash == latest.content_hash:
-        raise ApplicationError(f"Version {latest.number} already has the content of version {to_version.number}.", code="no_change")
+        raise ApplicationError(
+            _("Version %(latest)s already has the content of version %(number)s.")
+            % {"latest": latest.number, "number": to_version.number},
+            code="no_change",
+        )
+    with article_language(article):
+        note = _("Rollback to version %(number)s") % {"number": to_version.number}
     version = _version_insert(
         article=article, author=actor, title=to_version.title, body=to_version.body,
-        change_note=f"Rollback to version {to_version.number}", based_on=to_version,
+        change_note=note, based_on=to_version,
     )
     audit_record(
         event_type=AuditEvent.Type.VERSION_ROLLBACK, actor=actor, article=article, version=version,
@@ -240,10 +255,10 @@ def version_rollback(
 def article_verify(*, actor: AbstractBaseUser, article: Article, note: str = "") -> Article:
     """The owner (or an approver) confirms the live content is still correct: resets the review clock."""
     if actor.pk != article.owner_id:
-        _require_perm(actor, "kb.verify_article", "verify articles they do not own")
+        _require_perm(actor, "kb.verify_article", _("You may not verify articles you do not own."))
     article = _lock_article(article)
     if article.live_version_id is None:
-        raise InvalidTransitionError(f"'{article.slug}' has no published version to verify.")
+        raise InvalidTransitionError(_("“%(slug)s” has no published version to verify.") % {"slug": article.slug})
     previous_due = article.review_due_at
     article.last_verified_at = timezone.now()
     article.review_due_at = article.compute_review_due_at()
@@ -252,15 +267,16 @@ def article_verify(*, actor: AbstractBaseUser, article: Article, note: str = "")
         event_type=AuditEvent.Type.ARTICLE_VERIFY, actor=actor, article=article, version=article.live_version,
         details={"note": note, "previous_due": previous_due.isoformat(), "next_due": article.review_due_at.isoformat()},
     )
-    _flags_resolve(article=article, reasons=[Flag.Reason.REVIEW_DUE], actor=actor, version=None,
-                   note=f"Verified as still correct by {actor}.")
+    with article_language(article):
+        note = _("Verified as still correct by %(person)s.") % {"person": actor}
+    _flags_resolve(article=article, reasons=[Flag.Reason.REVIEW_DUE], actor=actor, version=None, note=note)
     return article
 
 
 @transaction.atomic
 def space_save(*, actor: AbstractBaseUser, space: Space) -> Space:
     """Create or change a space; articles on the space's default interval get a new due date."""
-    _require_perm(actor, "kb.change_space" if space.pk else "kb.add_space", "manage spaces")
+    _require_perm(actor, "kb.change_space" if space.pk else "kb.add_space", _("You may not manage spaces."))
     space.full_clean()
     space.save()
     for article in Article.objects.select_for_update().filter(space=space, review_interval_days__isnull=True):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from governance.models import AuditEvent, Review
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
     PermissionDeniedError,
 )
+from verity.core.i18n import written_in
 
 User = Any  # a django.contrib.auth user; typed loosely to avoid importing the swappable model
 
@@ -53,17 +56,29 @@ def audit_record(
     )
 
 
-def _require_perm(actor: AbstractBaseUser, perm: str, doing: str) -> None:
+def _require_perm(actor: AbstractBaseUser, perm: str, refusal: str | Promise) -> None:
+    """Refuse with `refusal`, a sentence for the person ("You may not approve versions."); the
+    permission's codename is in the error's details, for logs and API clients, never in the message."""
     if not (actor and actor.is_active and actor.has_perm(perm)):
-        raise PermissionDeniedError(f"{actor} may not {doing} (missing permission {perm}).")
+        raise PermissionDeniedError(str(refusal), details={"permission": perm})
+
+
+def setting_names(fields: Iterable[str]) -> str:
+    """Article settings by their names in the active language ("Zielgruppe, Verantwortlich")."""
+    return ", ".join(str(Article._meta.get_field(field).verbose_name) for field in sorted(fields))
+
+
+def article_language(article: Article):
+    """Stored text about an article (flag reasons, resolution and change notes) is written in its language."""
+    return written_in(article.locale)
 
 
 # Knowledge admins are the role that manages spaces; the services recognise them by that permission.
 KNOWLEDGE_ADMIN_PERMISSION = "kb.change_space"
 
 
-def _require_knowledge_admin(actor: AbstractBaseUser, doing: str) -> None:
-    _require_perm(actor, KNOWLEDGE_ADMIN_PERMISSION, doing)
+def _require_knowledge_admin(actor: AbstractBaseUser, refusal: str | Promise) -> None:
+    _require_perm(actor, KNOWLEDGE_ADMIN_PERMISSION, refusal)
 
 
 def _lock_article(article: Article) -> Article:

@@ -9,10 +9,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, ChangeEvent, Flag
-from governance.services.base import audit_record
+from governance.services.base import article_language, audit_record
 from governance.services.flags import flag_raise
 from kb.models import Article
 from verity.core.errors import (
@@ -36,10 +37,13 @@ def change_event_create(
     try:
         event.full_clean()
     except ValidationError as error:
-        raise ApplicationError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()),
-                               code="invalid_change") from None
+        raise ApplicationError(
+            "; ".join(f"{ChangeEvent._meta.get_field(field).verbose_name if field != '__all__' else ''}: {' '.join(messages)}"
+                      for field, messages in error.message_dict.items()),
+            code="invalid_change",
+        ) from None
     event.save()
-    audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=f"change: {event.title}",
+    audit_record(event_type=AuditEvent.Type.CHANGE_CREATE, actor=author, target_label=event.title,
                  details={"change": event.pk, "kind": kind, "effective_date": effective_date.isoformat()})
     if assess:
         transaction.on_commit(lambda: ports.serving().change_assess(event_id=event.pk))
@@ -47,11 +51,49 @@ def change_event_create(
 
 
 @dataclass(frozen=True)
+class ImpactReason:
+    """Why a change makes an article wrong, in parts, so that every flag states it in its own article's language.
+
+    `stated` is the article's value in its own words; the change either sets `new` from `date`, or, naming no
+    new value, changes what `clause` (the change's words) says; `path`: both are menu paths.
+    """
+
+    stated: str
+    date: dt.date
+    new: str = ""
+    clause: str = ""
+    path: bool = False
+
+    def text(self) -> str:
+        """In the active language."""
+        values = {"stated": self.stated, "new": self.new, "clause": self.clause, "date": self.date.isoformat()}
+        if self.path:
+            return _("states the menu path “%(stated)s”; from %(date)s the item is under “%(new)s”") % values
+        if not self.new:
+            return _("states %(stated)s; this changes from %(date)s: “%(clause)s”") % values
+        return _("states %(stated)s; the change sets %(new)s from %(date)s") % values
+
+
 class ImpactFinding:
-    article: Article
-    score: float
-    reason: str
-    evidence: str
+    """An affected article: `cause` states the reason in parts (written in each flag's language), or
+    `reason` is a reason already written in the article's language (change-impact reading)."""
+
+    def __init__(self, *, article: Article, score: float, evidence: str, cause: ImpactReason | None = None,
+                 reason: str = "") -> None:
+        self.article, self.score, self.evidence, self.cause, self.written = article, score, evidence, cause, reason
+
+    def __repr__(self) -> str:
+        return f"ImpactFinding({self.article.slug!r}, score={self.score}, reason={self.reason!r})"
+
+    @property
+    def reason(self) -> str:
+        """The reason in the article's language."""
+        with article_language(self.article):
+            return self.reason_text()
+
+    def reason_text(self) -> str:
+        """The reason in the active language (a written reason stays as written)."""
+        return self.cause.text() if self.cause is not None else self.written
 
 
 @transaction.atomic
@@ -78,10 +120,12 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
             if other.pk in flagged:
                 continue
             flagged.add(other.pk)
+            with article_language(other):
+                summary = _("Translation of “%(slug)s” (%(locale)s), which this change affects: %(reason)s") % {
+                    "slug": article.slug, "locale": article.locale, "reason": finding.reason_text()}
             flag = flag_raise(
                 article=other, reason=Flag.Reason.CHANGE_EVENT, due_at=due, change_event=event, score=round(finding.score, 3),
-                summary=f"Translation of '{article.slug}', which this change affects: {finding.reason}",
-                evidence=finding.evidence,
+                summary=summary, evidence=finding.evidence,
                 follows=source_flag if other.translation_of_id == article.pk else None,
             )
             if flag:
@@ -91,7 +135,7 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
     event.assessment_ms = elapsed_ms
     event.error = ""
     event.save(update_fields=["status", "assessed_at", "assessment_ms", "error"])
-    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=event.title,
                  details={"change": event.pk, "flagged": sorted(flagged), "ms": elapsed_ms})
     return flags
 
@@ -103,5 +147,5 @@ def change_event_fail(*, event: ChangeEvent, error: str) -> None:
     event.status = ChangeEvent.Status.FAILED
     event.error = error[:5000]
     event.save(update_fields=["status", "error"])
-    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=f"change: {event.title}",
+    audit_record(event_type=AuditEvent.Type.CHANGE_ASSESS, actor=None, target_label=event.title,
                  details={"change": event.pk, "status": "failed", "error": error[:500]})

@@ -16,13 +16,14 @@ from django.utils.translation import ngettext
 
 from governance import selectors
 from governance.models import AuditEvent, ChangeEvent, Flag
-from governance.services.base import _require_perm, audit_record
+from governance.services.base import _require_perm, article_language, audit_record
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
     ApplicationError,
     InvalidTransitionError,
     PermissionDeniedError,
 )
+from verity.core.i18n import written_in
 
 # What a new published version addresses: everything about the content (not expiry, which is a date).
 CONTENT_FLAG_REASONS = [Flag.Reason.REVIEW_DUE, *sorted(selectors.CONTENT_FLAG_REASONS)]
@@ -86,17 +87,19 @@ def _flag_close(
     )
     followers = Flag.objects.select_for_update().select_related("article").filter(follows=flag, state=Flag.State.OPEN)
     for follower in followers:
+        with article_language(follower.article):
+            follows_note = _("Follows the decision on the flag of its source '%(source)s' for the same change: %(note)s") % {
+                "source": flag.article.slug, "note": note}
         _flag_close(
             follower, state=state, actor=actor,
-            note=_("Follows the decision on the flag of its source '%(source)s' for the same change: %(note)s")
-            % {"source": flag.article.slug, "note": note},
+            note=follows_note,
             details={"follows_flag": flag.pk, "source": flag.article.slug},
         )
 
 
 def _require_may_close(actor: AbstractBaseUser, flag: Flag) -> None:
     if actor.pk != flag.owner_id:
-        _require_perm(actor, "kb.approve_version", "dismiss flags they do not own")
+        _require_perm(actor, "kb.approve_version", _("You may not dismiss flags of articles you do not own."))
 
 
 @transaction.atomic
@@ -110,10 +113,12 @@ def flags_resolve(*, article: Article, reasons: list[str], actor: AbstractBaseUs
 def flag_dismiss(*, actor: AbstractBaseUser, flag: Flag, reason: str) -> Flag:
     """An owner or approver dismisses a flag; a written reason is required."""
     if not reason.strip():
-        raise ApplicationError("Dismissing a flag needs a written reason.", code="reason_required")
+        raise ApplicationError(_("Dismissing a flag needs a written reason."), code="reason_required")
     flag = Flag.objects.select_for_update(of=("self",)).select_related("article").get(pk=flag.pk)
     if flag.state != Flag.State.OPEN:
-        raise InvalidTransitionError(f"This flag is already {flag.get_state_display().lower()}.")
+        raise InvalidTransitionError(
+            _("This flag is closed already (%(state)s).") % {"state": flag.get_state_display()}
+        )
     _require_may_close(actor, flag)
     _flag_close(flag, state=Flag.State.DISMISSED, actor=actor, note=reason.strip())
     return flag
@@ -165,7 +170,7 @@ def flag_confirm(*, actor: AbstractBaseUser, flag: Flag, note: str = "") -> Flag
     if flag.confirmed_at is not None:
         raise InvalidTransitionError(_("This report was already confirmed by %(user)s.") % {"user": flag.confirmed_by})
     if actor.pk != flag.owner_id:
-        _require_perm(actor, "kb.approve_version", "confirm reports on articles they do not own")
+        _require_perm(actor, "kb.approve_version", _("You may not confirm reports on articles you do not own."))
     flag.confirmed_at = timezone.now()
     flag.confirmed_by = actor
     flag.save(update_fields=["confirmed_at", "confirmed_by"])
@@ -187,17 +192,19 @@ def review_cycle_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     live = Article.objects.filter(live_version__isnull=False).select_related("owner")
     raised_due = raised_expired = 0
     for article in live.filter(review_due_at__lte=now):
-        if flag_raise(
-            article=article, reason=Flag.Reason.REVIEW_DUE, due_at=article.review_due_at,
-            summary=f"Review due since {timezone.localdate(article.review_due_at):%Y-%m-%d} "
-                    f"(every {article.effective_review_interval_days} days).",
-        ):
+        with article_language(article):
+            summary = ngettext(
+                "Review due since %(date)s (every %(days)s day).", "Review due since %(date)s (every %(days)s days).",
+                article.effective_review_interval_days,
+            ) % {"date": f"{timezone.localdate(article.review_due_at):%Y-%m-%d}",
+                 "days": article.effective_review_interval_days}
+        if flag_raise(article=article, reason=Flag.Reason.REVIEW_DUE, due_at=article.review_due_at, summary=summary):
             raised_due += 1
     for article in live.filter(valid_until__lte=today):
-        if flag_raise(
-            article=article, reason=Flag.Reason.EXPIRED, due_at=now,
-            summary=f"Expired on {article.valid_until:%Y-%m-%d}: no longer served. Extend, replace or retire it.",
-        ):
+        with article_language(article):
+            summary = _("Expired on %(date)s: no longer served. Extend, replace or retire it.") % {
+                "date": f"{article.valid_until:%Y-%m-%d}"}
+        if flag_raise(article=article, reason=Flag.Reason.EXPIRED, due_at=now, summary=summary):
             raised_expired += 1
     mailed = flags_notify_owners(now=now)
     return {"review_due": raised_due, "expired": raised_expired, "owners_notified": mailed}
@@ -221,7 +228,8 @@ def flags_notify_owners(*, now: dt.datetime) -> int:
     recipients = list(by_owner) + [admin for admin in admins if admin not in by_owner]
     for recipient in recipients:
         if recipient.email:
-            subject, body = _digest(recipient, by_owner.get(recipient, []), unreachable if recipient in admins else [])
+            with written_in(selectors.user_language(recipient)):
+                subject, body = _digest(recipient, by_owner.get(recipient, []), unreachable if recipient in admins else [])
             send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[recipient.email])
     notified = [flag.pk for flags in by_owner.values() for flag in flags] + [flag.pk for flag in unreachable]
     Flag.objects.filter(pk__in=notified).update(notified_at=now)
@@ -229,29 +237,35 @@ def flags_notify_owners(*, now: dt.datetime) -> int:
 
 
 def _digest(recipient: AbstractBaseUser, flags: list[Flag], unreachable: list[Flag]) -> tuple[str, str]:
-    """One person's digest: their own flags, and for a knowledge admin those of owners who cannot log in."""
-    body = f"Hello {recipient.get_full_name() or recipient.get_username()},\n\n"
+    """One person's digest, subject and text, in the active language (the flags' own reasons as written):
+    their own flags, and for a knowledge admin those of owners who cannot log in."""
+    count = len({flag.article_id for flag in flags} | {flag.article_id for flag in unreachable})
+    parts = [_("Hello %(name)s,") % {"name": recipient.get_full_name() or recipient.get_username()}]
     if flags:
-        lines = [
-            f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}): "
-            f"{flag.get_reason_display()} - {flag.summary}"
+        own = len({flag.article_id for flag in flags})
+        parts.append(ngettext("%(count)s article you own needs your attention:",
+                              "%(count)s articles you own need your attention:", own) % {"count": own})
+        parts.append("\n".join(
+            f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}): {flag.get_reason_display()} - {flag.summary}"
             for flag in flags
-        ]
-        body += f"{len(flags)} article(s) you own need your attention:\n\n" + "\n".join(lines) + "\n\n"
+        ))
     if unreachable:
-        lines = [
-            f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}), "
-            + _("owner %(owner)s") % {"owner": flag.owner.get_username()}
-            + f": {flag.get_reason_display()} - {flag.summary}"
-            for flag in unreachable
-        ]
-        body += ngettext(
+        parts.append(ngettext(
             "%(count)d flag of an owner who cannot log in (inactive or without a password) reaches you as a "
             "knowledge admin:",
             "%(count)d flags of owners who cannot log in (inactive or without a password) reach you as a "
             "knowledge admin:",
             len(unreachable),
-        ) % {"count": len(unreachable)} + "\n\n" + "\n".join(lines) + "\n\n"
-    body += f"Open your inbox: {settings.VERITY_BASE_URL}/admin/governance/flag/?state__exact=open&mine=1\n"
-    subject = f"[Verity] {len(flags) + len(unreachable)} article(s) need your attention"
-    return subject, body
+        ) % {"count": len(unreachable)})
+        parts.append("\n".join(
+            f"- {flag.article.title} ({flag.article.slug}, {flag.article.locale}), "
+            + _("owner %(owner)s") % {"owner": flag.owner.get_username()}
+            + f": {flag.get_reason_display()} - {flag.summary}"
+            for flag in unreachable
+        ))
+    inbox = f"{settings.VERITY_BASE_URL}/admin/governance/flag/?state__exact=open&mine=1"
+    parts.append(_("Open your inbox: %(url)s") % {"url": inbox})
+    subject = "[Verity] " + ngettext(
+        "%(count)s article needs your attention", "%(count)s articles need your attention", count,
+    ) % {"count": count}
+    return subject, "\n\n".join(parts) + "\n"

@@ -77,7 +77,7 @@ def _publish_scheduled(review: Review) -> bool:
 def publication_cancel(*, actor: AbstractBaseUser, review: Review, reason: str = "") -> Review:
     """A knowledge admin cancels a scheduled publication: the version is a draft again (submit it to
     publish it), the article stays as it is served."""
-    _require_knowledge_admin(actor, "cancel scheduled publications")
+    _require_knowledge_admin(actor, _("You may not cancel scheduled publications."))
     review = Review.objects.select_for_update(of=("self",)).select_related("version", "article").get(pk=review.pk)
     if review.status != Review.Status.SCHEDULED:
         raise InvalidTransitionError(
@@ -102,7 +102,7 @@ def article_unpublish(*, actor: AbstractBaseUser, article: Article, reason: str)
     publication of it is cancelled. It is published again through the normal path: a version is
     submitted and approved (the withdrawn one, or a corrected one).
     """
-    _require_knowledge_admin(actor, "unpublish articles")
+    _require_knowledge_admin(actor, _("You may not unpublish articles."))
     if not reason.strip():
         raise ApplicationError(_("An emergency unpublish needs a written reason."), code="reason_required")
     article = _lock_article(article)

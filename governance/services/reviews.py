@@ -17,6 +17,7 @@ from governance.services.base import (
     _open_review,
     _require_perm,
     _scheduled_review,
+    article_language,
     audit_record,
     local_minute,
 )
@@ -32,16 +33,17 @@ from verity.core.errors import (
 @transaction.atomic
 def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Review:
     """Submit the latest draft version of an article for review."""
-    _require_perm(actor, "kb.add_articleversion", "submit versions for review")
+    _require_perm(actor, "kb.add_articleversion", _("You may not submit versions for review."))
     article = _lock_article(version.article)
     if article.latest_version_id != version.pk:
         raise InvalidTransitionError(
-            f"Only the latest version (v{article.latest_version.number}) can be submitted, not v{version.number}."
+            _("Only the latest version (v%(latest)s) can be submitted, not v%(number)s.")
+            % {"latest": article.latest_version.number, "number": version.number}
         )
     if article.live_version_id == version.pk:
-        raise InvalidTransitionError(f"Version {version.number} is already published.")
+        raise InvalidTransitionError(_("Version %(number)s is already published.") % {"number": version.number})
     if _open_review(article):
-        raise InvalidTransitionError(f"'{article.slug}' already has a version in review.")
+        raise InvalidTransitionError(_("“%(slug)s” already has a version in review.") % {"slug": article.slug})
     if scheduled := _scheduled_review(article):
         raise InvalidTransitionError(
             _("Version %(number)s of '%(slug)s' is approved and goes live on %(when)s; another version can be "
@@ -56,7 +58,7 @@ def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Revie
                 article=article, version=version, submitted_by=actor, required_approvals=required
             )
     except IntegrityError as error:
-        raise InvalidTransitionError(f"'{article.slug}' already has a version in review.") from error
+        raise InvalidTransitionError(_("“%(slug)s” already has a version in review.") % {"slug": article.slug}) from error
     audit_record(
         event_type=AuditEvent.Type.VERSION_SUBMIT, actor=actor, article=article, version=version,
         details={"review": review.pk, "required_approvals": required},
@@ -68,17 +70,16 @@ def _lock_open_review(review: Review) -> Review:
     review = Review.objects.select_for_update(of=("self",)).select_related("version", "article").get(pk=review.pk)
     if review.status != Review.Status.IN_REVIEW:
         raise InvalidTransitionError(
-            f"This review of {review.version} is already {review.get_status_display().lower()}; nothing was changed."
+            _("This review of version %(number)s was already decided (%(status)s); nothing was changed.")
+            % {"number": review.version.number, "status": review.get_status_display()}
         )
     return review
 
 
-def _require_four_eyes(actor: AbstractBaseUser, review: Review, doing: str) -> None:
+def _require_four_eyes(actor: AbstractBaseUser, review: Review, refusal: str) -> None:
+    """`refusal` names the version's number as %(number)s."""
     if actor.pk == review.version.author_id:
-        raise PermissionDeniedError(
-            f"{actor} wrote version {review.version.number} and may not {doing} it (four-eyes rule).",
-            code="four_eyes",
-        )
+        raise PermissionDeniedError(refusal % {"number": review.version.number}, code="four_eyes")
 
 
 @transaction.atomic
@@ -91,12 +92,14 @@ def version_approve(
     scheduled: until then the article is served as before, and the beat task publications_publish_due
     publishes it at that time, exactly as an approval would.
     """
-    _require_perm(actor, "kb.approve_version", "approve versions")
+    _require_perm(actor, "kb.approve_version", _("You may not approve versions."))
     review = _lock_open_review(review)
-    _require_four_eyes(actor, review, "approve")
+    _require_four_eyes(actor, review, _(
+        "You wrote version %(number)s and may not approve it yourself: another approver must (four-eyes rule)."
+    ))
     if review.approvals.filter(approver=actor).exists():
         raise PermissionDeniedError(
-            f"{actor} already approved step 1; the extra approval step needs a different approver.",
+            _("You already approved step 1; the extra approval step needs a different approver."),
             code="same_approver",
         )
     step = review.approvals.count() + 1
@@ -147,11 +150,13 @@ def _check_go_live_at(go_live_at: dt.datetime, *, last_step: bool) -> None:
 @transaction.atomic
 def version_request_changes(*, actor: AbstractBaseUser, review: Review, comment: str) -> Review:
     """Send a version back to its author with a comment; the article stays as it is served."""
-    _require_perm(actor, "kb.approve_version", "request changes")
+    _require_perm(actor, "kb.approve_version", _("You may not request changes to versions."))
     if not comment.strip():
-        raise ApplicationError("Say what must change: a comment is required.", code="comment_required")
+        raise ApplicationError(_("Say what must change: a comment is required."), code="comment_required")
     review = _lock_open_review(review)
-    _require_four_eyes(actor, review, "review")
+    _require_four_eyes(actor, review, _(
+        "You wrote version %(number)s and may not review it yourself: another approver must (four-eyes rule)."
+    ))
     review.status = Review.Status.CHANGES_REQUESTED
     review.comment = comment.strip()
     review.decided_at = timezone.now()
@@ -168,7 +173,9 @@ def review_withdraw(*, actor: AbstractBaseUser, review: Review) -> Review:
     """The submitter (or a knowledge admin) takes a version back out of review."""
     review = _lock_open_review(review)
     if actor.pk != review.submitted_by_id and not actor.has_perm("kb.change_space"):
-        raise PermissionDeniedError(f"Only {review.submitted_by} or a knowledge admin may withdraw this review.")
+        raise PermissionDeniedError(
+            _("Only %(person)s or a knowledge admin may withdraw this review.") % {"person": review.submitted_by}
+        )
     review.status = Review.Status.WITHDRAWN
     review.decided_at = timezone.now()
     review.save(update_fields=["status", "decided_at"])
@@ -203,8 +210,9 @@ def version_publish(
         )
     # the serving side (retrieval) makes the version searchable in this same transaction
     ports.serving().article_published(article=article, version=version, previous=previous)
-    _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version,
-                   note=f"Addressed by version {version.number}, reviewed and published.")
+    with article_language(article):
+        note = _("Addressed by version %(number)s, reviewed and published.") % {"number": version.number}
+    _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version, note=note)
     if previous is not None:
         _translations_flag_drift(article=article, previous=previous, version=version)
     return article
@@ -220,12 +228,12 @@ def _translations_flag_drift(*, article: Article, previous: ArticleVersion, vers
             fromfile=f"{article.slug} v{previous.number}", tofile=f"{article.slug} v{version.number}", lineterm="", n=1,
         )
     )
-    if previous.title != version.title:
-        diff = f"title: {previous.title} -> {version.title}\n{diff}"
     for translation in article.translations.filter(live_version__isnull=False).select_related("owner"):
-        flag_raise(
-            article=translation, reason=Flag.Reason.TRANSLATION_DRIFT,
-            summary=f"Its source '{article.slug}' ({article.locale}) was updated from v{previous.number} to "
-                    f"v{version.number}; update this translation.",
-            evidence=diff[:20000],
-        )
+        with article_language(translation):
+            summary = _("Its source “%(slug)s” (%(locale)s) was updated from v%(old)s to v%(new)s: update this "
+                        "translation.") % {"slug": article.slug, "locale": article.locale, "old": previous.number,
+                                           "new": version.number}
+            title = (_("Title: %(old)s -> %(new)s") % {"old": previous.title, "new": version.title} + "\n"
+                     if previous.title != version.title else "")
+        flag_raise(article=translation, reason=Flag.Reason.TRANSLATION_DRIFT, summary=summary,
+                   evidence=(title + diff)[:20000])

@@ -9,11 +9,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, SettingsChange
 from governance.services.articles import _plain
-from governance.services.base import ARTICLE_SETTINGS_FIELDS, _lock_article, _require_perm, audit_record
+from governance.services.base import (
+    ARTICLE_SETTINGS_FIELDS,
+    _lock_article,
+    _require_perm,
+    audit_record,
+    setting_names,
+)
 from kb.models import Article
 from verity.core.errors import (
     ApplicationError,
@@ -29,6 +36,15 @@ def _settings_value_plain(field: str, value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _invalid_settings(error: ValidationError) -> ApplicationError:
+    """Article.full_clean()'s errors as one message, each setting by its name."""
+    return ApplicationError(
+        "; ".join(f"{setting_names([field]) if field in ARTICLE_SETTINGS_FIELDS else field}: {' '.join(messages)}"
+                  for field, messages in error.message_dict.items()),
+        code="invalid_settings",
+    )
 
 
 def _settings_value_from_plain(field: str, value: Any) -> Any:
@@ -51,24 +67,23 @@ def settings_change_propose(
     Refused, storing nothing, when a setting is unknown, nothing would change, the values are
     invalid together (e.g. valid_until before valid_from), or a proposal is already pending.
     """
-    _require_perm(actor, "kb.change_article", "propose article settings")
+    _require_perm(actor, "kb.change_article", _("You may not propose article settings."))
     unknown = set(changes) - set(ARTICLE_SETTINGS_FIELDS)
     if unknown:
-        raise ApplicationError(f"Unknown article settings: {', '.join(sorted(unknown))}.", code="unknown_settings")
+        raise ApplicationError(_("Unknown article settings: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+                               code="unknown_settings")
     article = _lock_article(article)
     changed = {field: value for field, value in changes.items() if getattr(article, field) != value}
     if not changed:
-        raise ApplicationError(f"Nothing changed: '{article.slug}' already has these settings.", code="no_change")
+        raise ApplicationError(_("Nothing changed: “%(slug)s” already has these settings.") % {"slug": article.slug},
+                               code="no_change")
     candidate = Article.objects.get(pk=article.pk)
     for field, value in changed.items():
         setattr(candidate, field, value)
     try:
         candidate.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     except ValidationError as error:
-        raise ApplicationError(
-            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()),
-            code="invalid_settings",
-        ) from None
+        raise _invalid_settings(error) from None
     target_space = changed.get("space", article.space)
     required = 2 if (article.space.requires_extra_approval or target_space.requires_extra_approval) else 1
     try:
@@ -80,7 +95,8 @@ def settings_change_propose(
             )
     except IntegrityError as error:
         raise InvalidTransitionError(
-            f"'{article.slug}' already has a settings change awaiting approval; decide or withdraw it first.",
+            _("“%(slug)s” already has a settings change awaiting approval: decide or withdraw it first.")
+            % {"slug": article.slug},
         ) from error
     audit_record(
         event_type=AuditEvent.Type.SETTINGS_PROPOSE, actor=actor, article=article,
@@ -94,28 +110,28 @@ def _lock_pending_settings_change(change: SettingsChange) -> SettingsChange:
     change = SettingsChange.objects.select_for_update(of=("self",)).select_related("article", "proposed_by").get(pk=change.pk)
     if change.status != SettingsChange.Status.PENDING:
         raise InvalidTransitionError(
-            f"This settings change of '{change.article.slug}' is already {change.get_status_display().lower()}; "
-            "nothing was changed."
+            _("This settings change of “%(slug)s” was already decided (%(status)s); nothing was changed.")
+            % {"slug": change.article.slug, "status": change.get_status_display()}
         )
     return change
 
 
-def _require_settings_four_eyes(actor: AbstractBaseUser, change: SettingsChange, doing: str) -> None:
+def _require_settings_four_eyes(actor: AbstractBaseUser, change: SettingsChange, refusal: str) -> None:
     if actor.pk == change.proposed_by_id:
-        raise PermissionDeniedError(
-            f"{actor} proposed this settings change and may not {doing} it (four-eyes rule).", code="four_eyes",
-        )
+        raise PermissionDeniedError(refusal, code="four_eyes")
 
 
 @transaction.atomic
 def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, comment: str = "") -> SettingsChange:
     """Approve a proposed settings change; the last required approval applies it, all at once."""
-    _require_perm(actor, "kb.approve_version", "approve settings changes")
+    _require_perm(actor, "kb.approve_version", _("You may not approve settings changes."))
     change = _lock_pending_settings_change(change)
-    _require_settings_four_eyes(actor, change, "approve")
+    _require_settings_four_eyes(actor, change, _(
+        "You proposed this settings change and may not approve it yourself: another approver must (four-eyes rule)."
+    ))
     if change.first_approver_id == actor.pk:
         raise PermissionDeniedError(
-            f"{actor} already approved step 1; the second step needs a different approver.", code="same_approver",
+            _("You already approved step 1; the second step needs a different approver."), code="same_approver",
         )
     step = change.approvals_given + 1
     details: dict[str, Any] = {"settings_change": change.pk, "step": step, "of": change.required_approvals,
@@ -131,8 +147,10 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
                    if _settings_value_plain(field, getattr(article, field)) != value)
     if stale:
         raise InvalidTransitionError(
-            f"The {', '.join(stale)} of '{article.slug}' changed since this change was proposed; nothing was applied. "
-            "Reject it, and propose it again against the current settings."
+            _("Since this change was proposed, these settings of “%(slug)s” changed: %(settings)s. Nothing was "
+              "applied: reject it, and propose it again against the current settings.")
+            % {"settings": setting_names(stale), "slug": article.slug},
+            details={"settings": stale},
         )
     diff: dict[str, list[Any]] = {}
     for field, plain in change.proposed.items():
@@ -143,10 +161,7 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
     try:
         article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     except ValidationError as error:
-        raise ApplicationError(
-            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()),
-            code="invalid_settings",
-        ) from None
+        raise _invalid_settings(error) from None
     article.save()
     change.status = SettingsChange.Status.APPROVED
     change.decided_by = actor
@@ -162,11 +177,13 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
 @transaction.atomic
 def settings_change_reject(*, actor: AbstractBaseUser, change: SettingsChange, comment: str) -> SettingsChange:
     """An approver (not the proposer) rejects a proposed settings change, saying why."""
-    _require_perm(actor, "kb.approve_version", "reject settings changes")
+    _require_perm(actor, "kb.approve_version", _("You may not reject settings changes."))
     if not comment.strip():
-        raise ApplicationError("Say why: a comment is required to reject a settings change.", code="comment_required")
+        raise ApplicationError(_("Say why: a comment is required to reject a settings change."), code="comment_required")
     change = _lock_pending_settings_change(change)
-    _require_settings_four_eyes(actor, change, "reject")
+    _require_settings_four_eyes(actor, change, _(
+        "You proposed this settings change and may not reject it yourself: another approver decides (four-eyes rule)."
+    ))
     change.status = SettingsChange.Status.REJECTED
     change.decided_by = actor
     change.decided_at = timezone.now()
@@ -182,7 +199,9 @@ def settings_change_withdraw(*, actor: AbstractBaseUser, change: SettingsChange)
     """The proposer (or a knowledge admin) takes a settings change back."""
     change = _lock_pending_settings_change(change)
     if actor.pk != change.proposed_by_id and not actor.has_perm("kb.change_space"):
-        raise PermissionDeniedError(f"Only {change.proposed_by} or a knowledge admin may withdraw this settings change.")
+        raise PermissionDeniedError(
+            _("Only %(person)s or a knowledge admin may withdraw this settings change.") % {"person": change.proposed_by}
+        )
     change.status = SettingsChange.Status.WITHDRAWN
     change.decided_by = actor
     change.decided_at = timezone.now()

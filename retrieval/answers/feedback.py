@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from governance.models import Flag
 from governance.services import flag_raise
@@ -12,6 +13,7 @@ from retrieval.answers import guardrails
 from retrieval.answers.redaction import redact
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey, Feedback
 from verity.core.errors import NotFoundError
+from verity.core.i18n import written_in
 
 
 @transaction.atomic
@@ -35,9 +37,10 @@ def _flag_cited_articles(feedback: Feedback) -> None:
         article = citation.version.article
         if Flag.objects.filter(article=article, reason=Flag.Reason.FEEDBACK, state=Flag.State.OPEN).exists():
             continue
-        flag_raise(
-            article=article, reason=Flag.Reason.FEEDBACK,
-            summary=f"An answer citing v{citation.version.number} was rated unhelpful"
-                    + (f": {feedback.comment[:300]}" if feedback.comment else "."),
-            evidence=f"Question: {feedback.answer.question[:500]}\nCited: {citation.quote[:500]}",
-        )
+        with written_in(article.locale):  # stored text about an article is in its language
+            values = {"number": citation.version.number, "comment": feedback.comment[:300]}
+            summary = (_("An answer citing v%(number)s was rated unhelpful: %(comment)s") if feedback.comment
+                       else _("An answer citing v%(number)s was rated unhelpful.")) % values
+            evidence = _("Question: %(question)s\nCited: %(quote)s") % {
+                "question": feedback.answer.question[:500], "quote": citation.quote[:500]}
+        flag_raise(article=article, reason=Flag.Reason.FEEDBACK, summary=summary, evidence=evidence)

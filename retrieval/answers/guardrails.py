@@ -169,7 +169,7 @@ def guardrail_rule_save(*, actor: AbstractBaseUser, rule: GuardrailRule, created
     rule.save()
     audit_record(
         event_type=AuditEvent.Type.POLICY_CREATE if created else AuditEvent.Type.POLICY_CHANGE,
-        actor=actor, target_label=f"guardrail: {rule.name}",
+        actor=actor, target_label=rule.name,
         details={"kind": rule.kind, "changed": list(changed), "active": rule.active},
     )
     return rule
@@ -178,6 +178,6 @@ def guardrail_rule_save(*, actor: AbstractBaseUser, rule: GuardrailRule, created
 @transaction.atomic
 def guardrail_rule_delete(*, actor: AbstractBaseUser, rule: GuardrailRule) -> None:
     """Delete a guardrail rule, keeping what it said in the audit log."""
-    audit_record(event_type=AuditEvent.Type.POLICY_DELETE, actor=actor, target_label=f"guardrail: {rule.name}",
+    audit_record(event_type=AuditEvent.Type.POLICY_DELETE, actor=actor, target_label=rule.name,
                  details={"kind": rule.kind, "phrases": rule.phrases, "message": rule.message})
     rule.delete()

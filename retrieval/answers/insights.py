@@ -166,5 +166,6 @@ def rate_chart(days: list[DayRates], *, width: int = 720, height: int = 180) -> 
                 continue
             bar_height = height * value / peak
             base -= bar_height
-            bars.append(Bar(index * slot + 1, base, bar_height, status, f"{day.day:%Y-%m-%d}: {value} {status}"))
+            label = AnswerRecord.Status(status).label
+            bars.append(Bar(index * slot + 1, base, bar_height, status, f"{day.day:%Y-%m-%d}: {value} {label}"))
     return {"bars": bars, "bar_width": max(slot - 2, 1), "width": width, "height": height, "peak": peak}

@@ -35,9 +35,9 @@ own words. The fact comparison:
    A passage repeating the (strongly matched or stated) old value next to the same words is wrong
    even with a weaker match. A menu path leading to the same item as a path of the change, but
    another way, is wrong.
-5. A finding per article: its best conflict, a short reason in the change's language naming the
-   article's value, the new value (or the changed clause) and the effective date, and the passage
-   verbatim as evidence.
+5. A finding per article: its best conflict, a short reason naming the article's value, the new
+   value (or the changed clause) and the effective date - worded in the language of each article it
+   flags - and the passage verbatim as evidence.
 
 Everything is general language knowledge; no rule names a product, a number or a term of any
 knowledge base. The thresholds were chosen on demo/changes.jsonl, where each sits in a plateau
@@ -60,7 +60,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from governance.models import ChangeEvent
-from governance.services import ImpactFinding, change_event_fail, change_event_record
+from governance.services import ImpactFinding, ImpactReason, change_event_fail, change_event_record
 from kb.models import Article
 from retrieval.impact.matching import (
     ArticlePassage,
@@ -297,24 +297,18 @@ def _path_conflict(passage: ArticlePassage, fact: Fact, statements: list[Stateme
     return None
 
 
-def _reason(match: Match, event: ChangeEvent, language: str) -> str:
-    """In the change's language: what the article states, and what the change sets instead (or ends)."""
-    fact, other, date = match.fact, match.other, event.effective_date.isoformat()
+def _reason(match: Match, event: ChangeEvent) -> ImpactReason:
+    """What the article states, and what the change sets instead (or ends); each flag words it in its article's language."""
+    fact, other, date = match.fact, match.other, event.effective_date
     if fact.type == "path":
-        if language == "de":
-            return f"nennt den Menüpfad „{fact.text}“; ab {date} liegt der Eintrag unter „{other.text}“"
-        return f"states the menu path \"{fact.text}\"; from {date} the item is under \"{other.text}\""
+        return ImpactReason(stated=fact.text, new=other.text, date=date, path=True)
     if match.statement.is_old(other):  # the article repeats a value the change ends: name the new one, if given
         new = next((f for f in match.statement.facts if not match.statement.is_old(f) and comparable_values(fact, f)), None)
         if new is None:
             clause = match.statement.text if len(match.statement.text) <= 160 else match.statement.text[:157] + "..."
-            if language == "de":
-                return f"nennt {fact.text}; das ändert sich ab {date}: „{clause}“"
-            return f"states {fact.text}; this changes from {date}: \"{clause}\""
+            return ImpactReason(stated=fact.text, clause=clause, date=date)
         other = new
-    if language == "de":
-        return f"nennt {fact.text}; die Änderung legt ab {date} {other.text} fest"
-    return f"states {fact.text}; the change sets {other.text} from {date}"
+    return ImpactReason(stated=fact.text, new=other.text, date=date)
 
 
 def finding_score(score: float) -> float:
@@ -381,7 +375,7 @@ def _fact_findings(event: ChangeEvent, embedder: Embedder) -> list[ImpactFinding
             best[article_id] = (score, match)
     return [
         ImpactFinding(article=match.passage.article, score=finding_score(score),
-                      reason=_reason(match, event, statements[0].language), evidence=match.passage.quote)
+                      cause=_reason(match, event), evidence=match.passage.quote)
         for score, match in sorted(best.values(), key=lambda item: -item[0])
     ]
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.models import Flag
 from governance.services import flag_raise
@@ -47,6 +48,7 @@ from retrieval.tuning import (
     NEAR_WEIGHT,
     NEIGHBOUR_CHUNKS,
 )
+from verity.core.i18n import written_in
 
 
 @dataclass(frozen=True)
@@ -226,10 +228,11 @@ def _read(findings: list[ContradictionFinding], endpoint: ModelEndpoint) -> list
 
 
 def _summary(article: Article, other: Article, value: str, other_value: str) -> str:
-    # the partner's slug in quotes: how an open flag is recognised as naming the same partner
-    if language_of(article.locale) == "de":
-        return f"Widerspricht '{other.slug}' ({other.title}): hier {value}, dort {other_value}."
-    return f"Contradicts '{other.slug}' ({other.title}): {value} here, {other_value} there."
+    # in the article's language; the partner's slug in straight quotes in every language: how an open
+    # flag is recognised as naming the same partner
+    with written_in(article.locale):
+        return _("Contradicts '%(slug)s' (%(title)s): %(value)s here, %(other_value)s there.") % {
+            "slug": other.slug, "title": other.title, "value": value, "other_value": other_value}
 
 
 def _evidence(article: Article, sentence: str, other: Article, other_sentence: str) -> str:

@@ -158,13 +158,13 @@ def test_author_submits_a_new_version_in_the_admin_and_cannot_approve_it(new_pag
     page.fill("textarea[name=content_body]", "## Wechsel\n\nSie können jederzeit, auch mehrmals im Monat, wechseln.")
     page.fill("input[name=change_note]", "Wechsel jetzt jederzeit möglich")
     page.click("input[name=_continue]")
-    page.get_by_role("button", name="Submit v2 for review").click()
-    page.locator(".messagelist .success", has_text="Version 2 submitted for review.").wait_for()
+    page.get_by_role("button", name="v2 zur Freigabe einreichen").click()  # a German browser: a German admin
+    page.locator(".messagelist .success", has_text="Version 2 wurde zur Freigabe eingereicht.").wait_for()
 
     review = Review.objects.get(article=article, status=Review.Status.IN_REVIEW)
     assert review.version.number == 2 and review.version.author == author
     assert page.locator("button[name=approve]").count() == 0  # four-eyes: not for their own version
-    assert "four-eyes" in page.locator("#workflow").inner_text()
+    assert "Vier-Augen-Prinzip" in page.locator("#workflow").inner_text()
     screenshot(page, "04-admin-article-workflow")
 
     # forging the approve POST (with a valid CSRF token) is refused by the service
@@ -183,7 +183,7 @@ def test_author_submits_a_new_version_in_the_admin_and_cannot_approve_it(new_pag
     )
     error = page.locator(".messagelist .error")
     error.wait_for()
-    assert "four-eyes" in error.inner_text()
+    assert "Vier-Augen-Prinzip" in error.inner_text()
     article.refresh_from_db()
     review.refresh_from_db()
     assert article.live_version.number == 1 and review.status == Review.Status.IN_REVIEW
@@ -218,8 +218,8 @@ def test_approver_publishes_and_the_agent_finds_the_new_version(new_page, people
 
     admin_login(approver, "clara")
     approver.goto(f"/admin/kb/article/{article.pk}/change/")
-    approver.get_by_role("button", name="Approve and publish").click()
-    approver.locator(".messagelist .success", has_text="Approved and published.").wait_for()
+    approver.get_by_role("button", name="Freigeben und veröffentlichen").click()
+    approver.locator(".messagelist .success", has_text="Freigegeben und veröffentlicht.").wait_for()
     article.refresh_from_db()
     assert article.live_version.number == 2
 

@@ -30,7 +30,7 @@ def test_article_list_renders_badges_and_filters(client, author, published_artic
     assert response.status_code == 200
     html = response.content.decode()
     assert 'verity-badge-live">live v1' in html
-    assert 'verity-badge-unpublished">not published' in html
+    assert 'verity-badge-unpublished">nicht veröffentlicht' in html
     for state in ("awaiting_me", "in_review", "draft", "due", "expired", "flagged"):
         assert f"state={state}" in html
     assert "mine=1" in html
@@ -72,10 +72,10 @@ def test_change_page_shows_history_preview_audit_and_actions(client, approver, p
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Version history" in html
-    assert "Verify: still correct" in html
+    assert "Versionsgeschichte" in html
+    assert "Bestätigen: weiterhin korrekt" in html
     assert "Sie können einmal pro Monat wechseln." in html  # rendered live preview
-    assert "Submitted for review" in html and "Published" in html  # audit rows
+    assert "Zur Freigabe eingereicht" in html and "Veröffentlicht" in html  # audit rows
 
 
 def test_edit_creates_a_new_draft_version_and_keeps_the_live_one(client, author, published_article):
@@ -103,7 +103,7 @@ def test_edit_from_an_outdated_version_is_refused_and_overwrites_nothing(client,
 
     # then the form is shown again with the message, and nothing changed
     assert response.status_code == 200
-    assert "was saved by ben" in response.content.decode()
+    assert "von ben gespeichert" in response.content.decode()
     published_article.refresh_from_db()
     assert published_article.versions.count() == 2
     assert published_article.latest_version.body == "Version von Ben.\n"
@@ -122,7 +122,7 @@ def test_workflow_buttons_submit_and_approve(client, author, approver, make_arti
 
     article.refresh_from_db()
     assert article.live_version_id == review.version_id
-    assert "Approved and published." in response.content.decode()
+    assert "Freigegeben und veröffentlicht." in response.content.decode()
 
 
 def test_author_approving_own_version_in_admin_is_refused_with_message(client, author, make_article):
@@ -137,7 +137,7 @@ def test_author_approving_own_version_in_admin_is_refused_with_message(client, a
 
     response = client.post(_workflow_url(article, "approve"), {"review": review.pk}, follow=True)
 
-    assert "four-eyes" in response.content.decode()
+    assert "Vier-Augen-Prinzip" in response.content.decode()
     article.refresh_from_db()
     review.refresh_from_db()
     assert article.live_version_id is None
@@ -151,7 +151,7 @@ def test_agent_cannot_open_admin_workflow(client, agent, make_article):
 
     response = client.post(_workflow_url(article, "submit"), follow=True)
 
-    assert "may not submit" in response.content.decode()
+    assert "Sie dürfen keine Versionen zur Freigabe einreichen." in response.content.decode()
     assert not Review.objects.filter(article=article).exists()
 
 

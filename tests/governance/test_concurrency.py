@@ -62,7 +62,7 @@ def test_two_approvers_approving_at_once_publish_exactly_once(make_article, auth
     # then one wins and the other is told the review is already decided
     wins, refusals = _split(results, InvalidTransitionError)
     assert (len(wins), len(refusals)) == (1, 1)
-    assert "already approved and published" in refusals[0].message
+    assert "bereits entschieden (Freigegeben und veröffentlicht)" in refusals[0].message
     article.refresh_from_db()
     assert article.live_version_id == version.pk
     assert Review.objects.get(pk=review.pk).status == Review.Status.APPROVED
@@ -138,6 +138,6 @@ def test_an_edit_racing_a_submit_leaves_a_consistent_state(make_article, author,
         ]
     else:
         # the edit won: submitting the outdated v1 was refused, naming the latest version
-        assert refusals[0].message == "Only the latest version (v2) can be submitted, not v1."
+        assert refusals[0].message == "Nur die neueste Version (v2) kann eingereicht werden, nicht v1."
         assert article.latest_version_id == done[0].pk
         assert Review.objects.filter(article=article).count() == 0

@@ -24,13 +24,13 @@ def test_the_source_page_lists_its_runs_with_progress(connect, export_copy, clie
     # then the source is listed with its last run, and its page lists both runs with progress and outcome
     assert listing.status_code == 200
     html = listing.content.decode()
-    assert "alpenfunk.zendesk.com" in html and "Done · 5/5" in html
+    assert "alpenfunk.zendesk.com" in html and "Fertig · 5/5" in html
     assert page.status_code == 200
     html = page.content.decode()
     for run in (first, second):
         assert reverse("admin:governance_importrun_change", args=[run.pk]) in html
     assert html.count("5/5") == 2
-    assert "5 created" in html and "5 unchanged" in html
+    assert "5 angelegt" in html and "5 unverändert" in html
     # and each run's page shows what happened to every article
     run_page = client.get(reverse("admin:governance_importrun_change", args=[first.pk]))
     assert run_page.status_code == 200

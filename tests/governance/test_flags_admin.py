@@ -18,7 +18,7 @@ def test_dismiss_needs_a_written_reason_and_is_audited(client, author, published
 
     refused = client.post(url, {"reason": "  "}, follow=True)
     flag.refresh_from_db()
-    assert "written reason" in refused.content.decode()
+    assert "schriftliche Begründung" in refused.content.decode()
     assert flag.state == Flag.State.OPEN
 
     client.post(url, {"reason": "Preis ist korrekt, geprüft mit Billing."})
@@ -91,8 +91,8 @@ def test_change_event_admin_creates_and_shows_flags(client, admin_user_role, pub
     services.flag_raise(article=published_article, reason=Flag.Reason.CHANGE_EVENT, summary="sagt einmal pro Monat",
                         evidence="Sie können einmal pro Monat wechseln.", change_event=event, score=0.9)
     page = client.get(reverse("admin:governance_changeevent_change", args=[event.pk])).content.decode()
-    assert "1 article flagged" in page
-    assert "sagt einmal pro Monat" in page and "open 1" in page
+    assert "Auswirkung: 1 Artikel gemeldet" in page
+    assert "sagt einmal pro Monat" in page and "offen 1" in page
 
 
 def test_change_event_admin_rejects_an_impossible_date(client, admin_user_role):
@@ -119,4 +119,4 @@ def test_content_health_counts_each_state(client, admin_user_role, published_art
     assert (unconfirmed["Vertrag"].current, unconfirmed["Vertrag"].flagged) == (1, 0)
     assert (rows["Vertrag"].total, rows["Vertrag"].current, rows["Vertrag"].expired, rows["Vertrag"].flagged) == (2, 0, 1, 1)
     assert page.status_code == 200
-    assert "By owner" in page.content.decode()
+    assert "Nach verantwortlicher Person" in page.content.decode()

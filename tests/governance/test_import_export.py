@@ -137,7 +137,7 @@ def test_imported_article_is_live_authored_by_the_importer_and_verified_on_last_
     version = article.live_version
     assert article.live_version_id == article.latest_version_id
     assert (version.number, version.title, version.author.username, version.change_note) == (
-        1, "Tarif wechseln", IMPORTER_USERNAME, "Imported",
+        1, "Tarif wechseln", IMPORTER_USERNAME, "Importiert",  # the note in the article's language
     )
     assert version.body == "# Tarif wechseln\n\nSie können einmal pro Monat in einen anderen Tarif wechseln.\n"
     assert article.last_verified_at == _noon(dt.date(2026, 8, 14))

@@ -137,7 +137,7 @@ def test_verifying_resolves_the_open_review_due_flag(published_article, author, 
     assert audit_counts() - counts == Counter({T.ARTICLE_VERIFY: 1, T.FLAG_RESOLVE: 1})
     flag.refresh_from_db()
     assert (flag.state, flag.closed_by, flag.resolution_note) == (
-        Flag.State.RESOLVED, author, "Verified as still correct by anna.",
+        Flag.State.RESOLVED, author, "Von anna als weiterhin korrekt bestätigt.",  # in the article's language
     )
     assert flag.closed_at is not None
     assert Flag.objects.get(pk=other.pk).state == Flag.State.OPEN
@@ -223,13 +223,14 @@ def test_review_cycle_flags_due_and_expired_articles_and_mails_each_owner_once(
     assert all(len(message.to) == 1 for message in mailoutbox)
     annas = next(message for message in mailoutbox if message.to == ["anna@example.com"])
     bens = next(message for message in mailoutbox if message.to == ["ben@example.com"])
-    assert annas.subject == "[Verity] 2 article(s) need your attention"
-    assert "2 article(s) you own need your attention" in annas.body
-    assert "- Tarif wechseln (tarifwechsel, de): Review due" in annas.body
-    assert "- Sommer-Deal (sommer-deal, de): Expired" in annas.body
+    # (in German: nobody said otherwise, and the server's language is German)
+    assert annas.subject == "[Verity] 2 Artikel brauchen Ihre Aufmerksamkeit"
+    assert "2 Artikel, für die Sie verantwortlich sind, brauchen Ihre Aufmerksamkeit" in annas.body
+    assert "- Tarif wechseln (tarifwechsel, de): Prüfung fällig" in annas.body
+    assert "- Sommer-Deal (sommer-deal, de): Abgelaufen" in annas.body
     assert "roaming" not in annas.body
-    assert bens.subject == "[Verity] 1 article(s) need your attention"
-    assert "- Roaming (roaming, de): Review due" in bens.body
+    assert bens.subject == "[Verity] 1 Artikel braucht Ihre Aufmerksamkeit"
+    assert "- Roaming (roaming, de): Prüfung fällig" in bens.body
     assert "tarifwechsel" not in bens.body and "sommer-deal" not in bens.body
     for message in mailoutbox:
         assert "kuendigung" not in message.body and "entwurf" not in message.body
@@ -266,8 +267,8 @@ def test_review_cycle_mails_only_new_flags_after_a_verification(
     assert result == {"review_due": 1, "expired": 0, "owners_notified": 1}
     assert [message.to for message in mailoutbox] == [["anna@example.com"], ["ben@example.com"], ["anna@example.com"]]
     latest = mailoutbox[-1]
-    assert latest.subject == "[Verity] 1 article(s) need your attention"
-    assert "- Kündigung (kuendigung, de): Review due" in latest.body
+    assert latest.subject == "[Verity] 1 Artikel braucht Ihre Aufmerksamkeit"
+    assert "- Kündigung (kuendigung, de): Prüfung fällig" in latest.body
     assert "tarifwechsel" not in latest.body
     assert Flag.objects.get(article__slug="roaming").state == Flag.State.RESOLVED
 

@@ -60,7 +60,9 @@ def test_gated_settings_of_a_published_article_are_not_applied_at_once(
         services.article_update_settings(actor=author, article=internal_policy, **change)
 
     assert refused.value.code == "review_required"
-    assert next(iter(change)) in refused.value.message
+    field = next(iter(change))
+    assert refused.value.details == {"settings": [field]}
+    assert str(Article._meta.get_field(field).verbose_name) in refused.value.message  # named for people
     assert (article_state(internal_policy), _settings(internal_policy), audit_counts()) == (before, settings_before, counts)
 
 
@@ -155,7 +157,7 @@ def test_moving_out_of_a_space_with_extra_approval_needs_two_approvers(
 
 def test_rejecting_and_withdrawing_change_nothing_on_the_article(internal_policy, author, approver):
     change = services.settings_change_propose(actor=author, article=internal_policy, audience=Article.Audience.PUBLIC)
-    with pytest.raises(ApplicationError, match="comment"):
+    with pytest.raises(ApplicationError, match="Kommentar"):
         services.settings_change_reject(actor=approver, change=change, comment=" ")
     services.settings_change_reject(actor=approver, change=change, comment="Bleibt intern.")
     assert SettingsChange.objects.get(pk=change.pk).status == SettingsChange.Status.REJECTED
@@ -175,7 +177,7 @@ def test_bad_or_duplicate_proposals_are_refused_and_store_nothing(internal_polic
         services.settings_change_propose(actor=author, article=internal_policy,
                                          valid_from=dt.date(2030, 1, 1), valid_until=dt.date(2029, 1, 1))
     assert bad_dates.value.code == "invalid_settings"
-    assert "valid_until" in bad_dates.value.message
+    assert bad_dates.value.message == "Gültig bis: Muss nach „Gültig ab“ liegen."
     with pytest.raises(ApplicationError) as nothing:
         services.settings_change_propose(actor=author, article=internal_policy, audience=Article.Audience.INTERNAL)
     assert nothing.value.code == "no_change"
@@ -197,7 +199,7 @@ def test_a_proposal_overtaken_by_a_later_change_is_not_applied(internal_policy, 
     # but an import (the import identity) may change it
     Article.objects.filter(pk=internal_policy.pk).update(valid_until=dt.date(2029, 6, 1))
 
-    with pytest.raises(InvalidTransitionError, match="changed since"):
+    with pytest.raises(InvalidTransitionError, match="Seit dem Vorschlag haben sich diese Einstellungen"):
         services.settings_change_approve(actor=approver, change=change)
 
     assert _fresh(internal_policy).valid_until == dt.date(2029, 6, 1)
@@ -230,7 +232,7 @@ def test_admin_setting_an_internal_policy_public_creates_a_proposal_that_an_appr
     # then it is not public, and a public key cannot find it
     assert response.status_code == 200
     assert _fresh(internal_policy).audience == "internal"
-    assert "await approval" in response.content.decode()
+    assert "wartet auf die Freigabe durch eine andere Person" in response.content.decode()
     assert public_key_search("Kulanz Rücksprache") == []
     change = SettingsChange.objects.get(article=internal_policy, status=SettingsChange.Status.PENDING)
 
@@ -238,7 +240,7 @@ def test_admin_setting_an_internal_policy_public_creates_a_proposal_that_an_appr
     client.force_login(approver)
     page = client.get(reverse("admin:kb_article_change", args=[internal_policy.pk])).content.decode()
     assert 'id="pending-settings"' in page
-    assert "audience" in page and "internal" in page and "public" in page
+    assert "<td>Zielgruppe</td><td><del>Intern</del></td><td><ins>Öffentlich</ins></td>" in page
     assert 'name="approve-settings"' in page
     diff = client.get(reverse("admin:kb_article_diff", args=[internal_policy.pk]), {"from": 1, "to": 1}).content.decode()
     assert 'id="pending-settings"' in diff
@@ -248,7 +250,7 @@ def test_admin_setting_an_internal_policy_public_creates_a_proposal_that_an_appr
                            {"settings_change": change.pk}, follow=True)
 
     # then it is applied and searchable with a public key
-    assert "applied" in response.content.decode()
+    assert "Einstellungsänderung freigegeben und übernommen." in response.content.decode()
     assert _fresh(internal_policy).audience == "public"
     assert public_key_search("Kulanz Rücksprache") == ["kulanz-richtlinie"]
 
@@ -261,7 +263,7 @@ def test_admin_shows_no_settings_approve_button_to_the_proposer(client, internal
 
     assert 'id="pending-settings"' in page
     assert 'name="approve-settings"' not in page
-    assert "four-eyes" in page
+    assert "Vier-Augen-Prinzip" in page
 
 
 @pytest.fixture
@@ -364,7 +366,7 @@ def test_rollback_to_a_version_that_was_never_live_is_refused(published_article,
 
     # then it is refused and nothing changed
     assert refused.value.code == "never_published"
-    assert "Version 2 of 'tarifwechsel' was never published" in refused.value.message
+    assert "Version 2 von „tarifwechsel“ war nie veröffentlicht" in refused.value.message
     assert article_state(published_article) == before
 
 

@@ -353,7 +353,7 @@ def test_rollback_creates_a_new_draft_with_the_old_content_that_must_be_reviewed
     assert audit_counts() - counts == Counter({T.VERSION_ROLLBACK: 1})
     assert (v3.number, v3.title, v3.body, v3.based_on_id) == (3, v1.title, v1.body, v1.pk)
     assert v3.content_hash == v1.content_hash == content_hash(v1.title, v1.body)
-    assert v3.change_note == "Rollback to version 1"
+    assert v3.change_note == "Zurück auf Version 1"  # in the article's language
     assert v3.author == author
     article = _fresh(published_article)
     assert (article.live_version_id, article.latest_version_id, article.title) == (v2.pk, v3.pk, NEW_TITLE)

@@ -136,9 +136,9 @@ def test_saving_a_deeply_nested_body_is_refused_and_stores_nothing(author, publi
                                 base_version=1)
 
     assert caught.value.code == "body_over_limits"
-    assert caught.value.message == (
-        "The body cannot be saved: lists, quotes or indentation are nested more than 16 levels deep "
-        "(line 1 outside code blocks).")
+    assert caught.value.message == (  # in the server's default language, German
+        "Der Text kann nicht gespeichert werden: Listen, Zitate oder Einrückungen sind tiefer als 16 Ebenen "
+        "verschachtelt (Zeile 1 außerhalb von Codeblöcken).")
     assert ArticleVersion.objects.filter(article=published_article).count() == 1
 
 
@@ -154,7 +154,8 @@ def test_the_admin_form_names_the_problem_and_stores_nothing(client, author, pub
     response = client.post(reverse("admin:kb_article_change", args=[published_article.pk]), data)
 
     assert response.status_code == 200
-    assert "the body has 120599 characters; at most 100000 are allowed" in response.context["adminform"].form.errors["content_body"][0]
+    assert response.context["adminform"].form.errors["content_body"] == [
+        "Der Text kann nicht gespeichert werden: der Text hat 120599 Zeichen; erlaubt sind höchstens 100000."]
     assert ArticleVersion.objects.filter(article=published_article).count() == 1
 
 

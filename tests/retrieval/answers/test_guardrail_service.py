@@ -15,7 +15,7 @@ def test_saving_a_rule_writes_one_audit_event(admin_user_role):
 
     guardrail_rule_save(actor=admin_user_role, rule=rule, created=True, changed=["name", "phrases"])
 
-    (event,) = AuditEvent.objects.filter(target_label="guardrail: Aktienkurs")
+    (event,) = AuditEvent.objects.filter(target_label="Aktienkurs")
     assert event.event_type == AuditEvent.Type.POLICY_CREATE
     assert event.actor == admin_user_role
     assert event.details == {"kind": "blocked_topic", "changed": ["name", "phrases"], "active": True}
@@ -32,7 +32,7 @@ def test_a_failing_audit_saves_nothing(admin_user_role, monkeypatch):
         guardrail_rule_save(actor=admin_user_role, rule=rule, created=True, changed=["name"])
 
     assert not GuardrailRule.objects.filter(name="Aktienkurs").exists()
-    assert not AuditEvent.objects.filter(target_label="guardrail: Aktienkurs").exists()
+    assert not AuditEvent.objects.filter(target_label="Aktienkurs").exists()
 
 
 def test_deleting_a_rule_keeps_what_it_said_in_the_log(admin_user_role):
@@ -53,5 +53,5 @@ def test_the_admin_saves_through_the_service(client, admin_user_role):
     })
 
     assert response.status_code == 302, response.content[:2000]
-    (event,) = AuditEvent.objects.filter(target_label="guardrail: Aktienkurs")
+    (event,) = AuditEvent.objects.filter(target_label="Aktienkurs")
     assert event.event_type == AuditEvent.Type.POLICY_CREATE

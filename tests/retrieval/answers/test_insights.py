@@ -55,6 +55,6 @@ def test_insights_page_renders_for_approvers_only(client, approver, agent, publi
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Knowledge gaps" in html and "Wie steht der Aktienkurs heute?" in html
+    assert "Wissenslücken" in html and "Wie steht der Aktienkurs heute?" in html
     assert "<svg" in html and 'class="refused"' in html
     assert denied.status_code in (302, 403)

@@ -86,7 +86,7 @@ def test_feedback_and_the_flag_it_raises_are_redacted(publish, public_api):
     assert Feedback.objects.get().comment == "Falsch. Meine Steuer-ID ist [TAX_ID]"
     flag = Flag.objects.get(reason=Flag.Reason.FEEDBACK)
     assert "86095742719" not in flag.summary and "Mustermann" not in flag.evidence
-    assert flag.evidence.startswith("Question: Mein Name ist [NAME]. Wie lange")
+    assert flag.evidence.startswith("Frage: Mein Name ist [NAME]. Wie lange")  # in the article's language
 
 
 def test_the_access_log_names_the_path_without_the_query_string():

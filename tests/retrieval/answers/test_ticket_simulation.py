@@ -152,9 +152,9 @@ def test_ticket_gaps_are_shown_next_to_the_question_gaps_in_the_insights_page(sh
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Knowledge gaps from past tickets" in html
+    assert "Wissenslücken aus vergangenen Tickets" in html  # the admin speaks German by default
     assert "„Frage zum Aktienkurs“" in html and "„Tablet zurückgeben“" in html
-    assert html.index("Knowledge gaps: what to write next") < html.index("Knowledge gaps from past tickets")
+    assert html.index("Wissenslücken: was als Nächstes zu schreiben ist") < html.index("Wissenslücken aus vergangenen Tickets")
     assert ticket.status_code == 200 and "agent: 30 Tagen, answer: 14 Tagen" in ticket.content.decode()
     assert disagreeing.status_code == 200 and "T-2" in disagreeing.content.decode()
     assert "T-1" not in disagreeing.content.decode().split('id="result_list"')[1]

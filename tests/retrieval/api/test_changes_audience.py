@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -11,9 +13,12 @@ from kb.models import Article
 
 CHANGE = {"kind": "policy", "title": "Kulanzgrenze 500 Euro", "description": "Die Kulanzgrenze steigt auf 500 Euro.",
           "effective_date": "2027-01-01"}
-INTERNAL_REASON = "states the internal goodwill limit of 200 euros; the change sets 500 euros"
+# the reasons as the assessment gives them (in parts), and as the flags of these German articles word them
+INTERNAL_CAUSE = services.ImpactReason(stated="Kulanz bis 200 Euro", new="500 Euro", date=dt.date(2027, 1, 1))
+INTERNAL_REASON = "nennt Kulanz bis 200 Euro; die Änderung legt ab 2027-01-01 500 Euro fest"
 INTERNAL_EVIDENCE = "Kulanz bis 200 Euro ohne Rücksprache."
-PUBLIC_REASON = "states goodwill is possible; the change raises the limit"
+PUBLIC_CAUSE = services.ImpactReason(stated="Kulanz", clause="Die Kulanzgrenze steigt auf 500 Euro.", date=dt.date(2027, 1, 1))
+PUBLIC_REASON = "nennt Kulanz; das ändert sich ab 2027-01-01: „Die Kulanzgrenze steigt auf 500 Euro.“"
 PUBLIC_EVIDENCE = "Wir zeigen Kulanz."
 
 
@@ -34,8 +39,8 @@ def assessed_change(make_key, publish):
     assert response.status_code == 202
     event = ChangeEvent.objects.get(pk=int(response.json()["id"]))
     services.change_event_record(event=event, elapsed_ms=12, findings=[
-        services.ImpactFinding(article=internal, score=0.9, reason=INTERNAL_REASON, evidence=INTERNAL_EVIDENCE),
-        services.ImpactFinding(article=public, score=0.7, reason=PUBLIC_REASON, evidence=PUBLIC_EVIDENCE),
+        services.ImpactFinding(article=internal, score=0.9, cause=INTERNAL_CAUSE, evidence=INTERNAL_EVIDENCE),
+        services.ImpactFinding(article=public, score=0.7, cause=PUBLIC_CAUSE, evidence=PUBLIC_EVIDENCE),
     ])
     return event, public_key
 
@@ -63,7 +68,7 @@ def test_an_internal_key_sees_internal_findings_of_its_own_change(make_key, publ
     response = _client(key).post("/api/v1/changes", CHANGE, format="json")
     event = ChangeEvent.objects.get(pk=int(response.json()["id"]))
     services.change_event_record(event=event, elapsed_ms=5, findings=[
-        services.ImpactFinding(article=internal, score=0.9, reason=INTERNAL_REASON, evidence=INTERNAL_EVIDENCE),
+        services.ImpactFinding(article=internal, score=0.9, cause=INTERNAL_CAUSE, evidence=INTERNAL_EVIDENCE),
     ])
 
     body = _client(key).get(f"/api/v1/changes/{event.pk}").json()
@@ -105,8 +110,8 @@ def test_the_post_response_is_filtered_by_audience_too(make_key, publish, django
     def create_and_assess(**kwargs):
         event = real_create(**{**kwargs, "assess": False})
         services.change_event_record(event=event, elapsed_ms=3, findings=[
-            services.ImpactFinding(article=internal, score=0.9, reason=INTERNAL_REASON, evidence=INTERNAL_EVIDENCE),
-            services.ImpactFinding(article=public, score=0.7, reason=PUBLIC_REASON, evidence=PUBLIC_EVIDENCE),
+            services.ImpactFinding(article=internal, score=0.9, cause=INTERNAL_CAUSE, evidence=INTERNAL_EVIDENCE),
+            services.ImpactFinding(article=public, score=0.7, cause=PUBLIC_CAUSE, evidence=PUBLIC_EVIDENCE),
         ])
         return event
 

@@ -236,7 +236,9 @@ def test_a_change_flags_the_article_and_its_translation_but_not_a_neighbour(shop
     assert change_event_run(event.pk) == 2
     flags = flagged(event)
     assert set(flags) == {"rueckgabe", "returns"}
-    assert flags["returns"].summary.startswith("Translation of 'rueckgabe'")
+    # each flag in its article's language: the English translation's reason is English, quoting the values
+    assert flags["returns"].summary == ("Translation of “rueckgabe” (de), which this change affects: states 14 Tage; "
+                                        "the change sets 30 Tage from 2027-01-01")
     event.refresh_from_db()
     assert event.status == ChangeEvent.Status.DONE and event.assessment_ms is not None
 
@@ -324,7 +326,8 @@ def test_an_english_change_reaches_a_german_only_article(publish):
     (finding,) = assess_change(announce("Longer return period",
                                         "From 1 January 2027 the return period for goods bought in the online shop is "
                                         "30 days from receipt of the goods."))
-    assert finding.article.slug == "rueckgabe" and finding.reason.startswith("states 14 Tage")
+    # the reason is in the article's language (German), quoting the change's value as the change says it
+    assert (finding.article.slug, finding.reason) == ("rueckgabe", "nennt 14 Tage; die Änderung legt ab 2027-01-01 30 days fest")
 
 
 def test_articles_that_expire_before_the_effective_date_are_not_flagged(publish, today):
