@@ -209,11 +209,15 @@ def visible_text(html: str, language: str) -> list[str]:
     return parser.texts
 
 
+IDENTIFIER = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b", re.IGNORECASE)
+
+
 def foreign_words(texts: list[str], language: str, content: list[str]) -> list[tuple[str, str]]:
     """(word, where) for each UI word of the other language; stored content strings are taken out first."""
     found = []
     for text in texts:
         text = URL.sub(" ", text)
+        text = IDENTIFIER.sub(" ", text)  # a UUID or hash ("…-be64…") holds letter pairs that are no words
         for value in content:
             text = text.replace(value, " ")
         for word in WORD.findall(text):
