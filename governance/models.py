@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kb.models import Article, ArticleVersion, Space
 from verity.core.batches import LeasedBatch
+from verity.core.web_address import validate_web_address
 
 
 class Review(models.Model):
@@ -250,7 +251,7 @@ class ChangeEvent(models.Model):
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"))
     effective_date = models.DateField(_("effective date"))
-    source_url = models.URLField(_("source URL"), blank=True, max_length=500)
+    source_url = models.CharField(_("source URL"), blank=True, max_length=500, validators=[validate_web_address])
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                verbose_name=_("author"))
     author_label = models.CharField(_("announced by"), max_length=254, blank=True,

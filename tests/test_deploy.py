@@ -283,3 +283,24 @@ def http_client_errors() -> type[Exception]:
     import http.client
 
     return http.client.HTTPException
+
+
+def test_a_search_of_the_documented_maximum_length_reaches_the_application(gunicorn_server):
+    """The schema allows q of 1,000 characters (and space 300, tags 500): emoji take 12 bytes each once
+    percent-encoded, beyond gunicorn's built-in 8,190-byte request line (schemathesis found an HTML 414)."""
+    import urllib.parse
+
+    base, _ = gunicorn_server
+    query = urllib.parse.urlencode({"q": "😀" * 1000, "space": "ä" * 300, "tags": "😀" * 500, "locale": "de"})
+    assert len(query) > 8190
+
+    with urllib.request.urlopen(f"{base}/api/v1/search?{query}", timeout=10) as response:  # noqa: S310
+        assert response.status == 200
+
+
+def test_a_request_line_beyond_any_documented_request_is_still_refused(gunicorn_server):
+    base, _ = gunicorn_server
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/api/v1/search?q={'a' * 40000}", timeout=10)  # noqa: S310
+    assert refused.value.code == 414

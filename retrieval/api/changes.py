@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from kb.models import Article
 from retrieval.api.auth import HasApiKey, HasScope
 from retrieval.api.search import ApiView, ErrorSerializer, TextField
 from verity.celery import NO_WORKER_WARNING, workers_missing
+from verity.core.web_address import validate_web_address
 
 
 class ChangesScope(HasScope):
@@ -65,6 +66,16 @@ def _own_change(request, change_id: int) -> ChangeEvent:
     return get_object_or_404(ChangeEvent, pk=change_id, announcing_key_id=request.user.key.pk)
 
 
+@extend_schema_field({"type": "string", "format": "uri", "pattern": r"^https?://\S+$", "maxLength": 500})
+class WebAddressField(serializers.CharField):
+    """An http(s) address (verity.core.web_address): any valid URI with that scheme, host names over 253
+    characters included, which Django's URLField refused although the schema documents a `uri`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_web_address)
+
+
 class ChangeCreateApi(ApiView):
     permission_classes = [HasApiKey, ChangesScope]
 
@@ -73,7 +84,7 @@ class ChangeCreateApi(ApiView):
         title = TextField(max_length=300)
         description = TextField(max_length=20000)
         effective_date = serializers.DateField()
-        source_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
+        source_url = WebAddressField(required=False, allow_blank=True, max_length=500, default="")
 
     @extend_schema(operation_id="change_create", summary="Announce a policy change or release",
                    request=ChangeRequestSerializer,

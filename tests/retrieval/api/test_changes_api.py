@@ -91,3 +91,27 @@ def test_unknown_change_is_404_json(changes_api):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("source_url", "accepted"), [
+    ("https://" + ".".join(["a" * 63] * 5) + "/memo", True),  # a 319-character host: a valid URI (schemathesis)
+    ("https://intranet.example.de/memos/2026-12?id=4#neu", True),
+    ("http://[2001:db8::1]:8080/x", True),
+    ("", True),
+    ("javascript:alert(1)", False),
+    ("ftp://files.example.de/memo.pdf", False),
+    ("https://", False),
+    ("https://exa mple.de/", False),
+    ("https://example.de:port/", False),
+    ("example.de/memo", False),
+])
+def test_source_url_takes_http_addresses_and_names_what_is_wrong(changes_api, source_url, accepted):
+    response = changes_api.post("/api/v1/changes", {"kind": "policy", "title": "Neue Frist", "description": "Ab 1. März gilt 30 Tage.",
+                                                    "effective_date": "2027-03-01", "source_url": source_url}, format="json")
+
+    if accepted:
+        assert response.status_code in (201, 202), response.content
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]["details"] == {
+            "source_url": ["Enter an http:// or https:// address with a host and no spaces."]}

@@ -67,3 +67,11 @@ def test_the_maximum_length_counts_the_text_as_sent_not_trimmed(public_api):
     assert response.json()["error"]["details"] == {"question": ["Ensure this field has no more than 2000 characters."]}
     assert search.status_code == 400
     assert search.json()["error"]["details"] == {"q": ["Ensure this field has no more than 1000 characters."]}
+
+
+def test_source_url_is_documented_as_the_http_address_the_server_takes(schema):
+    address, blank = schema["components"]["schemas"]["ChangeRequest"]["properties"]["source_url"]["oneOf"]
+
+    assert address["format"] == "uri" and address["maxLength"] == 500 and address["pattern"] == r"^https?://\S+$"
+    assert blank == {"type": "string", "maxLength": 0}
+
