@@ -25,12 +25,17 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBody()
 
 
+# What Python's str.strip() removes, and so what DRF trims before its blank check, spelled out: a schema's
+# `\s` is ECMAScript's, which lacks U+001C-U+001F and U+0085 and adds U+FEFF (schemathesis sent "\u001f").
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
 class TextField(serializers.CharField):
     """A CharField whose schema states what the server checks: a pattern excluding NUL (and blank values)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        pattern = r"^[^\x00]*$" if self.allow_blank else r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00]*$" if self.allow_blank else rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
         self.validators = [validator for validator in self.validators
                            if not isinstance(validator, ProhibitNullCharactersValidator)]
         self.validators.append(RegexValidator(pattern, message=ProhibitNullCharactersValidator.message))

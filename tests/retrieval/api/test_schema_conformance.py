@@ -75,3 +75,22 @@ def test_source_url_is_documented_as_the_http_address_the_server_takes(schema):
     assert address["format"] == "uri" and address["maxLength"] == 500 and address["pattern"] == r"^https?://\S+$"
     assert blank == {"type": "string", "maxLength": 0}
 
+
+
+@pytest.mark.parametrize("blank", ["\u001f", " \u001c\u0085 ", "\u3000"])
+def test_what_the_server_trims_as_blank_is_what_the_schema_pattern_refuses(schema, public_api, blank):
+    """Python's strip() and ECMAScript's \\s differ (U+001C-U+001F, U+0085): schemathesis sent "\\u001f"."""
+    import re
+
+    title = schema["components"]["schemas"]["ChangeRequest"]["properties"]["title"]["pattern"]
+    assert re.fullmatch(title, blank) is None
+
+    response = public_api.post("/api/v1/answer", {"question": blank}, format="json")
+    assert response.status_code == 400
+
+
+def test_a_byte_order_mark_is_text_to_both(schema, public_api):
+    import re
+
+    title = schema["components"]["schemas"]["ChangeRequest"]["properties"]["title"]["pattern"]
+    assert re.fullmatch(title, "\ufeff")
