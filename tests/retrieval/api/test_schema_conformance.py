@@ -94,3 +94,13 @@ def test_a_byte_order_mark_is_text_to_both(schema, public_api):
 
     title = schema["components"]["schemas"]["ChangeRequest"]["properties"]["title"]["pattern"]
     assert re.fullmatch(title, "\ufeff")
+
+
+def test_more_kinds_than_the_schema_allows_are_a_400(public_api):
+    """The schema says maxItems 10 (schemathesis sent eleven "macro")."""
+    assert public_api.get("/api/v1/search", {"q": "Rückgabe", "kind": ",".join(["macro"] * 10)}).status_code == 200
+
+    response = public_api.get("/api/v1/search", {"q": "Rückgabe", "kind": ",".join(["macro"] * 11)})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"kind": ["at most 10 kinds."]}
