@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from retrieval.index.embeddings import active_embedder
 from retrieval.models import AnswerCitation, AnswerRecord
-from retrieval.text.tokens import STOP_WORDS, tokens
 from retrieval.tuning import (
     SAME_TOPIC,
 )
@@ -51,13 +50,19 @@ def topic_clusters(vectors: np.ndarray, *, threshold: float = SAME_TOPIC) -> lis
     return members
 
 
-def topic_label(texts: list[str]) -> str:
-    """The three content words most of the texts share (general stop words and numbers left out)."""
-    words = Counter(
-        word for text in texts for word in set(tokens(text))
-        if len(word) > 3 and word not in STOP_WORDS["de"] and word not in STOP_WORDS["en"] and not word.isdigit()
-    )
-    return ", ".join(word for word, _ in words.most_common(3)) or texts[0][:40]
+def by_centrality(vectors: np.ndarray, group: list[int]) -> list[int]:
+    """The group's members, the one closest to the group's centroid first: its most typical text."""
+    centroid = np.mean(vectors[group], axis=0)
+    return sorted(group, key=lambda index: -float(vectors[index] @ centroid))
+
+
+def readable(text: str, limit: int = 90) -> str:
+    """A text as a topic's title: one line, cut at a word boundary with an ellipsis."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0]
+    return f"{cut} …"
 
 
 def _served(since: dt.datetime):
@@ -77,12 +82,14 @@ def knowledge_gaps(*, days: int = 90) -> list[GapTopic]:
     vectors = active_embedder().embed_documents([record["question"] for record in records])
     topics = []
     for group in topic_clusters(vectors):
-        questions = [records[i] for i in group]
-        label = topic_label([record["question"] for record in questions])
-        refused = sum(record["status"] == AnswerRecord.Status.REFUSED for record in questions)
+        # the topic is named by its most typical question, as a customer asked it (not a bag of keywords);
+        # the other examples are the next most typical ones, each worded differently
+        typical = [records[i] for i in by_centrality(vectors, group)]
+        distinct = list(dict.fromkeys(" ".join(record["question"].split()) for record in typical))
+        refused = sum(record["status"] == AnswerRecord.Status.REFUSED for record in typical)
         topics.append(GapTopic(
-            label=label, count=len(questions), refused=refused, disliked=len(questions) - refused,
-            examples=[record["question"] for record in questions[:3]], last_asked=questions[0]["created_at"],
+            label=readable(distinct[0]), count=len(typical), refused=refused, disliked=len(typical) - refused,
+            examples=distinct[1:4], last_asked=max(record["created_at"] for record in typical),
         ))
     return sorted(topics, key=lambda topic: (topic.count, topic.last_asked), reverse=True)
 

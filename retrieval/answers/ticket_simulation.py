@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from retrieval.answers.generation import Generator
-from retrieval.answers.insights import topic_clusters, topic_label
+from retrieval.answers.insights import by_centrality, readable, topic_clusters
 from retrieval.answers.pipeline import AnswerResult, answer_question
 from retrieval.answers.tickets import TicketInput, ticket_input
 from retrieval.index.embeddings import active_embedder
@@ -156,14 +156,13 @@ class TicketGapTopic:
     examples: list[str]  # subjects
     ticket_ids: list[str]
     last_resolved: dt.datetime | None = None
+    tags: str = ""  # the tags most of its tickets carry
 
 
-def _label(members: list[TicketSimulation]) -> str:
-    """The tags most of the tickets carry (the agents' own topic words), else their most shared words."""
+def _tags(members: list[TicketSimulation]) -> str:
+    """The tags most of the tickets carry (the agents' own topic words)."""
     tags = Counter(tag for row in members for tag in dict.fromkeys(row.ticket.tags))
-    if tags:
-        return ", ".join(tag for tag, _ in tags.most_common(3))
-    return topic_label([f"{row.ticket.subject} {row.question}" for row in members])
+    return ", ".join(tag for tag, _ in tags.most_common(3))
 
 
 def ticket_gaps(*, limit: int = MAX_GAP_TICKETS) -> list[TicketGapTopic]:
@@ -182,12 +181,14 @@ def ticket_gaps(*, limit: int = MAX_GAP_TICKETS) -> list[TicketGapTopic]:
     )
     topics = []
     for group in topic_clusters(vectors, threshold=TICKET_SAME_TOPIC):
-        members = [rows[i] for i in group]
+        # named by its most typical ticket's subject (a person's words), its tags beside it
+        members = [rows[i] for i in by_centrality(vectors, group)]
+        subjects = list(dict.fromkeys(" ".join(row.ticket.subject.split()) for row in members))
         refused = sum(row.status == AnswerRecord.Status.REFUSED for row in members)
         topics.append(TicketGapTopic(
-            label=_label(members), count=len(members),
+            label=readable(subjects[0]), tags=_tags(members), count=len(members),
             refused=refused, disagreeing=len(members) - refused,
-            examples=[row.ticket.subject for row in members[:3]], ticket_ids=[row.ticket.external_id for row in members],
-            last_resolved=members[0].ticket.resolved_at,
+            examples=subjects[1:4], ticket_ids=[row.ticket.external_id for row in members],
+            last_resolved=max((row.ticket.resolved_at for row in members if row.ticket.resolved_at), default=None),
         ))
     return sorted(topics, key=lambda topic: (topic.count, topic.last_resolved), reverse=True)
