@@ -54,3 +54,17 @@ def test_healthz_warns_when_no_worker_answers(client):
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "broker": "ok", "workers": 0, "model": "off",
                                "warning": NO_WORKER_WARNING}
+
+
+@pytest.mark.django_db
+def test_healthz_reuses_a_recent_worker_ping_instead_of_waiting_a_second_per_probe(client):
+    # given a real broker and a ping that says two workers answered
+    with broker_without_workers(), mock.patch("verity.celery.app.control.ping", return_value=[{"a": "pong"}, {"b": "pong"}]) as ping:
+        first = client.get("/healthz").json()
+        second = client.get("/healthz").json()
+        with override_settings(VERITY_HEALTH_CACHE_SECONDS=0):
+            client.get("/healthz")
+
+    # then two probes within the window cost one ping; with the cache off, every probe pings
+    assert first["workers"] == second["workers"] == 2
+    assert ping.call_count == 2

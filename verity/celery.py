@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 from celery import Celery
 from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
@@ -48,6 +50,29 @@ def workers_answering(*, timeout: float = 1.0, limit: int | None = None) -> int:
         return len(app.control.ping(timeout=timeout, limit=limit))
     except Exception:  # noqa: BLE001 - no broker reachable means no workers
         return 0
+
+
+_recent_pings: dict[str, tuple[float, int]] = {}  # broker URL -> (monotonic time, workers that answered)
+_recent_lock = threading.Lock()
+
+
+def workers_answering_recently() -> int:
+    """`workers_answering()`, its answer reused for VERITY_HEALTH_CACHE_SECONDS (5) in this process: a ping
+    waits its whole second for replies, so a load balancer probing /healthz every few seconds per web server
+    held a web worker for a second each time. 0 means off."""
+    from django.conf import settings
+
+    max_age = float(getattr(settings, "VERITY_HEALTH_CACHE_SECONDS", 5))
+    if app.conf.task_always_eager or max_age <= 0:
+        return workers_answering()
+    key = str(app.conf.broker_url)
+    with _recent_lock:  # concurrent probes in one process wait for one ping instead of sending several
+        seen = _recent_pings.get(key)
+        if seen is not None and time.monotonic() - seen[0] < max_age:
+            return seen[1]
+        count = workers_answering()
+        _recent_pings[key] = (time.monotonic(), count)
+        return count
 
 
 def workers_available(timeout: float = 1.0) -> bool:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance import services
 from retrieval.llm.client import model_health
-from verity.celery import NO_WORKER_WARNING, app, workers_answering
+from verity.celery import NO_WORKER_WARNING, app, workers_answering_recently
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -53,7 +53,7 @@ def _broker() -> str:
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and operators: each part's state, no data, no key needed; 503 names what is down.
     No worker is not a 503 (search and answers are served): a `warning` says that queued work waits."""
-    parts = {"database": _database(), "broker": _broker(), "workers": workers_answering(), "model": model_health()}
+    parts = {"database": _database(), "broker": _broker(), "workers": workers_answering_recently(), "model": model_health()}
     if parts["workers"] == 0 and not app.conf.task_always_eager:
         parts["warning"] = NO_WORKER_WARNING
     failing = [name for name in ("database", "broker", "model") if parts[name] == "down"]
