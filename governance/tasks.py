@@ -1,6 +1,6 @@
 """Thin Celery tasks: load, call one service, stay idempotent.
 
-`import_run_batch` and `connect_batch` are defined next to the import and the sync they run
+`import_run_batch` and `connect_run_batch` (and the older `connect_batch`) are defined next to the import and the sync they run
 (governance.imports, governance.connectors.sync, which enqueue them) and registered here, so that
 this module imports those and not the other way round.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from governance import services
-from governance.connectors.sync import connect_batch  # noqa: F401 - registers the task with the workers
+from governance.connectors.sync import connect_batch, connect_run_batch  # noqa: F401 - registers the tasks with the workers
 from governance.imports import import_run_batch  # noqa: F401 - registers the task with the workers
 
 

@@ -42,8 +42,18 @@ from governance import services
 from governance.connectors.owners import OwnerMap
 from governance.connectors.records import SourceError, SourceExport, SourceRecord
 from governance.imports import IMPORTER_USERNAME, _owner, _wait, importer_user
-from governance.models import AuditEvent, ConnectorSource, Flag, ImportRun, ImportRunFile, Review, SourceLink
+from governance.models import (
+    AuditEvent,
+    ConnectorSource,
+    Flag,
+    ImportRun,
+    ImportRunBatch,
+    ImportRunFile,
+    Review,
+    SourceLink,
+)
 from kb.models import SLUG_PATTERN, Article, ArticleVersion, Space, content_hash
+from verity.core.batches import batch_claim, batch_finish, batches_sent
 from verity.core.errors import ApplicationError
 
 # pages per Celery task, as for kb_import
@@ -146,17 +156,28 @@ def connector_sync(
         ])
     expected = run.total - len(items) - len(gone)
     waves = [[item for item in items if not item[0].translation_of], [item for item in items if item[0].translation_of]]
-    for wave in waves:
+
+    def send(batch_id: int) -> None:
+        connect_run_batch.apply_async(args=[batch_id], expires=timeout)
+
+    for number, wave in enumerate(waves):
         expected += len(wave)
-        for start in range(0, len(wave), CONNECT_BATCH_SIZE):
-            payload = [{"record": record.as_payload(), "owner": email} for record, email in wave[start:start + CONNECT_BATCH_SIZE]]
+        # leased batches, like kb_import's: a batch lost with its worker is sent again while this waits
+        batches = ImportRunBatch.objects.bulk_create([
+            ImportRunBatch(run=run, wave=number, files=[
+                {"path": _row_path(record), "record": record.as_payload(), "owner": email, "audience": audience or ""}
+                for record, email in wave[start:start + CONNECT_BATCH_SIZE]])
+            for start in range(0, len(wave), CONNECT_BATCH_SIZE)
+        ])
+        for batch in batches:
             if dispatch:
-                connect_batch.apply_async(args=[run.pk, actor.pk, audience or "", payload], expires=timeout)
+                batches_sent(ImportRunBatch.objects.filter(pk=batch.pk))
+                send(batch.pk)
             else:
-                connect_batch.run(run.pk, actor.pk, audience or "", payload)
+                connect_run_batch.run(batch.pk)
                 if progress:
                     progress(run.files.count(), run.total)
-        if dispatch and not _wait(run, expected, progress, deadline=run.started_at.timestamp() + timeout):
+        if dispatch and not _wait(run, expected, progress, deadline=run.started_at.timestamp() + timeout, send=send):
             run.status, run.error = ImportRun.Status.FAILED, f"not finished within {timeout:.0f} s (are workers running?)"
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "error", "finished_at"])
@@ -214,9 +235,26 @@ def _report(run: ImportRun, export: SourceExport) -> SyncReport:
     return report
 
 
+@shared_task(name="governance.tasks.connect_run_batch", acks_late=True)
+def connect_run_batch(batch_id: int) -> int:
+    """Sync one batch of a `kb_connect` run, each page in its own transaction (idempotent per page);
+    nothing when another worker holds the batch or it is finished."""
+    batch = ImportRunBatch.objects.select_related("run").filter(pk=batch_id).first()
+    if batch is None:
+        return 0
+    with batch_claim(ImportRunBatch, batch_id) as claimed:
+        if not claimed:
+            return 0
+        audience = next((item.get("audience") for item in batch.files), "") or None
+        synced = connect_records(run_id=batch.run_id, actor_id=batch.run.started_by_id, audience=audience, items=batch.files)
+        batch_finish(ImportRunBatch, batch_id)
+    return synced
+
+
 @shared_task(name="governance.tasks.connect_batch", acks_late=True)
 def connect_batch(run_id: int, actor_id: int, audience: str, items: list[dict]) -> int:
-    """Sync some pages of a `kb_connect` run, each in its own transaction (idempotent per page)."""
+    """Sync some pages of a `kb_connect` run. Kept for messages queued before batches were leased
+    (`connect_run_batch`); nothing sends it any more."""
     return connect_records(run_id=run_id, actor_id=actor_id, audience=audience or None, items=items)
 
 

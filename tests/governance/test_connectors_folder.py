@@ -82,3 +82,38 @@ def test_a_broken_file_is_named_and_the_others_land(connect, export_copy):
         "error: hilfe/leer.html: 'body': the page has no text",
     ]
     assert sorted(SourceLink.objects.values_list("external_id", flat=True)) == sorted(PAGES)
+
+
+def test_a_batch_lost_with_its_worker_is_sent_again_and_the_sync_finishes(export_copy, db, monkeypatch, settings):
+    """Connector batches are leased like kb_import's (verity.core.batches): a killed worker does not stall the run."""
+    from governance import imports
+    from governance.connectors import sync
+    from governance.connectors.folder import read_folder
+    from governance.connectors.owners import read_owner_map
+    from governance.models import ImportRunBatch
+
+    # given workers that lose the first batch sent to them (taken from the broker by one that was killed)
+    settings.VERITY_BATCH_LEASE_SECONDS = 0.2
+    monkeypatch.setattr(imports, "RECOVER_EVERY_SECONDS", 0)
+    monkeypatch.setattr(sync, "CONNECT_BATCH_SIZE", 2)
+    sent: list[int] = []
+    deliver = sync.connect_run_batch.apply_async
+
+    def lossy(args, **options):
+        sent.append(args[0])
+        return None if len(sent) == 1 else deliver(args=args, **options)
+
+    monkeypatch.setattr(sync.connect_run_batch, "apply_async", lossy)
+    folder = export_copy("website")
+
+    # when the sync waits for its workers
+    report = sync.connector_sync(export=read_folder(folder, locale="de"), location=str(folder), space="website",
+                                 owners=read_owner_map(OWNERS), audience="public", dispatch=True, timeout=30)
+
+    # then the lost batch is sent again and every page lands
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.DONE, run.error
+    assert sorted(report.created) == sorted(PAGES.values())
+    lost = ImportRunBatch.objects.order_by("pk").first()
+    assert (lost.dispatches, lost.claims, lost.finished_at is not None) == (2, 1, True)
+    assert sent.count(lost.pk) == 2
