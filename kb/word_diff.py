@@ -200,8 +200,7 @@ def word_diff_html(old_html: str, new_html: str) -> list[DiffRow]:
     """The rows of two sanitised HTML renderings, unchanged blocks included (a reviewer reads the whole text)."""
     old_blocks, new_blocks = _blocks(_tokens(old_html)), _blocks(_tokens(new_html))
     matcher = difflib.SequenceMatcher(
-        None, [tuple(token.key for token in block) for block in old_blocks],
-        [tuple(token.key for token in block) for block in new_blocks], autojunk=False,
+        None, [_block_key(block) for block in old_blocks], [_block_key(block) for block in new_blocks], autojunk=False,
     )
     rows: list[DiffRow] = []
     for operation, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -210,16 +209,65 @@ def word_diff_html(old_html: str, new_html: str) -> list[DiffRow]:
                 new = _joined([new_block])
                 rows.append(DiffRow("same", _joined([old_block]), new, new))
             continue
-        kind = {"replace": "changed", "insert": "added", "delete": "removed"}[operation]
-        if operation == "replace" and i2 - i1 == j2 - j1:  # as many blocks changed as there were: pair them
-            pairs = [([old_block], [new_block]) for old_block, new_block in zip(old_blocks[i1:i2], new_blocks[j1:j2], strict=True)]
-        else:
-            pairs = [(old_blocks[i1:i2], new_blocks[j1:j2])]
-        for old_group, new_group in pairs:
-            old = [token for block in old_group for token in block]
-            new = [token for block in new_group for token in block]
-            rows.append(DiffRow(kind, *_compare(old, new)))
+        for old_group, new_group in _pair_blocks(old_blocks[i1:i2], new_blocks[j1:j2]):
+            if not new_group:
+                old_side = _compare(_flat(old_group), [])[0]
+                rows.append(DiffRow("removed", old_side, mark_safe(""), old_side))  # noqa: S308 - empty
+            elif not old_group:
+                new_side = _compare([], _flat(new_group))[1]
+                rows.append(DiffRow("added", mark_safe(""), new_side, new_side))  # noqa: S308 - empty
+            else:
+                rows.append(DiffRow("changed", *_compare(_flat(old_group), _flat(new_group))))
     return rows
+
+
+def _block_key(block: list[_Token]) -> tuple[str, ...]:
+    return tuple(token.key for token in block)
+
+
+def _flat(blocks: list[list[_Token]]) -> list[_Token]:
+    return [token for block in blocks for token in block]
+
+
+def _element(block: list[_Token]) -> str:
+    """The block's element name ("p", "ul", "h2"); "" for loose text."""
+    first = block[0]
+    return re.match(r"</?([a-zA-Z0-9]+)", first.key).group(1).lower() if first.kind in {"start", "void"} else ""
+
+
+# Blocks of a changed region are paired when at least this similar (difflib's ratio of their words and tags).
+_PAIR_SIMILARITY = 0.4
+_PAIR_LIMIT = 400  # old x new blocks in one region above which the region is compared as one
+
+
+def _pair_blocks(old: list[list[_Token]], new: list[list[_Token]]) -> list[tuple[list, list]]:
+    """A changed region as (old blocks, new blocks) pairs in document order: similar blocks of the same
+    element paired (an edited paragraph), the others alone (a removed list, an added paragraph)."""
+    if not old or not new or len(old) * len(new) > _PAIR_LIMIT:
+        return [(old, new)] if old and new else [([block], []) for block in old] + [([], [block]) for block in new]
+    similarity = [[
+        difflib.SequenceMatcher(None, _block_key(a), _block_key(b), autojunk=False).ratio() if _element(a) == _element(b) else 0.0
+        for b in new] for a in old]
+    # best[i][j]: the most similarity pairing old[:i] with new[:j] in order can gain
+    best = [[0.0] * (len(new) + 1) for _ in range(len(old) + 1)]
+    for i in range(1, len(old) + 1):
+        for j in range(1, len(new) + 1):
+            paired = best[i - 1][j - 1] + similarity[i - 1][j - 1] if similarity[i - 1][j - 1] >= _PAIR_SIMILARITY else -1.0
+            best[i][j] = max(best[i - 1][j], best[i][j - 1], paired)
+    pairs: list[tuple[list, list]] = []
+    i, j = len(old), len(new)
+    while i > 0 or j > 0:
+        if i > 0 and j > 0 and similarity[i - 1][j - 1] >= _PAIR_SIMILARITY and \
+                best[i][j] == best[i - 1][j - 1] + similarity[i - 1][j - 1]:
+            pairs.append(([old[i - 1]], [new[j - 1]]))
+            i, j = i - 1, j - 1
+        elif j > 0 and (i == 0 or best[i][j] == best[i][j - 1]):
+            pairs.append(([], [new[j - 1]]))
+            j -= 1
+        else:
+            pairs.append(([old[i - 1]], []))
+            i -= 1
+    return pairs[::-1]
 
 
 def word_diff(old_body: str | None, new_body: str) -> list[DiffRow]:

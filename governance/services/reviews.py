@@ -220,9 +220,6 @@ def review_assign(*, actor: AbstractBaseUser, review: Review, assignee: Abstract
     previous = review.assignee
     if assignee is not None:
         name = assignee.get_full_name() or assignee.get_username()
-        if not (assignee.is_active and selectors.can_log_in(assignee) and assignee.has_perm("kb.approve_version")):
-            raise ApplicationError(_("%(person)s may not approve versions, so cannot review this one.") % {"person": name},
-                                   code="assignee_not_approver")
         if assignee.pk == review.version.author_id:
             raise PermissionDeniedError(
                 _("%(person)s wrote version %(number)s and may not review it (four-eyes rule).")
@@ -231,6 +228,9 @@ def review_assign(*, actor: AbstractBaseUser, review: Review, assignee: Abstract
             raise PermissionDeniedError(
                 _("%(person)s approved step 1 already; the second step needs a different approver.") % {"person": name},
                 code="same_approver")
+        if not (assignee.is_active and selectors.can_log_in(assignee) and assignee.has_perm("kb.approve_version")):
+            raise ApplicationError(_("%(person)s may not approve versions, so cannot review this one.") % {"person": name},
+                                   code="assignee_not_approver")
     if (previous.pk if previous else None) == (assignee.pk if assignee else None):
         raise ApplicationError(_("Nothing changed: the review is already assigned so."), code="no_change")
     review.assignee = assignee
