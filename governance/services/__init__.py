@@ -44,7 +44,7 @@ from governance.services.flags import (  # noqa: F401 - the services' public nam
     review_cycle_run,
 )
 from governance.services.notifications import (  # noqa: F401 - the services' public names
-    ACTION_KINDS as NOTIFICATION_ACTION_KINDS,
+    NOTIFICATION_ACTION_KINDS,
     notifications_mark_read,
     notifications_send_digest,
 )

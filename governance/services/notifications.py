@@ -24,7 +24,7 @@ from governance.models import Notification, Review, SettingsChange
 from verity.core.i18n import written_in
 
 # Notifications asking the recipient to decide something: settled when it is decided.
-ACTION_KINDS = (
+NOTIFICATION_ACTION_KINDS = (
     Notification.Kind.REVIEW_REQUESTED, Notification.Kind.SECOND_APPROVAL, Notification.Kind.REVIEW_ASSIGNED,
     Notification.Kind.SETTINGS_PROPOSED,
 )
@@ -49,7 +49,7 @@ def notify(
 
 
 def notifications_settle(*, review: Review | None = None, settings_change: SettingsChange | None = None,
-                         kinds: Iterable[str] = ACTION_KINDS, recipient: AbstractBaseUser | None = None) -> int:
+                         kinds: Iterable[str] = NOTIFICATION_ACTION_KINDS, recipient: AbstractBaseUser | None = None) -> int:
     """Mark read what asked people (or one `recipient`) to decide a review or settings change that no longer needs them."""
     pending = Notification.objects.filter(read_at__isnull=True, kind__in=list(kinds))
     if recipient is not None:

@@ -125,6 +125,7 @@ def test_a_version_sent_back_shows_the_reviewers_comment_to_its_author(new_page,
     assert banner.locator("blockquote").inner_text() == "Der neue Preis gilt erst ab 1. Dezember: bitte das Datum nennen."
     box = banner.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the banner fits the phone's width
+    assert author.evaluate("document.documentElement.scrollWidth") <= 390 + 1, "the page scrolls sideways"
     screenshot(author, "24-admin-changes-requested-banner-phone")
     author.reload()  # reading the article marked the notification read
     assert author.locator(".verity-count-new").count() == 0
