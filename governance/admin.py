@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -39,7 +41,8 @@ from governance.models import (
     SettingsChange,
 )
 from kb.models import Article, ArticleVersion, Space, content_hash
-from kb.rendering import diff_lines, markdown_problem, render_markdown
+from kb.rendering import markdown_problem, render_markdown
+from kb.word_diff import word_diff, word_diff_text
 from verity.core.errors import ApplicationError
 from verity.core.i18n import written_in
 
@@ -47,6 +50,13 @@ SETTINGS_FIELDS = (
     "owner", "space", "locale", "kind", "audience", "review_interval_days",
     "valid_from", "valid_until", "tags", "translation_of",
 )
+
+
+def _local_url(request: HttpRequest, url: str | None) -> str | None:
+    """`url` when it is a page of this site (a form's "next"), else None: never a redirect elsewhere."""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return None
 
 
 # --- list filters -----------------------------------------------------------------------------
@@ -288,35 +298,44 @@ class ArticleAdmin(admin.ModelAdmin):
             extra_context.update(self._workflow_context(request, article))
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def _review_context(self, request: HttpRequest, article: Article, review: Review | None) -> dict[str, Any]:
+        """What the review's panel offers this person; the services check every rule again on POST."""
+        user = request.user
+        can_approve = selectors.can_decide_review(user, review)
+        last_step = bool(can_approve and len(review.approvals.all()) + 1 >= review.required_approvals)
+        can_assign = selectors.can_assign_reviewer(user, review)
+        return {
+            "open_review": review,
+            "can_approve": can_approve,
+            "is_own_version": bool(review and review.version.author_id == user.pk),
+            "can_withdraw": bool(review and (review.submitted_by_id == user.pk or user.has_perm("kb.change_space"))),
+            "can_assign": can_assign,
+            "assignable": list(selectors.review_deciders(review)) if can_assign else [],
+            "go_live_choices": selectors.go_live_choices(article) if last_step else [],
+            "go_live_min": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
+        }
+
     def _workflow_context(self, request: HttpRequest, article: Article) -> dict[str, Any]:
         review = selectors.open_review(article)
         scheduled = selectors.scheduled_publication(article)
         user = request.user
-        can_approve = bool(
-            review and user.has_perm("kb.approve_version") and review.version.author_id != user.pk
-            and not any(approval.approver_id == user.pk for approval in review.approvals.all())
-        )
-        last_step = bool(can_approve and len(review.approvals.all()) + 1 >= review.required_approvals)
+        services.notifications_mark_read(user=user, article_id=article.pk)  # seen: no longer new, nor e-mailed
         return {
+            **self._review_context(request, article, review),
+            "sent_back": selectors.changes_requested_review(article),
             "article": article,
             "badges": selectors.article_badges(article),
             "history": selectors.version_history(article),
             "audit_events": [(event, selectors.audit_details(event)) for event in selectors.article_audit_events(article)],
-            "open_review": review,
             "scheduled": scheduled,
             "scheduled_approvers": ", ".join(str(approval.approver) for approval in scheduled.approvals.all()) if scheduled else "",
             "unpublished": selectors.last_unpublish(article),
-            "go_live_choices": selectors.go_live_choices(article) if last_step else [],
-            "go_live_min": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
             "can_cancel_schedule": bool(scheduled and selectors.is_knowledge_admin(user)),
             "can_unpublish": bool(article.live_version_id and selectors.is_knowledge_admin(user)),
             "can_submit": bool(
                 user.has_perm("kb.add_articleversion") and review is None and scheduled is None
                 and article.has_unpublished_version
             ),
-            "can_approve": can_approve,
-            "is_own_version": bool(review and review.version.author_id == user.pk),
-            "can_withdraw": bool(review and (review.submitted_by_id == user.pk or user.has_perm("kb.change_space"))),
             "can_verify": bool(article.live_version_id and (article.owner_id == user.pk or user.has_perm("kb.verify_article"))),
             "can_rollback": user.has_perm("kb.add_articleversion") and review is None,
             "rollback_numbers": set(
@@ -357,7 +376,9 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def workflow_view(self, request: HttpRequest, article_id: int, action: str) -> HttpResponse:
         article = self._article_for(request, article_id)
-        back = HttpResponseRedirect(reverse("admin:kb_article_change", args=[article.pk]))
+        article_page = reverse("admin:kb_article_change", args=[article.pk])
+        back = HttpResponseRedirect(_local_url(request, request.POST.get("back")) or article_page)  # after a refusal
+        onward = HttpResponseRedirect(_local_url(request, request.POST.get("next")) or back.url)  # after success
         review = selectors.open_review(article)
         user = request.user
         comment = request.POST.get("comment", "")
@@ -366,7 +387,7 @@ class ArticleAdmin(admin.ModelAdmin):
                 if action == "submit":
                     services.version_submit(actor=user, version=article.latest_version)
                     done = _("Version %(number)s submitted for review.") % {"number": article.latest_version.number}
-                elif action in {"approve", "request_changes", "withdraw"}:
+                elif action in {"approve", "request_changes", "withdraw", "assign"}:
                     if review is None or str(review.pk) != request.POST.get("review"):
                         raise ApplicationError(_("This review is no longer open: someone decided it in the meantime."))
                     if action == "approve":
@@ -381,6 +402,12 @@ class ArticleAdmin(admin.ModelAdmin):
                     elif action == "request_changes":
                         services.version_request_changes(actor=user, review=review, comment=comment)
                         done = _("Changes requested: the version went back to its author with your comment.")
+                    elif action == "assign":
+                        assignee = self._assignee(request)
+                        services.review_assign(actor=user, review=review, assignee=assignee)
+                        done = (_("%(person)s is asked to review version %(number)s and was notified.") % {
+                            "person": assignee.get_full_name() or assignee.get_username(), "number": review.version.number}
+                            if assignee else _("The review is no longer assigned to anyone in particular."))
                     else:
                         services.review_withdraw(actor=user, review=review)
                         done = _("Withdrawn from review: the version is a draft again.")
@@ -433,7 +460,18 @@ class ArticleAdmin(admin.ModelAdmin):
             messages.error(request, _("The form was incomplete: a version number was missing or not a number."))
             return back
         messages.success(request, done)
-        return back
+        return onward
+
+    @staticmethod
+    def _assignee(request: HttpRequest):
+        """The person chosen in the assign form (empty: nobody in particular)."""
+        chosen = request.POST.get("assignee", "").strip()
+        if not chosen:
+            return None
+        person = get_user_model().objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        if person is None:
+            raise ApplicationError(_("That person no longer exists; choose again."), code="assignee_unknown")
+        return person
 
     @staticmethod
     def _go_live_at(request: HttpRequest, article: Article) -> dt.datetime | None:
@@ -467,22 +505,45 @@ class ArticleAdmin(admin.ModelAdmin):
         })
 
     def diff_view(self, request: HttpRequest, article_id: int) -> HttpResponse:
+        """Two versions as rendered text, changed words marked, inline or side by side; for the version in
+        review, the review's panel with Approve / Request changes (the same forms and services as the article page)."""
         article = self._article_for(request, article_id)
-        versions = {v.number: v for v in article.versions.all()}
+        versions = {v.number: v for v in article.versions.select_related("author")}
         try:
-            old = versions[int(request.GET.get("from", ""))]
             new = versions[int(request.GET.get("to", ""))]
+            chosen_from = request.GET.get("from", "")
+            old = versions[int(chosen_from)] if chosen_from not in ("", "0") else self._compared_with(article, new, versions)
         except (KeyError, ValueError):
             messages.error(request, _("Choose two existing versions to compare."))
             return HttpResponseRedirect(reverse("admin:kb_article_change", args=[article.pk]))
+        layout = "side" if request.GET.get("view") == "side" else "inline"
+        rows = word_diff(old.body if old else None, new.body)
+        review = selectors.open_review(article)
+        if review is not None and review.version_id != new.pk:
+            review = None  # the panel belongs to the version in review only
+        here = request.get_full_path()
+        query = {"from": old.number if old else 0, "to": new.number}
         return TemplateResponse(request, "admin/kb/article/diff.html", {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "article": article, "old": old, "new": new,
-            "title_changed": old.title != new.title,
-            "rows": diff_lines(old.body, new.body), "numbers": sorted(versions, reverse=True),
+            "title_diff": word_diff_text(old.title, new.title) if old and old.title != new.title else None,
+            "rows": rows, "numbers": sorted(versions, reverse=True), "layout": layout,
+            "counts": {kind: sum(row.kind == kind for row in rows) for kind in ("changed", "added", "removed")},
+            "inline_url": "?" + urlencode({**query, "view": "inline"}), "side_url": "?" + urlencode({**query, "view": "side"}),
+            **self._review_context(request, article, review),
+            "return_to": here, "after_decision": reverse("admin:inbox"),
             **self._settings_review_context(request, article),
-            "title": _("%(slug)s: version %(old)s → %(new)s") % {"slug": article.slug, "old": old.number, "new": new.number},
+            "title": (_("%(slug)s: version %(old)s → %(new)s") % {"slug": article.slug, "old": old.number, "new": new.number}
+                      if old else _("%(slug)s: version %(number)s, all new") % {"slug": article.slug, "number": new.number}),
         })
+
+    @staticmethod
+    def _compared_with(article: Article, new: ArticleVersion, versions: dict[int, ArticleVersion]) -> ArticleVersion | None:
+        """What a version is compared with when no "from" is chosen: the live version, else the one before it."""
+        if article.live_version_id and article.live_version_id != new.pk:
+            return versions.get(article.live_version.number)
+        earlier = [number for number in versions if number < new.number]
+        return versions[max(earlier)] if earlier else None
 
 
 @admin.register(Space)
@@ -959,3 +1020,57 @@ def content_health_view(request: HttpRequest) -> HttpResponse:
         "by_space": selectors.content_health("space"),
         "by_owner": selectors.content_health("owner"),
     })
+
+
+def _review_url(review: Review) -> str:
+    """Where a review is read and decided: its word diff against the live version."""
+    return reverse("admin:kb_article_diff", args=[review.article_id]) + f"?to={review.version.number}"
+
+
+def _notification_url(notification) -> str:
+    if notification.review_id and notification.kind in services.NOTIFICATION_ACTION_KINDS:
+        return _review_url(notification.review)
+    url = reverse("admin:kb_article_change", args=[notification.article_id])
+    return url + ("#pending-settings" if notification.settings_change_id else "#workflow")
+
+
+def inbox_context(request: HttpRequest, *, limit: int | None = None) -> dict[str, Any]:
+    """What awaits a person: reviews to decide (assigned ones first), settings changes, their versions sent
+    back, their notifications and open flags. `limit`: at most this many of each list (the start page)."""
+    user = request.user
+    reviews = list(selectors.reviews_awaiting(user))
+    settings_changes = list(selectors.settings_changes_awaiting(user))
+    sent_back = list(selectors.reviews_sent_back(user))
+    notifications = selectors.notifications_for(user, limit=limit or 30)
+    return {
+        "can_decide": user.has_perm("kb.approve_version"),
+        "assigned": [(review, _review_url(review)) for review in reviews if review.assignee_id == user.pk][:limit],
+        "awaiting": [(review, _review_url(review)) for review in reviews if review.assignee_id != user.pk][:limit],
+        "awaiting_total": len(reviews) + len(settings_changes),
+        "settings_changes": settings_changes[:limit],
+        "sent_back": sent_back[:limit],
+        "notifications": [(n, selectors.notification_text(n), _notification_url(n)) for n in notifications],
+        "unread_total": selectors.unread_notification_count(user),
+        "open_flags": Flag.objects.filter(selectors.flags_inbox_q(user), state=Flag.State.OPEN).count(),
+        "flags_url": reverse("admin:governance_flag_changelist") + "?state__exact=open&mine=1",
+    }
+
+
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    """/admin/inbox/: everything that awaits the signed-in person, oldest decision first."""
+    return TemplateResponse(request, "admin/inbox.html", {
+        **admin.site.each_context(request), "title": _("My inbox"), **inbox_context(request),
+    })
+
+
+@require_POST
+def notifications_read_view(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (or, with "all", every one) of the signed-in person read."""
+    ids = [int(value) for value in request.POST.getlist("notification") if value.isdigit()]
+    if request.POST.get("all") != "1" and not ids:
+        messages.error(request, _("Choose a notification to mark as read."))
+    else:
+        count = services.notifications_mark_read(user=request.user, ids=None if request.POST.get("all") == "1" else ids)
+        messages.success(request, ngettext("%(count)d notification marked as read.",
+                                           "%(count)d notifications marked as read.", count) % {"count": count})
+    return HttpResponseRedirect(_local_url(request, request.POST.get("next")) or reverse("admin:inbox"))

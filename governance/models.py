@@ -37,6 +37,16 @@ class Review(models.Model):
         _("goes live"), null=True, blank=True, db_index=True,
         help_text=_("When the approved version goes live (scheduled publication); empty: at its approval."),
     )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("decided by"), help_text=_("Who gave the last approval, requested changes or withdrew it."),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_reviews",
+        verbose_name=_("assigned reviewer"),
+        help_text=_("The approver asked to review it; never its author nor whoever approved step 1."),
+    )
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -182,6 +192,7 @@ class AuditEvent(models.Model):
         VERSION_SUBMIT = "version.submit", _("Submitted for review")
         VERSION_APPROVE = "version.approve", _("Approved (step)")
         VERSION_REQUEST_CHANGES = "version.request_changes", _("Changes requested")
+        REVIEW_ASSIGN = "review.assign", _("Reviewer assigned")
         VERSION_WITHDRAW = "version.withdraw", _("Review withdrawn")
         VERSION_PUBLISH = "version.publish", _("Published")
         VERSION_SCHEDULE = "version.schedule", _("Publication scheduled")
@@ -513,3 +524,47 @@ class UserPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language}"
+
+
+class Notification(models.Model):
+    """Something a person should know or act on (a version awaits their approval, their version was sent
+    back, ...): listed in their admin inbox and e-mailed in an hourly digest unless they read it first.
+
+    The text is written when it is read, in the reader's language; only `comment` (a reviewer's words)
+    is stored as written.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_REQUESTED = "review_requested", _("Version awaits approval")
+        SECOND_APPROVAL = "second_approval", _("Version awaits the second approval")
+        REVIEW_ASSIGNED = "review_assigned", _("Review assigned to you")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        VERSION_APPROVED = "version_approved", _("Version approved")
+        SETTINGS_PROPOSED = "settings_proposed", _("Settings change awaits approval")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verity_notifications",
+                                  verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+", verbose_name=_("article"))
+    version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("version"))
+    review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
+                               verbose_name=_("review"))
+    settings_change = models.ForeignKey(SettingsChange, null=True, blank=True, on_delete=models.CASCADE,
+                                        related_name="notifications", verbose_name=_("settings change"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("by"))
+    comment = models.TextField(_("comment"), blank=True, help_text=_("The reviewer's words, as written."))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True,
+                                   help_text=_("When the recipient read it, or when it no longer needed them."))
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_recipient_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.article.slug} ({self.recipient})"

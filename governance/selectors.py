@@ -10,12 +10,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval, SettingsChange, UserPreferences
+from governance.models import (
+    AuditEvent,
+    Flag,
+    Notification,
+    Publication,
+    Review,
+    ReviewApproval,
+    SettingsChange,
+    UserPreferences,
+)
 from kb.models import Article, ArticleVersion, Space
 from verity.core.i18n import supported_language
 
@@ -167,6 +176,147 @@ def go_live_choices(article: Article, *, now: dt.datetime | None = None) -> list
                 % {"title": event.title, "date": f"{event.effective_date:%Y-%m-%d}"},
                 _start_of(event.effective_date)))
     return choices
+
+
+def _users_with_permission(app_label: str, codename: str) -> QuerySet:
+    """Active people who hold a permission (through a group, directly, or as superusers) and can sign in."""
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return (
+        get_user_model().objects.filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission),
+        )
+        .exclude(_without_login_q()).distinct().order_by("username")
+    )
+
+
+def review_deciders(review: Review) -> QuerySet:
+    """Who may decide this review now: approvers who can sign in, not the version's author, not whoever
+    approved an earlier step (the four-eyes rules of governance.services.reviews)."""
+    return (
+        _users_with_permission("kb", "approve_version")
+        .exclude(pk=review.version.author_id)
+        .exclude(pk__in=ReviewApproval.objects.filter(review=review).values("approver_id"))
+    )
+
+
+def settings_change_deciders(change: SettingsChange) -> QuerySet:
+    """Who may decide this settings change now: approvers other than its proposer and its first approver."""
+    people = _users_with_permission("kb", "approve_version").exclude(pk=change.proposed_by_id)
+    return people.exclude(pk=change.first_approver_id) if change.first_approver_id else people
+
+
+def can_decide_review(user: AbstractBaseUser, review: Review | None) -> bool:
+    """Whether `user` may approve or send back this open review (the buttons; the services check again)."""
+    return bool(
+        review is not None and review.status == Review.Status.IN_REVIEW and user.is_active
+        and user.has_perm("kb.approve_version") and review.version.author_id != user.pk
+        and not any(approval.approver_id == user.pk for approval in review.approvals.all())
+    )
+
+
+def can_assign_reviewer(user: AbstractBaseUser, review: Review | None) -> bool:
+    """The submitter and approvers may ask an approver to review an open review."""
+    return bool(
+        review is not None and review.status == Review.Status.IN_REVIEW and user.is_active
+        and (review.submitted_by_id == user.pk or user.has_perm("kb.approve_version"))
+    )
+
+
+def reviews_awaiting(user: AbstractBaseUser) -> QuerySet[Review]:
+    """Open reviews this person may decide, the ones assigned to them first, then the oldest first."""
+    if not (user.is_active and user.has_perm("kb.approve_version")):
+        return Review.objects.none()
+    return (
+        Review.objects.filter(status=Review.Status.IN_REVIEW)
+        .exclude(version__author=user)
+        .exclude(Exists(ReviewApproval.objects.filter(review=OuterRef("pk"), approver=user)))
+        .select_related("article", "article__space", "article__live_version", "version", "version__author",
+                        "submitted_by", "assignee")
+        .prefetch_related("approvals__approver")
+        .annotate(assigned_to_me=Case(When(assignee=user, then=Value(1)), default=Value(0)))
+        .order_by("-assigned_to_me", "submitted_at", "pk")
+    )
+
+
+def settings_changes_awaiting(user: AbstractBaseUser) -> QuerySet[SettingsChange]:
+    """Pending settings changes this person may decide, oldest first."""
+    if not (user.is_active and user.has_perm("kb.approve_version")):
+        return SettingsChange.objects.none()
+    return (
+        SettingsChange.objects.filter(status=SettingsChange.Status.PENDING)
+        .exclude(proposed_by=user).exclude(first_approver=user)
+        .select_related("article", "article__space", "proposed_by", "first_approver")
+        .order_by("proposed_at", "pk")
+    )
+
+
+def reviews_sent_back(user: AbstractBaseUser) -> QuerySet[Review]:
+    """The person's versions sent back with changes requested, while nothing newer was submitted."""
+    newer = Review.objects.filter(article=OuterRef("article"), submitted_at__gt=OuterRef("submitted_at"))
+    return (
+        Review.objects.filter(status=Review.Status.CHANGES_REQUESTED, version__author=user)
+        .exclude(Exists(newer))
+        .select_related("article", "version", "decided_by")
+        .order_by("-decided_at")
+    )
+
+
+def inbox_count(user: AbstractBaseUser) -> int:
+    """How many decisions await this person: the "3 to review" in every admin page's header."""
+    if not (user.is_active and user.has_perm("kb.approve_version")):
+        return 0
+    return reviews_awaiting(user).count() + settings_changes_awaiting(user).count()
+
+
+def changes_requested_review(article: Article) -> Review | None:
+    """The article's latest review when it was sent back: its comment is shown on the article until the
+    author submits again."""
+    latest = (
+        Review.objects.filter(article=article).select_related("version", "decided_by")
+        .order_by("-submitted_at", "-pk").first()
+    )
+    return latest if latest is not None and latest.status == Review.Status.CHANGES_REQUESTED else None
+
+
+def notifications_for(user: AbstractBaseUser, *, limit: int = 30) -> list[Notification]:
+    """The person's notifications, unread first, then newest first."""
+    return list(
+        Notification.objects.filter(recipient=user)
+        .select_related("article", "version", "actor", "review")
+        .order_by(F("read_at").desc(nulls_first=True), "-created_at", "-pk")[:limit]
+    )
+
+
+def unread_notification_count(user: AbstractBaseUser) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_text(notification: Notification) -> str:
+    """What happened, in the active language (titles and the reviewer's comment as written)."""
+    values = {
+        "title": notification.article.title, "slug": notification.article.slug,
+        "number": notification.version.number if notification.version_id else "",
+        "person": _person(notification.actor),
+    }
+    kind = Notification.Kind
+    texts = {
+        kind.REVIEW_REQUESTED: _("Version %(number)s of “%(title)s” (%(slug)s) awaits your approval; submitted by "
+                                 "%(person)s."),
+        kind.SECOND_APPROVAL: _("Version %(number)s of “%(title)s” (%(slug)s) was approved in step 1 by %(person)s "
+                                "and awaits a second approver."),
+        kind.REVIEW_ASSIGNED: _("%(person)s asked you to review version %(number)s of “%(title)s” (%(slug)s)."),
+        kind.CHANGES_REQUESTED: _("%(person)s requested changes to version %(number)s of “%(title)s” (%(slug)s)."),
+        kind.VERSION_APPROVED: _("Version %(number)s of “%(title)s” (%(slug)s) was approved by %(person)s."),
+        kind.SETTINGS_PROPOSED: _("%(person)s proposed a settings change of “%(title)s” (%(slug)s) that awaits "
+                                  "your approval."),
+    }
+    return texts[notification.kind] % values
+
+
+def _person(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return _("the system")
+    return user.get_full_name() or user.get_username()
 
 
 def articles_awaiting_approval(user: AbstractBaseUser) -> QuerySet[Article]:
@@ -347,7 +497,7 @@ def article_audit_events(article: Article, limit: int = 50) -> QuerySet[AuditEve
 def open_review(article: Article) -> Review | None:
     return (
         Review.objects.filter(article=article, status=Review.Status.IN_REVIEW)
-        .select_related("version", "version__author", "submitted_by")
+        .select_related("version", "version__author", "submitted_by", "assignee")
         .prefetch_related("approvals__approver")
         .first()
     )
@@ -424,6 +574,7 @@ AUDIT_DETAIL_LABELS = {
     "approved_by": gettext_lazy("approved by"), "new_version": gettext_lazy("new version"),
     "changed_settings": gettext_lazy("changed settings"), "change": gettext_lazy("change"),
     "effective_date": gettext_lazy("effective date"), "flagged": gettext_lazy("flagged articles"),
+    "assignee": gettext_lazy("assigned reviewer"), "previous_assignee": gettext_lazy("previously assigned"),
     "ms": gettext_lazy("ms"), "status": gettext_lazy("status"), "error": gettext_lazy("error"),
 }
 

@@ -24,3 +24,9 @@ def review_cycle_run() -> dict[str, int]:
 def publications_publish_due() -> list[int]:
     """Every minute: publish the scheduled versions whose go-live time has come (idempotent)."""
     return services.publications_publish_due()
+
+
+@shared_task(name="governance.tasks.notifications_send_digest", acks_late=True)
+def notifications_send_digest() -> int:
+    """Hourly: e-mail each person the notifications they have not read yet (idempotent)."""
+    return services.notifications_send_digest()

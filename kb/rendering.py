@@ -8,10 +8,8 @@ such bodies, and `render_markdown` shows one already stored as escaped plain tex
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import markdown
@@ -111,28 +109,3 @@ def _plain_text_html(body: str) -> SafeString:
 def plain_text(text: str) -> str:
     """Text without HTML tags (script and style content dropped), entities decoded: for clients that show text."""
     return html.unescape(nh3.clean(text, tags=set(), attributes={}))
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same" | "added" | "removed" | "gap"
-    old_number: int | None
-    new_number: int | None
-    text: str
-
-
-def diff_lines(old: str, new: str, context: int = 3) -> list[DiffLine]:
-    """A line diff with context, as rows a template can render (and escape)."""
-    old_lines, new_lines = old.splitlines(), new.splitlines()
-    rows: list[DiffLine] = []
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    for group in matcher.get_grouped_opcodes(context):
-        if rows:
-            rows.append(DiffLine("gap", None, None, "…"))
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                rows += [DiffLine("same", i1 + k + 1, j1 + k + 1, old_lines[i1 + k]) for k in range(i2 - i1)]
-                continue
-            rows += [DiffLine("removed", i + 1, None, old_lines[i]) for i in range(i1, i2)]
-            rows += [DiffLine("added", None, j + 1, new_lines[j]) for j in range(j1, j2)]
-    return rows

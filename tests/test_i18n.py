@@ -298,6 +298,7 @@ def _admin_pages(role: str, knowledge) -> list[str]:
         reverse("admin:kb_article_change", args=[tarif.pk]),
         reverse("admin:kb_article_change", args=[kuendigung.pk]),
         reverse("admin:kb_article_diff", args=[tarif.pk]) + "?from=1&to=3",
+        reverse("admin:kb_article_diff", args=[tarif.pk]) + "?from=1&to=3&view=side",
         reverse("admin:kb_article_version", args=[tarif.pk, 1]),
     ]
     if role == "agent":
@@ -305,6 +306,7 @@ def _admin_pages(role: str, knowledge) -> list[str]:
     if role in {"author", "knowledge admin"}:
         pages.append(reverse("admin:kb_article_add"))
     pages += [
+        reverse("admin:inbox"),
         reverse("admin:governance_review_changelist") + "?awaiting=me",
         reverse("admin:governance_review_change", args=[knowledge["review"].pk]),
         reverse("admin:governance_flag_changelist") + "?state__exact=open&mine=1",

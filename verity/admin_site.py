@@ -34,10 +34,29 @@ class VerityAdminSite(admin.AdminSite):
 
         return ThrottledAdminAuthenticationForm
 
+    def each_context(self, request: HttpRequest) -> dict:
+        """Every admin page's header counts what awaits the person: "3 to review", "2 new"."""
+        from governance import selectors
+
+        context = super().each_context(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_active and user.is_staff:
+            context["verity_inbox_count"] = selectors.inbox_count(user)
+            context["verity_unread_count"] = selectors.unread_notification_count(user)
+        return context
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """The start page begins with what awaits the person (the inbox, shortened)."""
+        from governance.admin import inbox_context
+
+        return super().index(request, {**inbox_context(request, limit=5), **(extra_context or {})})
+
     def get_urls(self):
-        from governance.admin import content_health_view
+        from governance.admin import content_health_view, inbox_view, notifications_read_view
 
         return [
+            path("inbox/", self.admin_view(inbox_view), name="inbox"),
+            path("inbox/read/", self.admin_view(notifications_read_view), name="notifications_read"),
             path("health/", self.admin_view(content_health_view), name="content_health"),
             path("insights/", self.admin_view(self.insights_view), name="insights"),
             *super().get_urls(),

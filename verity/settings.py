@@ -177,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "notifications-digest-hourly": {
+        "task": "governance.tasks.notifications_send_digest",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3600},
+    },
     "publications-due-every-minute": {
         "task": "governance.tasks.publications_publish_due",
         "schedule": crontab(minute="*"),

@@ -43,6 +43,11 @@ from governance.services.flags import (  # noqa: F401 - the services' public nam
     flags_resolve,
     review_cycle_run,
 )
+from governance.services.notifications import (  # noqa: F401 - the services' public names
+    NOTIFICATION_ACTION_KINDS,
+    notifications_mark_read,
+    notifications_send_digest,
+)
 from governance.services.preferences import (  # noqa: F401 - the services' public names
     user_language_remember,
 )
@@ -52,6 +57,7 @@ from governance.services.publications import (  # noqa: F401 - the services' pub
     publications_publish_due,
 )
 from governance.services.reviews import (  # noqa: F401 - the services' public names
+    review_assign,
     review_withdraw,
     version_approve,
     version_publish,

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import ports
-from governance.models import AuditEvent, Flag, Publication, Review, ReviewApproval
+from governance import ports, selectors
+from governance.models import AuditEvent, Flag, Notification, Publication, Review, ReviewApproval
 from governance.services.base import (
     _lock_article,
     _open_review,
@@ -22,6 +22,7 @@ from governance.services.base import (
     local_minute,
 )
 from governance.services.flags import CONTENT_FLAG_REASONS, _flags_resolve, flag_raise
+from governance.services.notifications import notifications_settle, notify
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
     ApplicationError,
@@ -63,6 +64,8 @@ def version_submit(*, actor: AbstractBaseUser, version: ArticleVersion) -> Revie
         event_type=AuditEvent.Type.VERSION_SUBMIT, actor=actor, article=article, version=version,
         details={"review": review.pk, "required_approvals": required},
     )
+    notify(recipients=selectors.review_deciders(review), kind=Notification.Kind.REVIEW_REQUESTED, actor=actor,
+           review=review)
     return review
 
 
@@ -113,17 +116,28 @@ def version_approve(
         event_type=AuditEvent.Type.VERSION_APPROVE, actor=actor, article=review.article, version=review.version,
         details=details,
     )
-    if step >= review.required_approvals:
+    if step < review.required_approvals:
+        if review.assignee_id == actor.pk:  # the assignee gave step 1: step 2 needs someone else, unassigned
+            review.assignee, review.assigned_at = None, None
+            review.save(update_fields=["assignee", "assigned_at"])
+        notifications_settle(review=review)
+        notify(recipients=selectors.review_deciders(review), kind=Notification.Kind.SECOND_APPROVAL, actor=actor,
+               review=review)
+    else:
         review.decided_at = timezone.now()
+        review.decided_by = actor
+        notifications_settle(review=review)
+        notify(recipients=[review.version.author, review.submitted_by], kind=Notification.Kind.VERSION_APPROVED,
+               actor=actor, review=review, comment=comment.strip())
         if go_live_at is None:
             review.status = Review.Status.APPROVED
-            review.save(update_fields=["status", "decided_at"])
+            review.save(update_fields=["status", "decided_at", "decided_by"])
             version_publish(actor=actor, version=review.version)
         else:
             article = _lock_article(review.article)  # serialised with submit and unpublish of this article
             review.status = Review.Status.SCHEDULED
             review.go_live_at = go_live_at
-            review.save(update_fields=["status", "decided_at", "go_live_at"])
+            review.save(update_fields=["status", "decided_at", "decided_by", "go_live_at"])
             audit_record(
                 event_type=AuditEvent.Type.VERSION_SCHEDULE, actor=actor, article=article, version=review.version,
                 details={"review": review.pk, "go_live_at": go_live_at.isoformat(),
@@ -160,11 +174,15 @@ def version_request_changes(*, actor: AbstractBaseUser, review: Review, comment:
     review.status = Review.Status.CHANGES_REQUESTED
     review.comment = comment.strip()
     review.decided_at = timezone.now()
-    review.save(update_fields=["status", "comment", "decided_at"])
+    review.decided_by = actor
+    review.save(update_fields=["status", "comment", "decided_at", "decided_by"])
     audit_record(
         event_type=AuditEvent.Type.VERSION_REQUEST_CHANGES, actor=actor, article=review.article,
         version=review.version, details={"review": review.pk, "comment": review.comment},
     )
+    notifications_settle(review=review)
+    notify(recipients=[review.version.author, review.submitted_by], kind=Notification.Kind.CHANGES_REQUESTED,
+           actor=actor, review=review, comment=review.comment)
     return review
 
 
@@ -178,11 +196,54 @@ def review_withdraw(*, actor: AbstractBaseUser, review: Review) -> Review:
         )
     review.status = Review.Status.WITHDRAWN
     review.decided_at = timezone.now()
-    review.save(update_fields=["status", "decided_at"])
+    review.decided_by = actor
+    review.save(update_fields=["status", "decided_at", "decided_by"])
     audit_record(
         event_type=AuditEvent.Type.VERSION_WITHDRAW, actor=actor, article=review.article,
         version=review.version, details={"review": review.pk},
     )
+    notifications_settle(review=review)
+    return review
+
+
+@transaction.atomic
+def review_assign(*, actor: AbstractBaseUser, review: Review, assignee: AbstractBaseUser | None) -> Review:
+    """Ask one approver to review an open review (None: nobody in particular); they are notified.
+
+    The submitter or an approver assigns. The four-eyes rules hold for the assignee as for any decider:
+    never the version's author, never whoever approved step 1, and only someone who may approve.
+    """
+    review = _lock_open_review(review)
+    if not (actor and actor.is_active and (actor.pk == review.submitted_by_id or actor.has_perm("kb.approve_version"))):
+        raise PermissionDeniedError(_("Only whoever submitted the version or an approver may assign its review."),
+                                    details={"permission": "kb.approve_version"})
+    previous = review.assignee
+    if assignee is not None:
+        name = assignee.get_full_name() or assignee.get_username()
+        if assignee.pk == review.version.author_id:
+            raise PermissionDeniedError(
+                _("%(person)s wrote version %(number)s and may not review it (four-eyes rule).")
+                % {"person": name, "number": review.version.number}, code="four_eyes")
+        if review.approvals.filter(approver=assignee).exists():
+            raise PermissionDeniedError(
+                _("%(person)s approved step 1 already; the second step needs a different approver.") % {"person": name},
+                code="same_approver")
+        if not (assignee.is_active and selectors.can_log_in(assignee) and assignee.has_perm("kb.approve_version")):
+            raise ApplicationError(_("%(person)s may not approve versions, so cannot review this one.") % {"person": name},
+                                   code="assignee_not_approver")
+    if (previous.pk if previous else None) == (assignee.pk if assignee else None):
+        raise ApplicationError(_("Nothing changed: the review is already assigned so."), code="no_change")
+    review.assignee = assignee
+    review.assigned_at = timezone.now() if assignee is not None else None
+    review.save(update_fields=["assignee", "assigned_at"])
+    audit_record(
+        event_type=AuditEvent.Type.REVIEW_ASSIGN, actor=actor, article=review.article, version=review.version,
+        details={"review": review.pk, "assignee": assignee.get_username() if assignee else None,
+                 "previous_assignee": previous.get_username() if previous else None},
+    )
+    if assignee is not None:
+        notifications_settle(review=review, kinds=[Notification.Kind.REVIEW_ASSIGNED])
+        notify(recipients=[assignee], kind=Notification.Kind.REVIEW_ASSIGNED, actor=actor, review=review)
     return review
 
 

@@ -11,8 +11,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import ports
-from governance.models import AuditEvent, SettingsChange
+from governance import ports, selectors
+from governance.models import AuditEvent, Notification, SettingsChange
 from governance.services.articles import _plain
 from governance.services.base import (
     ARTICLE_SETTINGS_FIELDS,
@@ -21,6 +21,7 @@ from governance.services.base import (
     audit_record,
     setting_names,
 )
+from governance.services.notifications import notifications_settle, notify
 from kb.models import Article
 from verity.core.errors import (
     ApplicationError,
@@ -103,6 +104,8 @@ def settings_change_propose(
         details={"settings_change": proposal.pk, "required_approvals": required,
                  "changed": {field: [_plain(getattr(article, field)), _plain(value)] for field, value in changed.items()}},
     )
+    notify(recipients=selectors.settings_change_deciders(proposal), kind=Notification.Kind.SETTINGS_PROPOSED,
+           actor=actor, settings_change=proposal)
     return proposal
 
 
@@ -141,6 +144,7 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
         change.save(update_fields=["first_approver"])
         audit_record(event_type=AuditEvent.Type.SETTINGS_APPROVE, actor=actor, article=change.article,
                      details={**details, "applied": False})
+        notifications_settle(settings_change=change, recipient=actor)  # the others' still ask them
         return change
     article = _lock_article(change.article)
     stale = sorted(field for field, value in change.previous.items()
@@ -170,6 +174,7 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
     change.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     audit_record(event_type=AuditEvent.Type.SETTINGS_APPROVE, actor=actor, article=article,
                  details={**details, "applied": True, "changed": diff})
+    notifications_settle(settings_change=change)
     ports.serving().article_settings_changed(article=article, changed=set(diff))
     return change
 
@@ -191,6 +196,7 @@ def settings_change_reject(*, actor: AbstractBaseUser, change: SettingsChange, c
     change.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     audit_record(event_type=AuditEvent.Type.SETTINGS_REJECT, actor=actor, article=change.article,
                  details={"settings_change": change.pk, "comment": change.comment})
+    notifications_settle(settings_change=change)
     return change
 
 
@@ -208,4 +214,5 @@ def settings_change_withdraw(*, actor: AbstractBaseUser, change: SettingsChange)
     change.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(event_type=AuditEvent.Type.SETTINGS_WITHDRAW, actor=actor, article=change.article,
                  details={"settings_change": change.pk})
+    notifications_settle(settings_change=change)
     return change

@@ -36,7 +36,8 @@ def test_desktop_admin_and_api_docs_run_under_the_policy(new_page, people, publi
     violations += _watch_violations(admin_page)
     admin_login(admin_page, "clara")
     for path in (f"/admin/kb/article/{article.pk}/change/", "/admin/kb/article/", "/admin/insights/",
-                 "/admin/health/", f"/admin/kb/article/{article.pk}/versions/1/", f"/admin/kb/article/{article.pk}/diff/"):
+                 "/admin/health/", f"/admin/kb/article/{article.pk}/versions/1/", f"/admin/kb/article/{article.pk}/diff/",
+                 f"/admin/kb/article/{article.pk}/diff/?to=1&view=side", "/admin/inbox/"):
         admin_page.goto(path)
         admin_page.wait_for_load_state("networkidle")
     assert admin_page.locator(".verity-panel").first.evaluate(
