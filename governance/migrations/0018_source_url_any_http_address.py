@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0016_user_preferences_and_labels'),
+        ('governance', '0017_reviewing_notifications_assignment'),
     ]
 
     operations = [
