@@ -49,7 +49,7 @@ class VerityAdminSite(admin.AdminSite):
         """The start page begins with what awaits the person (the inbox, shortened)."""
         from governance.admin import inbox_context
 
-        return super().index(request, {**inbox_context(request, limit=5), **(extra_context or {})})
+        return super().index(request, {**inbox_context(request, limit=5), "verity_start_page": True, **(extra_context or {})})
 
     def get_urls(self):
         from governance.admin import content_health_view, inbox_view, notifications_read_view

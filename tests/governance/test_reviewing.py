@@ -347,3 +347,14 @@ def test_a_first_version_is_compared_with_nothing(client, make_article, author, 
 
     assert "Ein neuer Artikel: Sein ganzer Text ist neu." in page
     assert '<ins class="verity-ins">Ganz</ins> <strong><ins class="verity-ins">neu</ins></strong>' in page
+
+
+@pytest.mark.parametrize("app", ["kb", "governance", "retrieval"])
+def test_each_app_index_page_renders_without_the_start_page_inbox(client, approver, app):
+    """Django's app index pages extend admin/index.html too (the inbox partial crashed them: a 500)."""
+    client.force_login(approver)
+
+    response = client.get(f"/admin/{app}/")
+
+    assert response.status_code == 200
+    assert "verity-start" not in response.content.decode()
