@@ -255,7 +255,9 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 import torch
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
 
+                transformers_logging.disable_progress_bar()  # no "Loading weights" bar in server and worker logs
                 torch.set_num_threads(_torch_threads())
                 options = {"model_kwargs": {"dtype": getattr(torch, self.dtype)}} if self.dtype != "float32" else {}
                 model = SentenceTransformer(self._source, device="cpu", **options)
