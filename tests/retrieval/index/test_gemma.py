@@ -1,0 +1,87 @@
+"""EmbeddingGemma-300M: its spec, the default where installed, and one run of the real model.
+
+The suite embeds with use+en (verity/settings_test.py: VERITY_TEST_EMBEDDER); only the last test
+loads EmbeddingGemma, which `python3 dev.py install` (run by `dev.py test`) puts into .models/.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from retrieval.index import embeddings, indexing
+from retrieval.models import ChunkEmbedding, IndexState
+from tests.retrieval.helpers import run_search, slugs
+from verity.core.modelfiles import default_embedder_path, embedder_installed
+
+GEMMA_KEY = "embeddinggemma-300m:768"
+
+
+def test_the_gemma_spec_names_the_model_with_its_prompts_and_loads_nothing_yet(monkeypatch):
+    monkeypatch.delenv("VERITY_EMBEDDER_DTYPE", raising=False)
+    if not embedder_installed():
+        pytest.fail("EmbeddingGemma-300M is not installed: python3 dev.py install")
+
+    embedder = embeddings.embedder_from_spec("gemma")
+
+    assert isinstance(embedder, embeddings.GemmaEmbedder)
+    assert (embedder.key, embedder.dimension, embedder.dtype) == (GEMMA_KEY, 768, "bfloat16")
+    assert embedder.query_prefix == "task: search result | query: "
+    assert embedder.document_prefix == "title: none | text: "
+    assert embedder._model is None  # loaded at the first text, not when Django starts
+    assert embeddings.embedder_from_spec("embeddinggemma").key == GEMMA_KEY
+
+
+def test_the_default_is_gemma_where_installed_and_use_en_otherwise_said_in_the_log(monkeypatch, caplog):
+    monkeypatch.setattr(embeddings, "embedder_installed", lambda: True)
+    assert embeddings.default_spec() == "gemma"
+
+    monkeypatch.setattr(embeddings, "embedder_installed", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="retrieval.index.embeddings"):
+        fallback = embeddings.embedder_from_spec("default")
+
+    assert fallback.key == "use-multilingual-v3+en.st:all-MiniLM-L6-v2:896"
+    assert "EmbeddingGemma-300M is not installed" in caplog.text and "use+en" in caplog.text
+
+
+def test_a_missing_model_folder_or_a_wrong_precision_is_named(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=f"EmbeddingGemma-300M is not installed in {tmp_path}"):
+        embeddings.GemmaEmbedder(tmp_path)
+
+    monkeypatch.setenv("VERITY_EMBEDDER_DTYPE", "float16")
+    with pytest.raises(ValueError, match="VERITY_EMBEDDER_DTYPE: 'float16' is not one of bfloat16, float32"):
+        embeddings.GemmaEmbedder(default_embedder_path())
+
+    with pytest.raises(ValueError, match="unknown embedder 'gemma3'.*'gemma'"):
+        embeddings.embedder_from_spec("gemma3")
+
+
+def test_switching_to_gemma_reindexes_and_finds_a_paraphrase(publish, settings, monkeypatch):
+    """The real model: a switch from use+en is noticed, kb_reindex re-embeds, a German paraphrase finds its article."""
+    monkeypatch.setattr(embeddings, "_cached", functools.lru_cache(maxsize=4)(embeddings.embedder_from_spec))
+    publish("mahnung", title="Mahngebühren",
+            body="Eine Mahnung kostet 2,50 Euro. Nach der zweiten Mahnung übergeben wir die Forderung an ein Inkassobüro.")
+    publish("zaehlerstand", title="Zählerstand melden",
+            body="Den Zählerstand melden Sie online im Kundenportal unter Zählerstand > Zählerstand erfassen.")
+    publish("umzug", title="Umzug", body="Bei einem Umzug nennen Sie uns die neue Anschrift und den Auszugstag.")
+    assert IndexState.objects.get().embedder_key != GEMMA_KEY
+
+    settings.VERITY_EMBEDDER = "gemma"
+    assert indexing.embedder_changed() is True
+
+    out = io.StringIO()
+    call_command("kb_reindex", "--inline", stdout=out)
+
+    assert f"Reindexed 3 article(s) with {GEMMA_KEY}" in out.getvalue()
+    assert (IndexState.objects.get().embedder_key, IndexState.objects.get().dimension) == (GEMMA_KEY, 768)
+    assert set(ChunkEmbedding.objects.values_list("embedder_key", flat=True)) == {GEMMA_KEY}
+    assert indexing.embedder_changed() is False
+    vector = embeddings.active_embedder().embed_query("Was passiert, wenn ich meine Rechnung zu spät bezahle?")
+    assert vector.shape == (768,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
+    # no word of the question is in the article: only the meaning leads there
+    assert slugs(run_search("Was passiert, wenn ich meine Rechnung zu spät bezahle?", mode="semantic"))[0] == "mahnung"
