@@ -42,6 +42,21 @@ class Space(models.Model):
         help_text=_("From a change's effective date on, public answers stop citing articles still flagged by it "
                     "(internal answers cite them with a warning)."),
     )
+    greeting = models.TextField(
+        _("greeting (German replies)"), blank=True,
+        help_text=_("Opens a reply an agent copies from the desktop, e.g. \"Guten Tag,\". Empty: no greeting."),
+    )
+    closing = models.TextField(
+        _("closing (German replies)"), blank=True,
+        help_text=_("Ends a reply an agent copies from the desktop, e.g. \"Mit freundlichen Grüßen\nIhr Serviceteam\"."),
+    )
+    greeting_en = models.TextField(
+        _("greeting (English replies)"), blank=True, help_text=_("The same for replies in English, e.g. \"Hello,\"."),
+    )
+    closing_en = models.TextField(
+        _("closing (English replies)"), blank=True,
+        help_text=_("The same for replies in English, e.g. \"Kind regards\nYour service team\"."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -50,6 +65,12 @@ class Space(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def reply_frame(self, locale: str) -> tuple[str, str]:
+        """The greeting and closing that wrap a reply in this language ("" where none is set)."""
+        if locale.split("-")[0].lower() == "en":
+            return self.greeting_en.strip(), self.closing_en.strip()
+        return self.greeting.strip(), self.closing.strip()
 
 
 class ArticleQuerySet(models.QuerySet):
