@@ -44,18 +44,18 @@ class Space(models.Model):
     )
     greeting = models.TextField(
         _("greeting (German replies)"), blank=True,
-        help_text=_("Opens a reply an agent copies from the desktop, e.g. \"Guten Tag,\". Empty: no greeting."),
+        help_text=_("Opens a German reply an agent copies from the desktop. Empty: no greeting."),
     )
     closing = models.TextField(
         _("closing (German replies)"), blank=True,
-        help_text=_("Ends a reply an agent copies from the desktop, e.g. \"Mit freundlichen Grüßen\nIhr Serviceteam\"."),
+        help_text=_("Ends a German reply an agent copies from the desktop, with the signature. Empty: no closing."),
     )
     greeting_en = models.TextField(
-        _("greeting (English replies)"), blank=True, help_text=_("The same for replies in English, e.g. \"Hello,\"."),
+        _("greeting (English replies)"), blank=True, help_text=_("The same for replies in English."),
     )
     closing_en = models.TextField(
         _("closing (English replies)"), blank=True,
-        help_text=_("The same for replies in English, e.g. \"Kind regards\nYour service team\"."),
+        help_text=_("The same for replies in English."),
     )
 
     class Meta:
@@ -67,10 +67,9 @@ class Space(models.Model):
         return self.name
 
     def reply_frame(self, locale: str) -> tuple[str, str]:
-        """The greeting and closing that wrap a reply in this language ("" where none is set)."""
-        if locale.split("-")[0].lower() == "en":
-            return self.greeting_en.strip(), self.closing_en.strip()
-        return self.greeting.strip(), self.closing.strip()
+        """The greeting and closing that wrap a reply in this language ("" where none is set), with \n line ends."""
+        greeting, closing = (self.greeting_en, self.closing_en) if locale.split("-")[0].lower() == "en" else (self.greeting, self.closing)
+        return tuple(text.replace("\r\n", "\n").strip() for text in (greeting, closing))
 
 
 class ArticleQuerySet(models.QuerySet):

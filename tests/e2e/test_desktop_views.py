@@ -270,3 +270,22 @@ def test_the_answer_draft_streams_its_sentences_then_the_whole_draft(agent_clien
 
 def test_the_streamed_draft_needs_a_question(agent_client):
     assert agent_client.post("/desktop/answer/stream/", {"q": ""}, **FRAGMENT).status_code == 400
+
+
+def test_knowledge_admins_set_a_spaces_greeting_and_closing_in_the_admin(client, space):
+    from tests.conftest import _user
+
+    client.force_login(_user("erika", "knowledge admins"))
+    form = client.get(f"/admin/kb/space/{space.pk}/change/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Anrede (Antworten auf Deutsch)" in form and "Grußformel (Antworten auf Englisch)" in form
+
+    response = client.post(f"/admin/kb/space/{space.pk}/change/", {
+        "slug": space.slug, "name": space.name, "default_review_interval_days": "90", "withhold_flagged_from_public": "on",
+        "greeting": "Guten Tag,", "closing": "Viele Grüße\r\nIhr Service", "greeting_en": "Hello,", "closing_en": "",
+    })
+
+    assert response.status_code == 302
+    space.refresh_from_db()
+    assert (space.greeting, space.closing, space.greeting_en, space.closing_en) == (
+        "Guten Tag,", "Viele Grüße\r\nIhr Service", "Hello,", "")
+    assert space.reply_frame("en-GB") == ("Hello,", "") and space.reply_frame("de") == ("Guten Tag,", "Viele Grüße\nIhr Service")
