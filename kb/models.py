@@ -42,6 +42,21 @@ class Space(models.Model):
         help_text=_("From a change's effective date on, public answers stop citing articles still flagged by it "
                     "(internal answers cite them with a warning)."),
     )
+    greeting = models.TextField(
+        _("greeting (German replies)"), blank=True,
+        help_text=_("Opens a German reply an agent copies from the desktop. Empty: no greeting."),
+    )
+    closing = models.TextField(
+        _("closing (German replies)"), blank=True,
+        help_text=_("Ends a German reply an agent copies from the desktop, with the signature. Empty: no closing."),
+    )
+    greeting_en = models.TextField(
+        _("greeting (English replies)"), blank=True, help_text=_("The same for replies in English."),
+    )
+    closing_en = models.TextField(
+        _("closing (English replies)"), blank=True,
+        help_text=_("The same for replies in English."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -50,6 +65,11 @@ class Space(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def reply_frame(self, locale: str) -> tuple[str, str]:
+        """The greeting and closing that wrap a reply in this language ("" where none is set), with \n line ends."""
+        greeting, closing = (self.greeting_en, self.closing_en) if locale.split("-")[0].lower() == "en" else (self.greeting, self.closing)
+        return tuple(text.replace("\r\n", "\n").strip() for text in (greeting, closing))
 
 
 class ArticleQuerySet(models.QuerySet):

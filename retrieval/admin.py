@@ -180,8 +180,8 @@ class AnswerRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "helpful", "comment", "answer_link")
-    list_filter = ("helpful",)
+    list_display = ("created_at", "helpful", "reason", "comment", "answer_link")
+    list_filter = ("helpful", "reason")
 
     @admin.display(description=gettext_lazy("answer"))
     def answer_link(self, feedback: Feedback) -> str:

@@ -298,8 +298,16 @@ class AnswerCitation(models.Model):
 
 
 class Feedback(models.Model):
+    class Reason(models.TextChoices):
+        WRONG = "wrong", _("wrong")
+        OUTDATED = "outdated", _("outdated")
+        INCOMPLETE = "incomplete", _("incomplete")
+        NOT_ASKED = "not_asked", _("not what was asked")
+        MISSING = "missing", _("knowledge missing")  # an agent reports the gap behind a refusal
+
     answer = models.ForeignKey(AnswerRecord, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("answer"))
     helpful = models.BooleanField(_("helpful"))
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True, help_text=_("Redacted before storage."))
     created_at = models.DateTimeField(_("given"), default=timezone.now)
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

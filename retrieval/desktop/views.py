@@ -41,13 +41,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance import selectors, services
 from governance.models import AuditEvent, Flag
-from kb.models import Article, ArticleVersion
+from kb.models import Article, ArticleVersion, Space
 from kb.rendering import render_markdown
 from retrieval.answers.feedback import feedback_create
+from retrieval.answers.insights import GAP_REASONS
 from retrieval.answers.pipeline import AnswerResult, answer_question
 from retrieval.answers.streaming import answer_events
+from retrieval.models import Feedback
 from retrieval.search.hybrid import ArticleResult, search
 from retrieval.search.query import SearchQuery, detect_locale
+from retrieval.text.snippets import Segment
+from retrieval.text.tokens import QUESTION_FILLERS, STOP_WORDS, tokens
 from verity.core.errors import NotFoundError
 
 AUDIENCES = ("public", "internal")  # every desktop user is an agent or knowledge staff
@@ -85,8 +89,22 @@ REPORTED_LABEL = gettext_lazy("reported")
 
 
 class FeedbackForm(forms.Form):
+    """Thumbs up, or thumbs down with a reason (the owner sees it); the gap behind a refusal is reported the
+    same way, with the reason "knowledge missing" and what the customer needed."""
+
     query_id = forms.UUIDField()
     helpful = forms.TypedChoiceField(choices=[("1", "yes"), ("0", "no")], coerce=lambda value: value == "1")
+    reason = forms.ChoiceField(choices=Feedback.Reason.choices, required=False)
+    comment = forms.CharField(max_length=1000, required=False, strip=True)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("helpful") is False and not data.get("reason"):
+            self.add_error("reason", _("Please choose what is wrong with the draft."))
+        return data
+
+
+DOWN_REASONS = [reason for reason in Feedback.Reason if reason != Feedback.Reason.MISSING]
 
 
 class ReportForm(forms.Form):
@@ -115,6 +133,14 @@ class ResultRow:
     audience_label: str
     kind_label: str
     reported_label: str = ""
+    snippet_html: SafeString = SafeString("")
+
+
+def highlighted(segments: list[Segment]) -> SafeString:
+    """A snippet as HTML: every segment escaped, the query's words in <mark>."""
+    return mark_safe("".join(  # noqa: S308 - every piece escaped here
+        f"<mark>{escape(segment.text)}</mark>" if segment.match else str(escape(segment.text)) for segment in segments
+    ))
 
 
 def result_rows(results: list[ArticleResult]) -> list[ResultRow]:
@@ -124,6 +150,7 @@ def result_rows(results: list[ArticleResult]) -> list[ResultRow]:
             str(AUDIENCE_LABELS.get(result.article.audience, result.article.audience)),
             str(KIND_LABELS.get(result.article.kind, result.article.kind)),
             str(REPORTED_LABEL) if result.reported else "",
+            highlighted(result.snippet_segments) if result.snippet_segments else escape(result.snippet),
         )
         for result in results
     ]
@@ -218,6 +245,8 @@ def _search(request: HttpRequest, q: str) -> list[ResultRow] | None:
 
 
 MARKER = re.compile(r"\[(\d+)\]")
+MARKER_WITH_SPACE = re.compile(r"[ \t]*\[\d+\]")
+MAX_SEARCH_TERMS = 5
 
 
 def answer_paragraphs(text: str) -> list[SafeString]:
@@ -232,10 +261,52 @@ def answer_paragraphs(text: str) -> list[SafeString]:
     return [mark_safe(MARKER.sub(link, str(escape(part))).replace("\n", "<br>")) for part in paragraphs]  # noqa: S308 - escaped above
 
 
+def reply_text(text: str) -> str:
+    """The draft as the customer gets it: without [n] markers, paragraphs kept."""
+    paragraphs = [" ".join(MARKER_WITH_SPACE.sub("", part).split(" ")).strip() for part in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
+
+
+def reply_frame(result: AnswerResult) -> tuple[str, str]:
+    """Greeting and closing of the space of the first cited article, in the draft's language."""
+    if not result.citations:
+        return "", ""
+    space = Space.objects.filter(pk=result.citations[0].space_id).first()
+    return space.reply_frame(result.locale) if space else ("", "")
+
+
+def search_terms(question: str) -> list[str]:
+    """Words of the question worth searching for: no stop words, no question fillers, each once."""
+    seen: dict[str, str] = {}
+    for word in re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", question):
+        lowered = word.lower()
+        if len(word) < 3 and not word.isdigit():
+            continue
+        if lowered in QUESTION_FILLERS or lowered in STOP_WORDS["de"] or lowered in STOP_WORDS["en"] or not tokens(word):
+            continue
+        seen.setdefault(lowered, word)
+    return list(seen.values())[:MAX_SEARCH_TERMS]
+
+
 def _answer_context(result: AnswerResult | None) -> dict:
     if result is None:
         return {"answer": None}
-    return {"answer": result, "answer_paragraphs": answer_paragraphs(result.answer or "")}
+    context: dict = {"answer": result, "feedback_reasons": DOWN_REASONS}
+    if result.status == "answered":
+        reply = reply_text(result.answer or "")
+        greeting, closing = reply_frame(result)
+        context.update({
+            "answer_paragraphs": answer_paragraphs(result.answer or ""), "reply": reply,
+            "greeting": greeting, "closing": closing,
+            "framed_reply": "\n\n".join(part for part in (greeting, reply, closing) if part),
+        })
+    elif result.status == "refused":
+        terms = search_terms(result.question)
+        context.update({
+            "search_terms": terms, "all_terms": " ".join(terms),
+            "gap_recorded": (result.reason or "") in GAP_REASONS,
+        })
+    return context
 
 
 def _result_context(q: str, results: list[ResultRow] | None) -> dict:
@@ -303,13 +374,16 @@ def feedback(request: HttpRequest) -> HttpResponse:
     """Thumbs up or down on an answer draft."""
     form = FeedbackForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(_("Invalid feedback."), status=400)
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponse(escape(_("Invalid feedback: %(problems)s") % {"problems": problems}), status=400)
+    data = form.cleaned_data
     try:
-        feedback_create(query_id=form.cleaned_data["query_id"], helpful=form.cleaned_data["helpful"], user=request.user)
+        feedback = feedback_create(query_id=data["query_id"], helpful=data["helpful"], reason=data["reason"],
+                                   comment=data["comment"], user=request.user)
     except NotFoundError as error:
         raise Http404(error.message) from error
     if _is_fragment(request):
-        return render(request, "desktop/_feedback_done.html", {"helpful": form.cleaned_data["helpful"]})
+        return render(request, "desktop/_feedback_done.html", {"feedback": feedback})
     messages.success(request, _("Thank you for your feedback."))
     return HttpResponseRedirect(reverse("desktop:search"))
 

@@ -7,7 +7,6 @@ are only there to make the index scan efficient.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from retrieval.search.fusion import fuse, semantic_weight
 from retrieval.search.keyword import keyword_hits
 from retrieval.search.query import ChunkHit, SearchQuery
 from retrieval.search.semantic import semantic_hits
-from retrieval.text.tokens import tokens
+from retrieval.search.snippets import snippet_for
+from retrieval.text.snippets import Segment, snippet_text
 
 
 @dataclass
@@ -32,10 +32,11 @@ class ArticleResult:
     article: Article
     version_number: int
     score: float
-    snippet: str
+    snippet: str  # rendered text (no Markdown), cut at word boundaries
     state: str
     chunks: list[ChunkHit] = field(default_factory=list)
     reported: bool = False  # an agent's report awaits the owner's confirmation (shown to agents, not in `state`)
+    snippet_segments: list[Segment] = field(default_factory=list)  # the snippet, the query's words marked
 
 
 _query_embedding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verity-query-vector")
@@ -59,15 +60,6 @@ def chunk_hits(query: SearchQuery, *, embedder: Embedder | None = None) -> list[
             semantic = semantic_hits(query, today, embedder, vector)
     # one weight for /search and /answer: the one tuned for the embedder (or configured)
     return fuse(keyword, semantic, semantic_weight(embedder))
-
-
-def snippet_for(text: str, query_text: str, width: int = 240) -> str:
-    words = {word for word in tokens(query_text) if len(word) > 3}
-    lowered = text.lower()
-    positions = [lowered.find(word) for word in words if lowered.find(word) >= 0]
-    start = max(0, min(positions) - width // 3) if positions else 0
-    excerpt = re.sub(r"\s+", " ", text[start:start + width]).strip()
-    return ("…" if start else "") + excerpt + ("…" if start + width < len(text) else "")
 
 
 def search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[ArticleResult]:
@@ -106,12 +98,15 @@ def _search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[Art
     open_reasons = open_flag_reasons([a.pk for _, a in chosen])
     chunk_text = dict(Chunk.objects.filter(pk__in=[by_article[a.pk][0].chunk_id for _, a in chosen]).values_list("pk", "text"))
     live_numbers = dict(Article.objects.filter(pk__in=[a.pk for _, a in chosen]).values_list("pk", "live_version__number"))
+    query_locales = [query.locale] if query.locale else []
+    query_locales += [loc for loc in ("de", "en") if loc not in query_locales]
     results = []
     for score, article in chosen:
         top = by_article[article.pk]
+        segments = snippet_for(chunk_text[top[0].chunk_id], query.text, locale=article.locale, query_locales=query_locales)
         results.append(ArticleResult(
             article=article, version_number=live_numbers[article.pk], score=round(min(1.0, score), 4),
-            snippet=snippet_for(chunk_text[top[0].chunk_id], query.text), state=article_state(article, open_reasons.get(article.pk, set()), now=now),
+            snippet=snippet_text(segments), snippet_segments=segments, state=article_state(article, open_reasons.get(article.pk, set()), now=now),
             chunks=top[: query.chunks_per_article], reported=UNCONFIRMED_REPORT in open_reasons.get(article.pk, set()),
         ))
     return results

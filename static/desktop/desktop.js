@@ -143,7 +143,7 @@
     if (!data) return false;
     var payload = JSON.parse(data);
     if (kind === "text") { showStreamedSentence(payload.text); return false; }
-    if (kind === "final") { answerSlot.innerHTML = payload.html; return true; }
+    if (kind === "final") { showAnswer(payload.html); return true; }
     throw new Error("stream error");
   }
 
@@ -174,7 +174,16 @@
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
       })
-      .then(function (html) { answerSlot.innerHTML = html; });
+      .then(showAnswer);
+  }
+
+  function showAnswer(html) {
+    answerSlot.innerHTML = html;
+    var toggle = answerSlot.querySelector("[data-frame-toggle]");
+    if (toggle) {
+      toggle.checked = readFramePreference();
+      showFrame(toggle.checked);
+    }
   }
 
   function requestAnswer() {
@@ -225,15 +234,43 @@
     return Promise.resolve(copyWithTextarea(text));
   }
 
+  // The reply without [n] markers; with the space's greeting and closing when the box is ticked
+  // (the choice is remembered in this browser).
+  var FRAME_KEY = "verity.desktop.copyWithFrame";
+
+  function readFramePreference() {
+    try { return window.localStorage.getItem(FRAME_KEY) === "1"; } catch (error) { return false; }
+  }
+
+  function showFrame(on) {
+    answerSlot.querySelectorAll("[data-frame]").forEach(function (paragraph) { paragraph.hidden = !on; });
+  }
+
+  answerSlot.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-frame-toggle]")) return;
+    showFrame(event.target.checked);
+    try { window.localStorage.setItem(FRAME_KEY, event.target.checked ? "1" : "0"); } catch (error) { /* private mode */ }
+  });
+
   answerSlot.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
-    var source = document.getElementById(button.getAttribute("data-copy"));
+    var toggle = answerSlot.querySelector("[data-frame-toggle]");
+    var framed = toggle && toggle.checked && document.getElementById(button.getAttribute("data-copy-framed"));
+    var source = framed || document.getElementById(button.getAttribute("data-copy"));
     var status = answerSlot.querySelector(".copy-status");
     copyText(source.value).then(function (ok) {
       status.textContent = answerSlot.getAttribute(ok ? "data-msg-copied" : "data-msg-copy-failed");
     });
   });
+
+  // Thumbs down opens the reasons: the first one gets the focus.
+  answerSlot.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.open || !details.matches || !details.matches(".feedback-down, .gap-report")) return;
+    var first = details.querySelector("input[type=radio], textarea");
+    if (first) first.focus();
+  }, true);
 
   // --- feedback ------------------------------------------------------------------------------------
   answerSlot.addEventListener("submit", function (event) {
@@ -247,12 +284,18 @@
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
       })
-      .then(function (html) { feedback.outerHTML = html; })
+      .then(function (html) { (feedback.closest(".feedback-box, .gap-report") || feedback).outerHTML = html; })
       .catch(function () {
         feedback.insertAdjacentHTML("beforeend", '<p class="field-error" role="alert">' +
           escapeHtml(answerSlot.getAttribute("data-msg-error")) + "</p>");
       });
   });
+
+  var initialToggle = answerSlot.querySelector("[data-frame-toggle]");
+  if (initialToggle) {
+    initialToggle.checked = readFramePreference();
+    showFrame(initialToggle.checked);
+  }
 
   function escapeHtml(text) {
     var div = document.createElement("div");
