@@ -188,7 +188,7 @@ def ticket_gaps(*, limit: int = MAX_GAP_TICKETS) -> list[TicketGapTopic]:
         topics.append(TicketGapTopic(
             label=readable(subjects[0]), tags=_tags(members), count=len(members),
             refused=refused, disagreeing=len(members) - refused,
-            examples=subjects[1:4], ticket_ids=[row.ticket.external_id for row in members],
+            examples=subjects[1:4], ticket_ids=[rows[i].ticket.external_id for i in group],
             last_resolved=max((row.ticket.resolved_at for row in members if row.ticket.resolved_at), default=None),
         ))
     return sorted(topics, key=lambda topic: (topic.count, topic.last_resolved), reverse=True)

@@ -57,6 +57,6 @@ class Command(BaseCommand):
         self.stdout.write("Ticket topics the knowledge base could not answer (last simulation of each imported ticket):")
         for topic in topics:
             self.stdout.write(f"  {topic.count} ticket(s), {topic.refused} refused, {topic.disagreeing} disagreeing: "
-                              f"{topic.label}  [{', '.join(topic.ticket_ids)}]")
+                              f"„{topic.label}“{f' ({topic.tags})' if topic.tags else ''}  [{', '.join(topic.ticket_ids)}]")
             for example in topic.examples:
                 self.stdout.write(f"      „{example}“")
