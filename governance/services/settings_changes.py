@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from governance import ports
 from governance.models import AuditEvent, SettingsChange
-from governance.services.articles import _plain
+from governance.services.articles import _plain, block_references_check
 from governance.services.base import (
     ARTICLE_SETTINGS_FIELDS,
     _lock_article,
@@ -84,6 +84,7 @@ def settings_change_propose(
         candidate.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     except ValidationError as error:
         raise _invalid_settings(error) from None
+    _blocks_check(candidate)
     target_space = changed.get("space", article.space)
     required = 2 if (article.space.requires_extra_approval or target_space.requires_extra_approval) else 1
     try:
@@ -104,6 +105,14 @@ def settings_change_propose(
                  "changed": {field: [_plain(getattr(article, field)), _plain(value)] for field, value in changed.items()}},
     )
     return proposal
+
+
+def _blocks_check(article: Article) -> None:
+    """An article made public may not show internal content blocks, in its live text nor in its draft."""
+    if article.audience != Article.Audience.PUBLIC:
+        return
+    for version in {article.live_version, article.latest_version} - {None}:
+        block_references_check(article=article, body=version.body, audience=article.audience)
 
 
 def _lock_pending_settings_change(change: SettingsChange) -> SettingsChange:
@@ -162,6 +171,7 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
         article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     except ValidationError as error:
         raise _invalid_settings(error) from None
+    _blocks_check(article)
     article.save()
     change.status = SettingsChange.Status.APPROVED
     change.decided_by = actor

@@ -42,6 +42,7 @@ from django.views.decorators.http import require_GET, require_POST
 from governance import selectors, services
 from governance.models import AuditEvent, Flag
 from kb.models import Article, ArticleVersion
+from kb.blocks import render_version
 from kb.rendering import render_markdown
 from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import AnswerResult, answer_question
@@ -318,7 +319,7 @@ def _render_article(request: HttpRequest, page: ArticlePage, form: ReportForm, s
     badges, open_flags = article_badges(page.article)
     return render(request, "desktop/article.html", {
         "page": page, "article": page.article, "version": page.version,
-        "body": render_markdown(page.version.body), "badges": badges, "open_flags": open_flags,
+        "body": render_markdown(render_version(page.version)), "badges": badges, "open_flags": open_flags,
         "translations": translations_of(page.article), "form": form,
         "audience_label": AUDIENCE_LABELS.get(page.article.audience, page.article.audience),
         "kind_label": KIND_LABELS.get(page.article.kind, page.article.kind),
