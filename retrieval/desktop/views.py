@@ -41,8 +41,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance import selectors, services
 from governance.models import AuditEvent, Flag
-from kb.models import Article, ArticleVersion
 from kb.blocks import render_version
+from kb.models import Article, ArticleVersion
 from kb.rendering import render_markdown
 from retrieval.answers.feedback import feedback_create
 from retrieval.answers.pipeline import AnswerResult, answer_question
@@ -147,7 +147,8 @@ def _was_published(version: ArticleVersion) -> bool:
 def article_page(slug: str, version_param: str | None) -> ArticlePage:
     """The live version, or an exact version that was live once; never a draft (404)."""
     article = get_object_or_404(
-        Article.objects.select_related("owner", "space", "live_version", "translation_of"), slug=slug
+        Article.objects.select_related("owner", "space", "live_version", "translation_of")
+        .exclude(kind=Article.Kind.BLOCK), slug=slug,  # a content block is read inside the articles using it
     )
     live = article.live_version
     if not version_param:
