@@ -500,7 +500,8 @@ def _set_verified(article: Article, verified_at: dt.datetime) -> None:
 def article_to_file(article: Article) -> ArticleFile:
     version = article.live_version
     return ArticleFile(
-        path=f"{BLOCKS_FOLDER}/{article.slug}.md" if article.is_block else f"{article.slug}.md", slug=article.slug, title=version.title, locale=article.locale,
+        path=f"{BLOCKS_FOLDER}/{article.slug}.md" if article.is_block else f"{article.slug}.md",
+        slug=article.slug, title=version.title, locale=article.locale,
         body=version.body, kind=article.kind, space=article.space.slug, audience=article.audience,
         owner=article.owner.email or article.owner.get_username(),
         review_interval_days=article.review_interval_days,
