@@ -152,3 +152,61 @@ def test_the_admin_form_names_the_unknown_block_and_keeps_the_text(author, space
     assert "Es gibt keinen Baustein „gibt-es-nicht“." in page
     assert "Kostet {{ block:gibt-es-nicht }}." in page
     assert not Article.objects.filter(slug="neu").exists()
+
+
+SIM = """# SIM-Karte verloren – Ersatz-SIM bestellen
+
+## Ersatz-SIM bestellen
+
+Bestellen Sie Ihre Ersatz-SIM unter Mein Alpenfunk > SIM & eSIM > Ersatz-SIM bestellen.
+
+| Grund | Preis |
+|---|---|
+| Verlust, Diebstahl oder Wechsel des Kartenformats | {{ block:sim-ersatz-preis }} |
+| defekte SIM-Karte in den ersten 24 Monaten | kostenlos |
+"""
+
+SIM_EN = """# Lost SIM card – order a replacement SIM
+
+## Ordering a replacement SIM
+
+Order your replacement SIM under Mein Alpenfunk > SIM & eSIM > Order replacement SIM.
+
+| Reason | Price |
+|---|---|
+| loss, theft or change of card format | {{ block:sim-replacement-fee }} |
+| defective SIM card in the first 24 months | free of charge |
+"""
+
+
+def test_a_change_that_makes_a_block_wrong_flags_the_block_its_translation_and_the_articles_using_them(block, publish):
+    import datetime as dt
+
+    from governance.models import Flag
+    from retrieval.impact.assessment import change_event_run
+
+    # given the SIM fee written once per language as blocks, and the articles showing them
+    fee = block("sim-ersatz-preis", "14,95 €")
+    fee_en = block("sim-replacement-fee", "€14.95", locale="en", translation_of=fee)
+    german = publish("sim-karte-ersetzen", title="SIM-Karte verloren – Ersatz-SIM bestellen", body=SIM)
+    publish("sim-replacement", title="Lost SIM card – order a replacement SIM", body=SIM_EN, locale="en",
+            translation_of=german)
+    publish("tarife", title="Tarife", body="Der einmalige Anschlusspreis beträgt 29,99 €.")
+    event = services.change_event_create(
+        kind="policy", title="Neuer Preis für Ersatz-SIM", assess=False, effective_date=dt.date(2027, 2, 1),
+        description="Ab 1. Februar 2027 kostet eine Ersatz-SIM (bei Verlust, Diebstahl oder Wechsel des "
+                    "Kartenformats) 9,95 €.")
+
+    # when it is assessed
+    change_event_run(event.pk)
+
+    # then the block is flagged, naming the articles using it; the articles follow its flag
+    flags = {flag.article.slug: flag for flag in Flag.objects.filter(change_event=event).select_related("article")}
+    assert set(flags) == {"sim-ersatz-preis", "sim-replacement-fee", "sim-karte-ersetzen", "sim-replacement"}
+    assert flags["sim-ersatz-preis"].summary.startswith("Baustein, verwendet in sim-karte-ersetzen: nennt 14,95 €")
+    assert flags["sim-karte-ersetzen"].summary.startswith("Über den Baustein „sim-ersatz-preis“: nennt 14,95 €")
+    assert flags["sim-karte-ersetzen"].follows == flags["sim-ersatz-preis"]
+    assert flags["sim-replacement-fee"].follows == flags["sim-ersatz-preis"]
+    assert flags["sim-replacement-fee"].summary.startswith("Translation of “sim-ersatz-preis” (de), which this change "
+                                                           "affects: Content block used in sim-karte-ersetzen:")
+    assert fee_en.live_version_id is not None
