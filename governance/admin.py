@@ -40,6 +40,7 @@ from governance.models import (
     ReviewApproval,
     SettingsChange,
 )
+from kb import blocks
 from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import markdown_problem, render_markdown
 from kb.word_diff import word_diff, word_diff_text
@@ -136,6 +137,7 @@ class ArticleAdminForm(forms.ModelForm):
     content_title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     content_body = forms.CharField(
         label=gettext_lazy("Body (Markdown)"),
+        help_text=gettext_lazy("A content block is used with {{ block:slug }}: the article shows its live text."),
         widget=forms.Textarea(attrs={"rows": 22, "class": "vLargeTextField", "style": "font-family: monospace; width: 95%"}),
     )
     change_note = forms.CharField(label=gettext_lazy("Change note"), max_length=500, required=False,
@@ -172,6 +174,17 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        body = cleaned.get("content_body")
+        kind = cleaned.get("kind") or self.instance.kind
+        if body is not None and (not self.instance.pk or self.content_changed()):
+            audience = cleaned.get("audience") or self.instance.audience
+            problems = blocks.reference_problems(body, audience=audience, is_block=kind == Article.Kind.BLOCK)
+            if problems:
+                self.add_error("content_body", forms.ValidationError(" ".join(problems), code="block_reference"))
+        if self.instance.pk and "kind" in self.changed_data and (kind == Article.Kind.BLOCK) != self.instance.is_block:
+            self.add_error("kind", forms.ValidationError(
+                _("An article cannot become a content block or stop being one: create a new article or block."),
+                code="block_kind_fixed"))
         if self.instance.pk and self.content_changed():
             latest = Article.objects.get(pk=self.instance.pk).latest_version
             if cleaned.get("base_version") != latest.number:
@@ -341,9 +354,23 @@ class ArticleAdmin(admin.ModelAdmin):
             "rollback_numbers": set(
                 Publication.objects.filter(article=article).values_list("version__number", flat=True)
             ) | ({article.live_version.number} if article.live_version_id else set()),
-            "live_preview": render_markdown(article.live_version.body) if article.live_version_id else None,
+            "live_preview": render_markdown(blocks.render_version(article.live_version)) if article.live_version_id else None,
+            **self._blocks_context(article),
             **self._settings_review_context(request, article),
         }
+
+    def _blocks_context(self, article: Article) -> dict[str, Any]:
+        """On a block: the articles using it; on an article: the blocks its live and latest versions use."""
+        if article.is_block:
+            return {"block_uses": blocks.block_uses(article), "block_reference": f"{{{{ block:{article.slug} }}}}"}
+        live = blocks.blocks_of(article.live_version) if article.live_version_id else []
+        latest = blocks.blocks_of(article.latest_version) if article.latest_version_id else []
+        live_ids, latest_ids = {b.pk for b in live}, {b.pk for b in latest}
+        used = {b.pk: b for b in [*live, *latest]}
+        return {"blocks_used": [
+            blocks.BlockUse(block, block.pk in live_ids, block.pk in latest_ids)
+            for block in sorted(used.values(), key=lambda b: b.slug)
+        ]}
 
     def _settings_review_context(self, request: HttpRequest, article: Article) -> dict[str, Any]:
         change = selectors.pending_settings_change(article)
@@ -500,7 +527,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/kb/article/version.html", {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "article": article, "version": version,
-            "rendered": render_markdown(version.body),
+            "rendered": render_markdown(blocks.render_blocks(version.body, audience=article.audience)),
             "title": _("%(slug)s: version %(number)s") % {"slug": article.slug, "number": number},
         })
 

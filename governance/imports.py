@@ -33,7 +33,9 @@ from governance.models import (
     Review,
     SettingsChange,
 )
+from kb.blocks import referenced_slugs
 from kb.kbformat import (
+    BLOCKS_FOLDER,
     ArticleFile,
     KbFormatError,
     days_since_reference,
@@ -143,9 +145,9 @@ def _load_folder(folder: Path, report: ImportReport, shift_days: int = 0) -> lis
     def place(item: ArticleFile, text: str, chain: tuple[str, ...] = ()) -> None:
         if item.slug in placed or item.slug in chain:
             return
-        source = by_slug.get(item.translation_of or "")
-        if source is not None:
-            place(*source, chain + (item.slug,))
+        for slug in _depends_on(item):
+            if (needed := by_slug.get(slug)) is not None:
+                place(*needed, chain + (item.slug,))
         placed.add(item.slug)
         ordered.append((item, text))
 
@@ -154,14 +156,18 @@ def _load_folder(folder: Path, report: ImportReport, shift_days: int = 0) -> lis
     return ordered
 
 
+def _depends_on(item: ArticleFile) -> list[str]:
+    """What must be imported before this file: its source (of a translation) and the content blocks it uses."""
+    return [*([item.translation_of] if item.translation_of else []), *referenced_slugs(item.body)]
+
+
 def _waves(files: list[tuple[ArticleFile, str]]) -> list[list[tuple[ArticleFile, str]]]:
-    """Group files so that each translation comes in a later wave than its source of this import;
-    the files of one wave may be imported in parallel."""
+    """Group files so that each translation comes in a later wave than its source of this import, and each
+    article after the content blocks of this import it uses; the files of one wave may be imported in parallel."""
     depth: dict[str, int] = {}
     by_slug = {item.slug: item for item, _ in files}
-    for item, _ in files:  # sources precede translations (see _load_folder)
-        source = by_slug.get(item.translation_of or "")
-        depth[item.slug] = depth.get(source.slug, 0) + 1 if source is not None else 0
+    for item, _ in files:  # what a file depends on precedes it (see _load_folder)
+        depth[item.slug] = max((depth.get(slug, 0) + 1 for slug in _depends_on(item) if slug in by_slug), default=0)
     waves: list[list[tuple[ArticleFile, str]]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for item, text in files:
         waves[depth[item.slug]].append((item, text))
@@ -305,6 +311,8 @@ def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str | int]
             imported += 1
         except KbFormatError as error:
             _record_failure(run, path, error.key or "", error.problem)
+        except ApplicationError as error:  # e.g. a content block the body uses is unknown or unpublished
+            _record_failure(run, path, "body" if error.code == "block_reference" else "", error.message)
         except IntegrityError:
             if not ImportRunFile.objects.filter(run=run, path=path).exists():
                 logger.exception("Import of %s failed", path)
@@ -373,6 +381,9 @@ def _import_one(item: ArticleFile, actor: AbstractBaseUser) -> tuple[str, int | 
         return "created", version.pk
 
     changed_settings = {key: value for key, value in settings.items() if getattr(article, key) != value}
+    if "kind" in changed_settings and Article.Kind.BLOCK in (article.kind, item.kind):
+        raise KbFormatError(item.path, "kind", f"'{item.slug}' is {'a content block' if article.is_block else 'an article'} "
+                                               f"in Verity; a file cannot change that (got '{item.kind}')")
     current = article.live_version or article.latest_version
     content_changed = current is None or current.content_hash != content_hash(item.title, item.body)
     verified_changed = item.last_reviewed is not None and timezone.localdate(article.last_verified_at) != item.last_reviewed
@@ -489,7 +500,8 @@ def _set_verified(article: Article, verified_at: dt.datetime) -> None:
 def article_to_file(article: Article) -> ArticleFile:
     version = article.live_version
     return ArticleFile(
-        path=f"{article.slug}.md", slug=article.slug, title=version.title, locale=article.locale,
+        path=f"{BLOCKS_FOLDER}/{article.slug}.md" if article.is_block else f"{article.slug}.md",
+        slug=article.slug, title=version.title, locale=article.locale,
         body=version.body, kind=article.kind, space=article.space.slug, audience=article.audience,
         owner=article.owner.email or article.owner.get_username(),
         review_interval_days=article.review_interval_days,
@@ -507,7 +519,8 @@ class ExportReport:
 
 
 def kb_export(*, folder: Path) -> ExportReport:
-    """Write every article's live version as `<slug>.md`; articles never published are skipped."""
+    """Write every article's live version as `<slug>.md` (content blocks as `blocks/<slug>.md`); articles
+    never published are skipped. Bodies keep their `{{ block:slug }}` references."""
     report = ExportReport()
     folder.mkdir(parents=True, exist_ok=True)
     articles = Article.objects.select_related("live_version", "space", "owner", "translation_of").order_by("slug")
@@ -515,7 +528,9 @@ def kb_export(*, folder: Path) -> ExportReport:
         if article.live_version_id is None:
             report.skipped_unpublished.append(article.slug)
             continue
-        target = folder / f"{article.slug}.md"
-        target.write_text(render_article_file(article_to_file(article)), encoding="utf-8")
+        file = article_to_file(article)
+        target = folder / file.path
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(render_article_file(file), encoding="utf-8")
         report.written.append(article.slug)
     return report

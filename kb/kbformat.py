@@ -1,5 +1,25 @@
 """The knowledge-base folder format (shared/kb-format.md): parse and write one Markdown file.
 
+Content blocks (kb.blocks) are files too, in a `blocks/` folder of the knowledge base, with the same
+front matter as an article and `kind: block` (the default there; another kind there is an error):
+
+    blocks/sim-ersatz-preis.md          ---
+                                        slug: sim-ersatz-preis
+                                        title: Preis Ersatz-SIM / neues eSIM-Profil
+                                        locale: de
+                                        kind: block
+                                        audience: public
+                                        owner: jonas.berger@example.com
+                                        ---
+                                        14,95 €
+
+Articles use a block with `{{ block:sim-ersatz-preis }}` in their body, inline or on a line of its own;
+the file keeps the reference, and Verity shows and indexes the block's live text in its place. A block
+has no validity dates and uses no other block; a block may be `translation_of` another block. On import,
+blocks are imported (and published) before the articles that use them; an article using a block that
+is neither in the folder nor published, or a public article using an internal block, is an error
+naming the file and the block. `kb_export` writes blocks back to `blocks/<slug>.md`.
+
 Front matter is read with YAML's BaseLoader (every scalar a string), so that values such as
 `locale: no` or `slug: 2026` are never silently turned into booleans or numbers; each key is then
 validated here, and an error names the file, the key and what was expected.
@@ -17,6 +37,7 @@ from typing import Any
 import yaml
 from django.utils import translation
 
+from kb.blocks import referenced_slugs
 from kb.models import SLUG_PATTERN, Article, Space
 from kb.rendering import markdown_problem
 
@@ -27,6 +48,7 @@ KNOWN_KEYS = (
 )
 DEFAULT_SPACE = "allgemein"
 DEFAULT_OWNER = "knowledge@verity.local"
+BLOCKS_FOLDER = "blocks"  # files in a folder of this name are content blocks
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_REVIEW_INTERVAL_DAYS = 36500  # a century; far longer intervals overflow the review due date
@@ -218,13 +240,26 @@ def parse_article_text(text: str, path: Path | str) -> ArticleFile:
         if translation_of not in (None, "") else None
     )
 
+    in_blocks_folder = path.parent.name == BLOCKS_FOLDER
+    kind = _choice(path, "kind", meta.get("kind"), list(Article.Kind.values),
+                   Article.Kind.BLOCK if in_blocks_folder else Article.Kind.ARTICLE)
+    if in_blocks_folder and kind != Article.Kind.BLOCK:
+        raise KbFormatError(path, "kind", f"files in the '{BLOCKS_FOLDER}' folder are content blocks: expected 'block' "
+                                          f"or no kind, got '{kind}'")
+    if kind == Article.Kind.BLOCK:
+        for key in ("valid_from", "valid_until"):
+            if meta.get(key) not in (None, ""):
+                raise KbFormatError(path, key, "a content block has no validity dates; leave the key out")
+        if nested := referenced_slugs(body):
+            raise KbFormatError(path, "body", f"a content block cannot use another content block ('{nested[0]}')")
+
     article = ArticleFile(
         path=str(path),
         slug=_text(path, "slug", meta["slug"], pattern=SLUG_PATTERN, expected="a slug of a-z, 0-9 and '-'"),
         title=_text(path, "title", meta["title"], expected="a title"),
         locale=_text(path, "locale", meta["locale"], pattern=LOCALE_PATTERN, expected="a language code such as de or en"),
         body=body.strip() + "\n",
-        kind=_choice(path, "kind", meta.get("kind"), list(Article.Kind.values), Article.Kind.ARTICLE),
+        kind=kind,
         space=_text(path, "space", meta.get("space") or DEFAULT_SPACE, pattern=SLUG_PATTERN, expected="a space slug of a-z, 0-9 and '-'"),
         audience=_choice(path, "audience", meta.get("audience"), list(Article.Audience.values), Article.Audience.INTERNAL),
         owner=_text(path, "owner", meta.get("owner") or DEFAULT_OWNER, pattern=EMAIL_PATTERN, expected="an e-mail address"),

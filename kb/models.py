@@ -75,9 +75,10 @@ class Space(models.Model):
 class ArticleQuerySet(models.QuerySet):
     def servable(self, audiences: tuple[str, ...] | list[str], *, on: dt.date) -> ArticleQuerySet:
         """THE servable rule: articles with a live version, of one of these audiences, valid on `on`
-        (from `valid_from` inclusive to `valid_until` exclusive). Search SQL, evidence and
+        (from `valid_from` inclusive to `valid_until` exclusive). Content blocks are never served on
+        their own: their live text is served inside the articles that use them (kb.blocks). Search SQL, evidence and
         contradictions all take it from here (see `servable_sql`)."""
-        return self.filter(
+        return self.exclude(kind=Article.Kind.BLOCK).filter(
             models.Q(live_version__isnull=False, audience__in=list(audiences))
             & (models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=on))
             & (models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=on))
@@ -98,6 +99,7 @@ class Article(models.Model):
         MACRO = "macro", _("Macro")
         RUNBOOK = "runbook", _("Runbook")
         POLICY = "policy", _("Policy")
+        BLOCK = "block", _("Content block")
 
     class Audience(models.TextChoices):
         PUBLIC = "public", _("Public")
@@ -171,6 +173,18 @@ class Article(models.Model):
             raise ValidationError({"valid_until": _("Must be after “valid from”.")})
         if self.translation_of_id and self.translation_of_id == self.pk:
             raise ValidationError({"translation_of": _("An article cannot translate itself.")})
+        if self.kind == self.Kind.BLOCK and (self.valid_from or self.valid_until):
+            raise ValidationError({"valid_from": _("A content block has no validity dates: it is served as long as "
+                                                   "it is published, inside the articles that use it.")})
+        if self.translation_of_id and self.translation_of_id != self.pk:
+            source_is_block = Article.objects.filter(pk=self.translation_of_id, kind=self.Kind.BLOCK).exists()
+            if source_is_block != (self.kind == self.Kind.BLOCK):
+                raise ValidationError({"translation_of": _("A content block translates a content block, and an "
+                                                           "article an article.")})
+
+    @property
+    def is_block(self) -> bool:
+        return self.kind == self.Kind.BLOCK
 
     @property
     def effective_review_interval_days(self) -> int:
@@ -228,3 +242,24 @@ class ArticleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article.slug} v{self.number}"
+
+
+class BlockReference(models.Model):
+    """A content block that a version's text uses (`{{ block:slug }}`), recorded when the version is saved.
+
+    Versions are immutable, so are their references: "the articles using a block" are the articles
+    whose live (or latest) version has a reference to it (kb.blocks).
+    """
+
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="block_references",
+                                verbose_name=_("version"))
+    block = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="block_uses",
+                              verbose_name=_("content block"))
+
+    class Meta:
+        verbose_name = _("content block reference")
+        verbose_name_plural = _("content block references")
+        constraints = [models.UniqueConstraint(fields=["version", "block"], name="block_reference_once_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.version} -> {self.block.slug}"

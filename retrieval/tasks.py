@@ -8,7 +8,7 @@ from django.db import OperationalError
 from retrieval.impact.assessment import change_event_run
 from retrieval.impact.contradictions import contradictions_flag, contradictions_scan
 from retrieval.index import indexing
-from retrieval.index.reindex import reindex_job_batch, reindex_recover, reindex_start
+from retrieval.index.reindex import block_users_reindex_start, reindex_job_batch, reindex_recover, reindex_start
 
 
 @shared_task(name="retrieval.tasks.index_job_batch", acks_late=True, autoretry_for=(Exception,), max_retries=3,
@@ -27,6 +27,14 @@ def reindex_dispatch(batch_id: int) -> None:
 def index_jobs_recover() -> int:
     """Every minute (beat): send again the reindex batches lost with their worker."""
     return len(reindex_recover(dispatch=reindex_dispatch))
+
+
+@shared_task(name="retrieval.tasks.block_users_reindex", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def block_users_reindex(block_id: int) -> int | None:
+    """A content block's new version is live: re-index the articles using it (a job of batches, like a reindex)."""
+    job = block_users_reindex_start(block_id=block_id, dispatch=reindex_dispatch)
+    return job.pk if job else None
 
 
 @shared_task(name="retrieval.tasks.reindex_if_embedder_changed")

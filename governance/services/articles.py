@@ -24,6 +24,7 @@ from governance.services.base import (
     setting_names,
 )
 from governance.services.flags import _flags_resolve
+from kb import blocks
 from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import markdown_problem
 from verity.core.errors import (
@@ -87,17 +88,32 @@ def _version_insert(
         raise ApplicationError(_("A version needs a body."), code="body_required")
     if problem := markdown_problem(body.strip() + "\n"):
         raise ApplicationError(_("The body cannot be saved: %(problem)s.") % {"problem": problem}, code="body_over_limits")
+    block_references_check(article=article, body=body)
     number = (article.latest_version.number + 1) if article.latest_version_id else 1
     version = ArticleVersion.objects.create(
         article=article, number=number, title=title.strip(), body=body.strip() + "\n",
         author=author, change_note=change_note, based_on=based_on,
         content_hash=content_hash(title, body),
     )
+    blocks.references_record(version)
     article.latest_version = version
     if article.live_version_id is None:
         article.title = version.title
     article.save(update_fields=["latest_version", "title", "updated_at"])
     return version
+
+
+def block_references_check(*, article: Article, body: str, audience: str | None = None) -> None:
+    """Refuse a text whose content block references may not be used (unknown, unpublished, internal in a
+    public article, a block inside a block), naming each block; `audience`: the one the article will have."""
+    problems = blocks.reference_problems(body, audience=audience or article.audience, is_block=article.is_block)
+    if not problems:
+        return
+    if audience is None:
+        message = _("The text cannot be saved: %(problems)s") % {"problems": " ".join(problems)}
+    else:
+        message = _("The settings cannot take effect: %(problems)s Nothing was changed.") % {"problems": " ".join(problems)}
+    raise ApplicationError(message, code="block_reference", details={"blocks": blocks.referenced_slugs(body)})
 
 
 @transaction.atomic
@@ -173,6 +189,12 @@ def article_update_settings(*, actor: AbstractBaseUser, article: Article, **chan
         raise ApplicationError(_("Unknown article settings: %(names)s.") % {"names": ", ".join(sorted(unknown))},
                                code="unknown_settings")
     article = _lock_article(article)
+    if "kind" in changes and (changes["kind"] == Article.Kind.BLOCK) != article.is_block:
+        raise ApplicationError(
+            _("“%(slug)s” cannot become a content block or stop being one: create a new article or block. "
+              "Nothing was changed.") % {"slug": article.slug},
+            code="block_kind_fixed",
+        )
     gated = settings_needing_review(article=article, changes=changes)
     if gated:
         raise ApplicationError(

@@ -15,6 +15,7 @@ from governance import ports
 from governance.models import AuditEvent, ChangeEvent, Flag
 from governance.services.base import article_language, audit_record
 from governance.services.flags import flag_raise
+from kb import blocks
 from kb.models import Article
 from verity.core.errors import (
     ApplicationError,
@@ -79,8 +80,10 @@ class ImpactFinding:
     `reason` is a reason already written in the article's language (change-impact reading)."""
 
     def __init__(self, *, article: Article, score: float, evidence: str, cause: ImpactReason | None = None,
-                 reason: str = "") -> None:
+                 reason: str = "", used_by: list[str] | None = None, block: Article | None = None) -> None:
         self.article, self.score, self.evidence, self.cause, self.written = article, score, evidence, cause, reason
+        self.used_by = used_by  # for a content block: the slugs of the articles using it
+        self.block = block  # for an article: the content block the wrong passage comes from
 
     def __repr__(self) -> str:
         return f"ImpactFinding({self.article.slug!r}, score={self.score}, reason={self.reason!r})"
@@ -93,7 +96,50 @@ class ImpactFinding:
 
     def reason_text(self) -> str:
         """The reason in the active language (a written reason stays as written)."""
-        return self.cause.text() if self.cause is not None else self.written
+        reason = self.cause.text() if self.cause is not None else self.written
+        if self.used_by is not None:
+            return _("Content block used in %(slugs)s: %(reason)s") % {
+                "slugs": ", ".join(self.used_by) or _("no article"), "reason": reason}
+        if self.block is not None:
+            return _("Through the content block “%(slug)s”: %(reason)s") % {"slug": self.block.slug, "reason": reason}
+        return reason
+
+
+def _plain_words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _from_block(finding: ImpactFinding, block_text: str) -> bool:
+    """Whether the passage a finding quotes is wrong because of a block's text: the block's text stands in
+    the passage and holds the value the change ends (or, without a value, the passage is the block's text)."""
+    text, evidence = _plain_words(block_text), _plain_words(finding.evidence)
+    if not text or not evidence:
+        return False
+    if finding.cause is not None:
+        return _plain_words(finding.cause.stated) in text and (text in evidence or evidence in text)
+    return evidence in text
+
+
+def block_findings(findings: list[ImpactFinding]) -> list[ImpactFinding]:
+    """Findings whose wrong passage comes from a content block: each such article finding is marked
+    with its block, and each block becomes a finding of its own, naming every article using it."""
+    by_block: dict[int, ImpactFinding] = {}
+    for finding in findings:
+        if finding.article.is_block or finding.article.live_version_id is None:
+            continue
+        for block in blocks.blocks_of(finding.article.live_version):
+            if block.live_version_id is None or not _from_block(finding, block.live_version.body):
+                continue
+            finding.block = block
+            known = by_block.get(block.pk)
+            if known is None or finding.score > known.score:
+                users = list(blocks.articles_using(block, live_only=True).values_list("slug", flat=True))
+                by_block[block.pk] = ImpactFinding(
+                    article=block, score=finding.score, evidence=block.live_version.body.strip(),
+                    cause=finding.cause, reason=finding.written, used_by=users,
+                )
+            break
+    return list(by_block.values())
 
 
 @transaction.atomic
@@ -103,9 +149,20 @@ def change_event_record(*, event: ChangeEvent, findings: list[ImpactFinding], el
     due = timezone.make_aware(dt.datetime.combine(event.effective_date, dt.time(0, 0)))
     flags: list[Flag] = []
     flagged: set[int] = set()
-    for finding in sorted(findings, key=lambda f: f.score, reverse=True):
+    # a block the change makes wrong is flagged first; the articles wrong through it follow its flag
+    from_blocks = block_findings(findings)
+    findings = [*from_blocks, *findings]
+    block_flags: dict[int, Flag | None] = {}
+    for finding in sorted(findings, key=lambda f: (f.used_by is None, -f.score)):
+        follows = None
+        if finding.block is not None:
+            follows = block_flags.get(finding.block.pk) or Flag.objects.filter(
+                article=finding.block, change_event=event, state=Flag.State.OPEN).first()
         flag = flag_raise(article=finding.article, reason=Flag.Reason.CHANGE_EVENT, summary=finding.reason,
-                          evidence=finding.evidence, due_at=due, change_event=event, score=round(finding.score, 3))
+                          evidence=finding.evidence, due_at=due, change_event=event, score=round(finding.score, 3),
+                          follows=follows)
+        if finding.used_by is not None:
+            block_flags[finding.article.pk] = flag
         flagged.add(finding.article.pk)
         if flag:
             flags.append(flag)

@@ -88,8 +88,12 @@ def _flag_close(
     followers = Flag.objects.select_for_update().select_related("article").filter(follows=flag, state=Flag.State.OPEN)
     for follower in followers:
         with article_language(follower.article):
-            follows_note = _("Follows the decision on the flag of its source '%(source)s' for the same change: %(note)s") % {
-                "source": flag.article.slug, "note": note}
+            if flag.article.is_block and follower.article.translation_of_id != flag.article_id:
+                follows_note = _("Follows the decision on the flag of the content block '%(block)s' it uses, for the "
+                                 "same change: %(note)s") % {"block": flag.article.slug, "note": note}
+            else:
+                follows_note = _("Follows the decision on the flag of its source '%(source)s' for the same change: "
+                                 "%(note)s") % {"source": flag.article.slug, "note": note}
         _flag_close(
             follower, state=state, actor=actor,
             note=follows_note,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from governance import ports, selectors
 from governance.models import AuditEvent, Flag, Notification, Publication, Review, ReviewApproval
+from governance.services.articles import block_references_check
 from governance.services.base import (
     _lock_article,
     _open_review,
@@ -23,6 +25,7 @@ from governance.services.base import (
 )
 from governance.services.flags import CONTENT_FLAG_REASONS, _flags_resolve, flag_raise
 from governance.services.notifications import notifications_settle, notify
+from kb import blocks
 from kb.models import Article, ArticleVersion
 from verity.core.errors import (
     ApplicationError,
@@ -100,6 +103,8 @@ def version_approve(
     _require_four_eyes(actor, review, _(
         "You wrote version %(number)s and may not approve it yourself: another approver must (four-eyes rule)."
     ))
+    # a block the version uses may have been unpublished, or made internal, since it was saved
+    block_references_check(article=review.article, body=review.version.body)
     if review.approvals.filter(approver=actor).exists():
         raise PermissionDeniedError(
             _("You already approved step 1; the extra approval step needs a different approver."),
@@ -276,13 +281,13 @@ def version_publish(
     _flags_resolve(article=article, reasons=CONTENT_FLAG_REASONS, actor=actor, version=version, note=note)
     if previous is not None:
         _translations_flag_drift(article=article, previous=previous, version=version)
+        if article.is_block:
+            _block_users_translations_flag_drift(block=article, previous=previous, version=version)
     return article
 
 
 def _translations_flag_drift(*, article: Article, previous: ArticleVersion, version: ArticleVersion) -> None:
     """A source's new live version makes each live translation out of sync, with the diff of the source."""
-    import difflib
-
     diff = "\n".join(
         line for line in difflib.unified_diff(
             previous.body.splitlines(), version.body.splitlines(),
@@ -296,5 +301,29 @@ def _translations_flag_drift(*, article: Article, previous: ArticleVersion, vers
                                            "new": version.number}
             title = (_("Title: %(old)s -> %(new)s") % {"old": previous.title, "new": version.title} + "\n"
                      if previous.title != version.title else "")
+            if translation.is_block:
+                users = list(blocks.articles_using(translation, live_only=True).values_list("slug", flat=True))
+                if users:
+                    summary += " " + _("Articles using this block: %(slugs)s.") % {"slugs": ", ".join(users)}
         flag_raise(article=translation, reason=Flag.Reason.TRANSLATION_DRIFT, summary=summary,
                    evidence=(title + diff)[:20000])
+
+
+def _block_users_translations_flag_drift(*, block: Article, previous: ArticleVersion, version: ArticleVersion) -> None:
+    """A block's new text changes every article using it; a live translation of such an article that shows
+    neither this block nor a translation of it still states the old text: it is out of sync."""
+    family = {block.pk, *block.translations.values_list("pk", flat=True)}
+    for article in blocks.articles_using(block, live_only=True):
+        for translation in article.translations.filter(live_version__isnull=False).select_related("owner"):
+            if family & {b.pk for b in blocks.blocks_of(translation.live_version)}:
+                continue  # it shows the block (or the block's translation, which is flagged itself)
+            with article_language(translation):
+                summary = _("Its source “%(source)s” (%(locale)s) uses the content block “%(block)s”, which was updated "
+                            "from v%(old)s to v%(new)s: update this translation.") % {
+                    "source": article.slug, "locale": article.locale, "block": block.slug,
+                    "old": previous.number, "new": version.number}
+            evidence = "\n".join(difflib.unified_diff(
+                previous.body.splitlines(), version.body.splitlines(),
+                fromfile=f"{block.slug} v{previous.number}", tofile=f"{block.slug} v{version.number}", lineterm="", n=1,
+            ))
+            flag_raise(article=translation, reason=Flag.Reason.TRANSLATION_DRIFT, summary=summary, evidence=evidence[:20000])

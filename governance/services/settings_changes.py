@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from governance import ports, selectors
 from governance.models import AuditEvent, Notification, SettingsChange
-from governance.services.articles import _plain
+from governance.services.articles import _plain, block_references_check
 from governance.services.base import (
     ARTICLE_SETTINGS_FIELDS,
     _lock_article,
@@ -85,6 +85,7 @@ def settings_change_propose(
         candidate.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     except ValidationError as error:
         raise _invalid_settings(error) from None
+    _blocks_check(candidate)
     target_space = changed.get("space", article.space)
     required = 2 if (article.space.requires_extra_approval or target_space.requires_extra_approval) else 1
     try:
@@ -107,6 +108,14 @@ def settings_change_propose(
     notify(recipients=selectors.settings_change_deciders(proposal), kind=Notification.Kind.SETTINGS_PROPOSED,
            actor=actor, settings_change=proposal)
     return proposal
+
+
+def _blocks_check(article: Article) -> None:
+    """An article made public may not show internal content blocks, in its live text nor in its draft."""
+    if article.audience != Article.Audience.PUBLIC:
+        return
+    for version in {article.live_version, article.latest_version} - {None}:
+        block_references_check(article=article, body=version.body, audience=article.audience)
 
 
 def _lock_pending_settings_change(change: SettingsChange) -> SettingsChange:
@@ -166,6 +175,7 @@ def settings_change_approve(*, actor: AbstractBaseUser, change: SettingsChange, 
         article.full_clean(exclude=["review_due_at", "live_version", "latest_version"])
     except ValidationError as error:
         raise _invalid_settings(error) from None
+    _blocks_check(article)
     article.save()
     change.status = SettingsChange.Status.APPROVED
     change.decided_by = actor

@@ -41,6 +41,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance import selectors, services
 from governance.models import AuditEvent, Flag
+from kb.blocks import render_version
 from kb.models import Article, ArticleVersion, Space
 from kb.rendering import render_markdown
 from retrieval.answers.feedback import feedback_create
@@ -173,7 +174,8 @@ def _was_published(version: ArticleVersion) -> bool:
 def article_page(slug: str, version_param: str | None) -> ArticlePage:
     """The live version, or an exact version that was live once; never a draft (404)."""
     article = get_object_or_404(
-        Article.objects.select_related("owner", "space", "live_version", "translation_of"), slug=slug
+        Article.objects.select_related("owner", "space", "live_version", "translation_of")
+        .exclude(kind=Article.Kind.BLOCK), slug=slug,  # a content block is read inside the articles using it
     )
     live = article.live_version
     if not version_param:
@@ -392,7 +394,7 @@ def _render_article(request: HttpRequest, page: ArticlePage, form: ReportForm, s
     badges, open_flags = article_badges(page.article)
     return render(request, "desktop/article.html", {
         "page": page, "article": page.article, "version": page.version,
-        "body": render_markdown(page.version.body), "badges": badges, "open_flags": open_flags,
+        "body": render_markdown(render_version(page.version)), "badges": badges, "open_flags": open_flags,
         "translations": translations_of(page.article), "form": form,
         "audience_label": AUDIENCE_LABELS.get(page.article.audience, page.article.audience),
         "kind_label": KIND_LABELS.get(page.article.kind, page.article.kind),

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kb.blocks import articles_using, render_blocks
 from kb.models import Article, ArticleVersion
 from retrieval.index.chunking import chunk_markdown
 from retrieval.index.corpus import stats_invalidate
@@ -57,7 +58,8 @@ def _chunks_for(version: ArticleVersion) -> list[Chunk]:
     if existing:
         return existing
     article = version.article
-    drafts = chunk_markdown(version.title, version.body)
+    # the text as the article shows it: each content block's live text in place of its reference
+    drafts = chunk_markdown(version.title, render_blocks(version.body, audience=article.audience))
     return Chunk.objects.bulk_create([
         Chunk(
             version=version, article=article, ordinal=draft.ordinal, heading_path=draft.heading_path,
@@ -112,7 +114,13 @@ def chunks_unindex(chunk_ids: list[int]) -> None:
 
 
 def article_index_live(*, article: Article, version: ArticleVersion, previous: ArticleVersion | None) -> None:
-    """On publish (governance.ports.ServingPort.article_published): serve `version`'s chunks and nothing else of this article, in the caller's transaction."""
+    """On publish (governance.ports.ServingPort.article_published): serve `version`'s chunks and nothing else of this article, in the caller's transaction.
+
+    A content block is never served on its own (its text is indexed inside the articles using it,
+    re-rendered by block_users_rerender), so nothing of it is indexed.
+    """
+    if article.is_block:
+        return
     stale = list(Chunk.objects.filter(article=article, is_indexed=True).exclude(version=version).values_list("pk", flat=True))
     chunks_unindex(stale)
     versions_index([version])
@@ -126,8 +134,27 @@ def article_unindex(*, article: Article) -> None:
     transaction.on_commit(stats_invalidate)
 
 
+def block_user_versions(block: Article) -> list[int]:
+    """The live versions of the articles using a content block: what changes when the block does."""
+    return list(articles_using(block, live_only=True).order_by("pk").values_list("live_version_id", flat=True))
+
+
+def block_users_rerender(block: Article) -> int:
+    """Re-render and re-index, in the caller's transaction, every article using `block` (after it was
+    unpublished or its audience narrowed: its text must leave them at once). Returns chunks indexed."""
+    version_ids = block_user_versions(block)
+    return reindex_batch(version_ids) if version_ids else 0
+
+
 def article_settings_changed(*, article: Article, changed: set[str]) -> None:
     """On settings change (governance.ports.ServingPort): keep the vectors' pre-filter columns in step with the article."""
+    if article.is_block:
+        if "audience" in changed:  # e.g. made internal: public articles using it show it no more
+            block_users_rerender(article)
+        return
+    if "audience" in changed and article.live_version_id and article.live_version.block_references.exists():
+        # which blocks the article may show depends on its audience
+        reindex_batch([article.live_version_id])
     if {"audience", "locale"} & changed:
         ChunkEmbedding.objects.filter(chunk__article=article).update(audience=article.audience, locale=article.locale)
         Chunk.objects.filter(article=article).update(locale=article.locale)
@@ -157,7 +184,8 @@ def embedder_changed(embedder: Embedder | None = None) -> bool:
 
 
 def live_versions_to_index() -> list[int]:
-    return list(Article.objects.filter(live_version__isnull=False).order_by("pk").values_list("live_version_id", flat=True))
+    return list(Article.objects.filter(live_version__isnull=False).exclude(kind=Article.Kind.BLOCK)
+                .order_by("pk").values_list("live_version_id", flat=True))
 
 
 def reindex_batch(version_ids: list[int], *, embedder: Embedder | None = None) -> int:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kb.models import Article
 from retrieval.index import indexing
 from retrieval.index.embeddings import active_embedder
 from retrieval.models import IndexJob, IndexJobBatch
@@ -23,11 +24,29 @@ BATCH_SIZE = 64
 Dispatch = Callable[[int], None]
 
 
+REINDEX = "reindex"
+BLOCK_USERS = "block"  # the articles using a content block, after a new version of it was published
+
+
 def reindex_start(*, dispatch: Dispatch | None = None, progress: Callable[[int, int], None] | None = None) -> IndexJob:
     """Create a job over all live versions; dispatch its batches to workers, or run them here."""
+    return _job_start(REINDEX, indexing.live_versions_to_index(), dispatch=dispatch, progress=progress)
+
+
+def block_users_reindex_start(*, block_id: int, dispatch: Dispatch | None = None) -> IndexJob | None:
+    """After a content block's new version went live: re-render and re-index every article using it,
+    in batches by workers (or here), so search and answers serve the block's new text. None: no article uses it."""
+    block = Article.objects.filter(pk=block_id, kind=Article.Kind.BLOCK).first()
+    version_ids = indexing.block_user_versions(block) if block is not None else []
+    if not version_ids:
+        return None
+    return _job_start(f"{BLOCK_USERS}:{block.slug}"[:30], version_ids, dispatch=dispatch)
+
+
+def _job_start(kind: str, version_ids: list[int], *, dispatch: Dispatch | None,
+               progress: Callable[[int, int], None] | None = None) -> IndexJob:
     embedder = active_embedder()
-    version_ids = indexing.live_versions_to_index()
-    job = IndexJob.objects.create(kind="reindex", embedder_key=embedder.key, total=len(version_ids))
+    job = IndexJob.objects.create(kind=kind, embedder_key=embedder.key, total=len(version_ids))
     batches = IndexJobBatch.objects.bulk_create([
         IndexJobBatch(job=job, version_ids=version_ids[start:start + BATCH_SIZE])
         for start in range(0, len(version_ids), BATCH_SIZE)
@@ -70,8 +89,8 @@ def reindex_job_finish(job_id: int) -> None:
     updated = IndexJob.objects.filter(pk=job_id, status=IndexJob.Status.RUNNING).update(
         status=IndexJob.Status.DONE, finished_at=timezone.now()
     )
-    if updated:
-        indexing.reindex_finish()
+    if updated and IndexJob.objects.filter(pk=job_id, kind=REINDEX).exists():
+        indexing.reindex_finish()  # a full reindex only: it records the embedding space and drops other spaces
 
 
 def reindex_recover(*, dispatch: Dispatch, job: IndexJob | None = None) -> list[int]:

@@ -282,7 +282,7 @@ BAD_FILES = [
         _bad(audience="everyone"), "audience", "expected one of public | internal, got 'everyone'", id="audience"
     ),
     pytest.param(
-        _bad(kind="faq"), "kind", "expected one of article | macro | runbook | policy, got 'faq'", id="kind"
+        _bad(kind="faq"), "kind", "expected one of article | macro | runbook | policy | block, got 'faq'", id="kind"
     ),
     pytest.param(
         _bad(slug="Kaputt-Artikel"), "slug", "expected a slug of a-z, 0-9 and '-', got 'Kaputt-Artikel'", id="slug-uppercase"
@@ -375,7 +375,7 @@ def test_the_command_reports_every_bad_file(tmp_path, db):
         call_command("kb_import", str(folder), stdout=StringIO(), stderr=err)
 
     assert err.getvalue().splitlines() == [
-        f"error: {one}: key 'kind': expected one of article | macro | runbook | policy, got 'faq'",
+        f"error: {one}: key 'kind': expected one of article | macro | runbook | policy | block, got 'faq'",
         f"error: {two}: key 'audience': expected one of public | internal, got 'everyone'",
     ]
     assert Article.objects.count() == 0
