@@ -9,7 +9,7 @@ knowledge base, creates each change through governance.services.change_event_cre
 and runs retrieval.impact.assess_change on it. An article counts as flagged when
 change_event_record would flag it: the findings plus their live translations and sources.
 Prints per change the recall of `expected_flagged`, the `not_flagged` articles flagged and the time
-of the assessment; then the totals against the targets (recall >= 0.9, <= 1 not_flagged article
+of the assessment; then the totals against the targets (recall >= 0.95, <= 0.5 not_flagged article
 flagged per change on average) and mean/p95 assessment time. The embedding model is loaded before
 the first assessment is timed.
 """
@@ -29,8 +29,8 @@ from pathlib import Path
 from bench.retrieval import BENCH_DATABASE, database_reset, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_RECALL = 0.9
-TARGET_NOT_FLAGGED_PER_CHANGE = 1.0
+TARGET_RECALL = 0.95  # issue #15
+TARGET_NOT_FLAGGED_PER_CHANGE = 0.5  # issue #15
 
 
 @dataclass

@@ -147,6 +147,10 @@ MAX_JUDGED = _tuned("MAX_JUDGED", 10)
 IMPACT_JUDGE_MIN = _tuned("IMPACT_JUDGE_MIN", 0.5)
 # a contradiction the fact comparison found stands when the model judges it one with at least this P("ja")
 CONTRADICTION_JUDGE_MIN = _tuned("CONTRADICTION_JUDGE_MIN", 0.5)
+# what a change ends (retrieval.impact.ended): a passage holding at least this share of an ending clause's
+# content (idf-weighted) and this close in sentence vectors still describes what the clause ends
+ENDED_COVERAGE = _tuned("ENDED_COVERAGE", 0.4)
+ENDED_COSINE = _tuned("ENDED_COSINE", 0.4)
 STRONG_MATCH = _tuned("STRONG_MATCH", 0.45)  # a match this good identifies the old value of a changed fact
 RESTATED_OLD_VALUE = _tuned("RESTATED_OLD_VALUE", 0.2)  # a passage repeating that old value, about the same thing nearby, is wrong from here on
 MIN_NEAR_SHARED = _tuned("MIN_NEAR_SHARED", 2)  # "about the same thing nearby": the two numbers stand next to at least two same words

@@ -62,6 +62,7 @@ from django.utils import timezone
 from governance.models import ChangeEvent
 from governance.services import ImpactFinding, ImpactReason, change_event_fail, change_event_record
 from kb.models import Article
+from retrieval.impact.ended import ended_findings
 from retrieval.impact.matching import (
     ArticlePassage,
     article_passages,
@@ -327,6 +328,10 @@ def assess_change(event: ChangeEvent, *, embedder: Embedder | None = None, endpo
     """
     embedder = embedder or active_embedder()
     findings = _fact_findings(event, embedder)
+    if getattr(settings, "VERITY_IMPACT_ENDED", True):
+        statements = change_statements(event.title, event.description, event.effective_date)
+        findings += ended_findings(event, statements, max(timezone.localdate(), event.effective_date), embedder,
+                                   skip={f.article.pk for f in findings})
     if endpoint is True:  # the configured model, where reading is turned on (VERITY_IMPACT_READING)
         endpoint = model_endpoint() if getattr(settings, "VERITY_IMPACT_READING", False) else None
     if endpoint:

@@ -45,8 +45,9 @@ class ArticlePassage:
 ANAPHORA = re.compile(r"(?:das|dies|dieses?|diese[rn]?|dort|dabei|danach|this|that|these|it|there)\b", re.IGNORECASE)
 
 
-def article_passages(articles: list[Article]) -> list[ArticlePassage]:
-    """Every passage of the articles' live versions that states a fact, with what it stands under."""
+def article_passages(articles: list[Article], *, facts_only: bool = True) -> list[ArticlePassage]:
+    """Every passage of the articles' live versions that states a fact (`facts_only`; else every passage),
+    with what it stands under."""
     by_article = {article.pk: article for article in articles}
     passages: list[ArticlePassage] = []
     chunks = Chunk.objects.filter(version_id__in=[a.live_version_id for a in articles]).order_by("article_id", "ordinal")
@@ -55,7 +56,7 @@ def article_passages(articles: list[Article]) -> list[ArticlePassage]:
         parts = split_passages(chunk.text)
         for index, part in enumerate(parts):
             facts = extract_facts(part.text, article.locale)
-            if not facts:
+            if not facts and facts_only:
                 continue
             heading = part.heading or chunk.heading_path.split(" > ")[-1]
             lead = parts[part.lead].text if part.lead is not None else ""
@@ -64,7 +65,7 @@ def article_passages(articles: list[Article]) -> list[ArticlePassage]:
             same_block = previous is not None and previous.heading == part.heading and previous.kind == part.kind
             before = previous.text if same_block and ANAPHORA.match(part.text) else ""
             context = " > ".join(dict.fromkeys(x for x in (article.title, heading, lead, before) if x))
-            terms = facts[0].subject | content_terms(context, article.locale)
+            terms = (facts[0].subject if facts else content_terms(part.text, article.locale)) | content_terms(context, article.locale)
             passages.append(ArticlePassage(article, part.quote, part.text, context, facts, terms))
     return passages
 

@@ -424,3 +424,39 @@ def test_an_unchanged_statement_with_its_own_hours_does_not_protect_another_line
     # then the customer service row is wrong: the other line's unchanged hours are no reason to keep it
     (finding,) = findings
     assert "Kundenservice" in finding.evidence and "8:00–20:00" in finding.reason
+
+
+# --- what a change ends (retrieval.impact.ended) ---------------------------------------------------
+
+CHEQUE = ("# Bezahlen per Scheck\n\nSie können Ihre Rechnung auch per Verrechnungsscheck bezahlen. "
+          "Schicken Sie den Verrechnungsscheck an unsere Buchhaltung.")
+CHEQUE_UPDATED = ("# Zahlungswege\n\nVerrechnungsschecks nehmen wir nicht mehr an. "
+                  "Bitte überweisen Sie den Betrag oder erteilen Sie ein Lastschriftmandat.")
+TRANSFER = "# Überweisung\n\nSie können Ihre Rechnung per Überweisung auf unser Konto bezahlen."
+
+
+def test_a_passage_still_describing_what_a_change_discontinues_is_flagged(publish):
+    publish("scheck", body=CHEQUE, title="Bezahlen per Scheck")
+    publish("zahlungswege", body=CHEQUE_UPDATED, title="Zahlungswege")
+    publish("ueberweisung", body=TRANSFER, title="Überweisung")
+
+    findings = assess_change(announce(
+        "Keine Zahlung per Verrechnungsscheck mehr",
+        "Ab dem 1. März 2027 nehmen wir keine Verrechnungsschecks mehr als Zahlung an.", "2027-03-01"))
+
+    # the article that still offers cheques is wrong; the one that already says so and the transfer are not
+    (finding,) = findings
+    assert finding.article.slug == "scheck"
+    assert "Verrechnungsscheck" in finding.evidence
+    assert finding.reason.startswith("nennt „Sie können Ihre Rechnung auch per Verrechnungsscheck bezahlen.“; das ändert sich ab 2027-03-01: „")
+
+
+def test_without_an_ending_clause_the_ended_signal_adds_nothing(publish, settings):
+    publish("scheck", body=CHEQUE, title="Bezahlen per Scheck")
+    event = announce("Neue Adresse der Buchhaltung", "Ab dem 1. März 2027 sitzt die Buchhaltung in Köln.", "2027-03-01")
+
+    assert assess_change(event) == []
+    settings.VERITY_IMPACT_ENDED = False
+    publish("ueberweisung", body=TRANSFER, title="Überweisung")
+    assert assess_change(announce("Keine Schecks mehr", "Ab dem 1. März 2027 nehmen wir keine Verrechnungsschecks mehr an.",
+                                  "2027-03-01")) == []

@@ -43,6 +43,13 @@ ANNOUNCEMENT = (
 )
 
 
+@pytest.fixture(autouse=True)
+def model_reading_only(settings):
+    """These tests are about the model's reading: the lexical signal of what a change ends
+    (retrieval.impact.ended, tests in test_impact.py) would find the discontinued PayPal before it."""
+    settings.VERITY_IMPACT_ENDED = False
+
+
 @pytest.fixture
 def payments(publish):
     return {

@@ -1,0 +1,107 @@
+"""What a change ends: passages that still describe something the change discontinues, replaces or stops.
+
+The fact comparison (retrieval.impact.assessment) finds changed values and moved menu paths. A change
+also ends things without a value: "die Hotline setzt die Zwei-Faktor-Anmeldung nicht mehr zurück", "statt
+der Alpenbox 7 erhalten Neukunden die Alpenbox 8", "bieten wir kein befristetes Upgrade mehr an", "is
+no longer accepted". A passage that still says what such a clause ends is wrong from the effective date.
+
+1. Ending clauses: a change statement (not one saying something stays as it is) with a general cue of
+   ending or replacing ("nicht mehr", "kein ... mehr", "entfällt", "eingestellt", "ersetzt", "statt",
+   "no longer", "discontinued", "replaced", "instead of"): German and English language knowledge, no
+   word of any knowledge base.
+2. Candidates: the best chunks for each ending clause (hybrid search, both audiences), and every passage
+   of their articles (facts or not) in the clause's language.
+3. A passage describes what the clause ends when it holds most of the clause's content (idf-weighted
+   coverage of the clause's stems, the cue words aside, at least ENDED_COVERAGE) and its sentence vector
+   is close (ENDED_COSINE), and it does not itself say that the thing ends (then it is already current).
+4. The finding names the passage and the clause, with the effective date, in the article's language.
+
+Thresholds in retrieval.tuning, chosen on the development change sets (demo, insurer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+
+from governance.models import ChangeEvent
+from governance.services import ImpactFinding, ImpactReason
+from retrieval.impact.matching import ArticlePassage, article_passages, coverage, embed, idf_weights
+from retrieval.impact.statements import Statement
+from retrieval.index.embeddings import Embedder
+from retrieval.search.hybrid import chunk_hits
+from retrieval.search.query import SearchQuery
+from retrieval.text.facts import content_terms
+from retrieval.text.tokens import language_of
+from retrieval.tuning import CHUNKS_PER_QUERY, ENDED_COSINE, ENDED_COVERAGE
+
+ENDING = re.compile(
+    r"\bnicht\s+mehr\b|\bkein(?:e|en|er|em)?\b[^.;:]{0,80}?\bmehr\b|\bentf(?:ällt|allen)\b|\beingestellt\b|\babgeschafft\b"
+    r"|\bgestrichen\b|\bersetz(?:t|en)\b|\bstatt\b|\banstelle\b|\babgelöst\b|\bausläuft\b|\bläuft\s+aus\b"
+    r"|\bno\s+longer\b|\bnot\s+any\s*more\b|\bdiscontinued\b|\breplaced?\b|\binstead\s+of\b|\bwithdrawn\b|\bphased\s+out\b",
+    re.IGNORECASE,
+)
+CUE_WORDS = ("nicht mehr kein keine keinen keiner mehr entfällt entfallen eingestellt abgeschafft gestrichen ersetzt "
+             "ersetzen statt anstelle abgelöst ausläuft läuft aus no longer not any more anymore discontinued replaced "
+             "replace instead withdrawn phased out künftig ab sofort future")
+STATED_CHARS = 140
+
+
+def ending_statements(statements: list[Statement]) -> list[Statement]:
+    return [s for s in statements if not s.unchanged and ENDING.search(s.text)]
+
+
+def _clause_terms(statement: Statement, language: str) -> frozenset[str]:
+    cues = content_terms(CUE_WORDS, statement.language) | content_terms(CUE_WORDS, language)
+    return (content_terms(statement.text, statement.language) | content_terms(statement.text, language)) - cues
+
+
+def _stated(passage: ArticlePassage) -> str:
+    text = " ".join(passage.text.split())
+    if len(text) <= STATED_CHARS:
+        return f"„{text}“"
+    return f"„{text[:STATED_CHARS].rsplit(' ', 1)[0]} …“"
+
+
+def ended_findings(event: ChangeEvent, statements: list[Statement], today: dt.date, embedder: Embedder, *,
+                   skip: set[int]) -> list[ImpactFinding]:
+    """Articles (not in `skip`) with a passage that still describes what an ending clause of the change ends."""
+    ending = ending_statements(statements)
+    if not ending:
+        return []
+    language = statements[0].language
+    article_ids: dict[int, None] = {}
+    for statement in ending:
+        query = SearchQuery(text=statement.match_text, audiences=("public", "internal"), today=today)
+        for hit in chunk_hits(query, embedder=embedder)[:CHUNKS_PER_QUERY]:
+            if hit.article_id not in skip:
+                article_ids.setdefault(hit.article_id, None)
+    from kb.models import Article
+
+    articles = [a for a in Article.objects.filter(pk__in=list(article_ids), live_version__isnull=False)
+                if language_of(a.locale) == language]
+    passages = [p for p in article_passages(articles, facts_only=False) if not ENDING.search(p.text)]
+    if not passages:
+        return []
+    vectors = embed(embedder, [s.match_text for s in ending] + [p.match_text for p in passages])
+    clause_vectors, passage_vectors = vectors[: len(ending)], vectors[len(ending):]
+    terms = {s_index: _clause_terms(s, language) for s_index, s in enumerate(ending)}
+    idf = idf_weights(set().union(*terms.values(), *(p.terms for p in passages)))
+    best: dict[int, tuple[float, ArticlePassage, Statement]] = {}
+    for passage, vector in zip(passages, passage_vectors, strict=True):
+        for index, statement in enumerate(ending):
+            share = coverage(terms[index], passage.terms | content_terms(passage.text, passage.article.locale), idf)
+            cosine = float(np.dot(vector, clause_vectors[index]))
+            if share < ENDED_COVERAGE or cosine < ENDED_COSINE:
+                continue
+            score = (share + cosine) / 2
+            article_id = passage.article.pk
+            if article_id not in best or score > best[article_id][0]:
+                best[article_id] = (score, passage, statement)
+    return [
+        ImpactFinding(article=passage.article, score=round(min(1.0, score), 3), evidence=passage.quote,
+                      cause=ImpactReason(stated=_stated(passage), clause=statement.text, date=event.effective_date))
+        for score, passage, statement in sorted(best.values(), key=lambda item: -item[0])
+    ]
