@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from retrieval.index.embeddings import active_embedder
-from retrieval.models import AnswerCitation, AnswerRecord
+from retrieval.models import AnswerCitation, AnswerRecord, Feedback
 from retrieval.tuning import (
     SAME_TOPIC,
 )
@@ -30,6 +30,7 @@ class GapTopic:
     disliked: int
     examples: list[str] = field(default_factory=list)
     last_asked: dt.datetime | None = None
+    notes: list[str] = field(default_factory=list)  # what agents wrote when they reported the gap (desktop)
 
 
 def topic_clusters(vectors: np.ndarray, *, threshold: float = SAME_TOPIC) -> list[list[int]]:
@@ -75,10 +76,14 @@ def knowledge_gaps(*, days: int = 90) -> list[GapTopic]:
     records = list(
         _served(since)
         .filter(Q(status=AnswerRecord.Status.REFUSED, reason__in=GAP_REASONS) | Q(feedback__helpful=False))
-        .distinct().order_by("-created_at").values("question", "status", "created_at")[:MAX_GAP_QUESTIONS]
+        .distinct().order_by("-created_at").values("id", "question", "status", "created_at")[:MAX_GAP_QUESTIONS]
     )
     if not records:
         return []
+    notes: dict[object, list[str]] = {}
+    for answer_id, comment in (Feedback.objects.filter(answer_id__in=[r["id"] for r in records], reason=Feedback.Reason.MISSING)
+                               .exclude(comment="").order_by("-created_at").values_list("answer_id", "comment")):
+        notes.setdefault(answer_id, []).append(" ".join(comment.split()))
     vectors = active_embedder().embed_documents([record["question"] for record in records])
     topics = []
     for group in topic_clusters(vectors):
@@ -90,6 +95,7 @@ def knowledge_gaps(*, days: int = 90) -> list[GapTopic]:
         topics.append(GapTopic(
             label=readable(distinct[0]), count=len(typical), refused=refused, disliked=len(typical) - refused,
             examples=distinct[1:4], last_asked=max(record["created_at"] for record in typical),
+            notes=list(dict.fromkeys(note for record in typical for note in notes.get(record["id"], [])))[:3],
         ))
     return sorted(topics, key=lambda topic: (topic.count, topic.last_asked), reverse=True)
 

@@ -107,3 +107,18 @@ def test_nobody_sees_a_link_on_the_insights_page_that_answers_403(client, approv
         assert links
         for link in links:
             assert client.get(link).status_code != 403, (user.username, link)
+
+
+def test_an_agents_note_on_a_reported_gap_shows_beside_its_topic(client, approver, publish):
+    publish("rueckgabe", title="Rückgabe im Shop", body=RETURN_BODY)
+    refused = answer_question(question="Kann ich meinen Vertrag auf meinen Sohn übertragen?", audience="internal", locale="de")
+    feedback_create(query_id=refused.query_id, helpful=False, reason="missing",
+                    comment="Kunden fragen das oft, wir haben keinen Artikel zur Vertragsübernahme.")
+
+    (gap,) = insights.knowledge_gaps()
+    client.force_login(approver)
+    page = client.get(reverse("admin:insights")).content.decode()
+
+    assert gap.notes == ["Kunden fragen das oft, wir haben keinen Artikel zur Vertragsübernahme."]
+    assert "Agent:" in page or "Agent/in:" in page
+    assert "wir haben keinen Artikel zur Vertragsübernahme." in page
