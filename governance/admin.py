@@ -183,13 +183,15 @@ def _language_choices(current: str | None = None) -> list[tuple[str, str]]:
 
 
 class ArticleAdminForm(forms.ModelForm):
-    content_title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
+    content_title = forms.CharField(label=gettext_lazy("Title"), max_length=300,
+                                    widget=forms.TextInput(attrs={"class": "vTextField verity-wide-input"}))
     content_body = forms.CharField(
         label=gettext_lazy("Body (Markdown)"),
         help_text=gettext_lazy("A content block is used with {{ block:slug }}: the article shows its live text."),
         widget=MarkdownEditor,
     )
     change_note = forms.CharField(label=gettext_lazy("Change note"), max_length=500, required=False,
+                                  widget=forms.TextInput(attrs={"class": "vTextField verity-wide-input"}),
                                   help_text=gettext_lazy("What changed and why: shown in the history and to the reviewer."))
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     tags = SimpleArrayField(forms.CharField(max_length=60), required=False, label=gettext_lazy("Tags"),

@@ -65,10 +65,12 @@
   /* EasyMDE asks for the preview's HTML on every change; the server renders it (debounced), and until
      its answer arrives the pane keeps showing the last rendering. Answers arriving out of order are dropped. */
   function serverPreview(url, form, labels) {
-    var timer = null, sequence = 0, shown = null, html = message(labels.empty, "verity-preview-empty");
+    var timer = null, sequence = 0, shown = null, first = true, html = message(labels.empty, "verity-preview-empty");
     return function (text, pane) {
       if (text === shown) { return html; }
       clearTimeout(timer);
+      var delay = first ? 0 : 250;  // the first rendering at once, then once typing pauses
+      first = false;
       timer = setTimeout(function () {
         var mine = ++sequence;
         pane.setAttribute("aria-busy", "true");
@@ -92,7 +94,7 @@
           pane.innerHTML = rendered;  // sanitised by the server (kb/rendering.py); scripts never run here anyway
           pane.removeAttribute("aria-busy");
         });
-      }, 250);
+      }, delay);
       return html;
     };
   }
@@ -113,8 +115,7 @@
       element: textarea,
       autoDownloadFontAwesome: false,  // no CDN: static/verity/editor.css declares the vendored icon font
       spellChecker: false,  // its dictionaries come from a CDN; the browser's own spell-check works
-      nativeSpellcheck: true,
-      inputStyle: "contenteditable",
+      nativeSpellcheck: true,  // where CodeMirror edits in place (phones); on desktops it reads a hidden textarea
       forceSync: true,
       status: false,
       autosave: {enabled: false},
