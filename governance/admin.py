@@ -215,9 +215,9 @@ class ArticleAdminForm(forms.ModelForm):
             )
         if not self.instance.pk and "slug" in self.fields:
             self.fields["slug"].required = False
-            self.fields["slug"].help_text = _("Part of the article's address; proposed from the title (ä → ae, "
-                                              "ß → ss). Change it if you like: once you have, the title no longer "
-                                              "changes it.")
+            self.fields["slug"].help_text = _("Part of the article's address; proposed from the title, umlauts "
+                                              "spelt out (ae, oe, ue, ss). Change it if you like: once you have, "
+                                              "the title no longer changes it.")
             self.fields["slug"].widget.attrs["data-slug-from"] = "id_content_title"
         if not self.instance.pk and {"audience", "space"} <= set(self.fields):
             self.fields["audience"].required = False
