@@ -640,8 +640,10 @@ class ArticleAdmin(admin.ModelAdmin):
         raise ApplicationError(_("That go-live date is no longer on offer; choose again."), code="go_live_invalid")
 
     def preview_view(self, request: HttpRequest) -> JsonResponse:
-        """The editor's live preview: a body rendered exactly as it would be published (Markdown, sanitised),
-        for those who may write articles; a body the save would refuse gets the save's message instead."""
+        """The editor's live preview: a body rendered exactly as it would be published (content blocks'
+        live text, Markdown, sanitising) for the audience and kind chosen in the form, for those who may
+        write articles. A body the save would refuse gets the save's message instead; block references
+        the save would refuse are named above the rendering."""
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             return JsonResponse({"error": _("You may not write articles.")}, status=403)
         body = request.POST.get("body", "")
@@ -649,7 +651,16 @@ class ArticleAdmin(admin.ModelAdmin):
         if problem := markdown_problem(stored):
             return JsonResponse({"error": _("The body cannot be saved: %(problem)s.") % {"problem": problem}},
                                 status=400)
-        return JsonResponse({"html": str(render_markdown(stored))})
+        audience = request.POST.get("audience", "")
+        if audience not in Article.Audience.values:
+            space = request.POST.get("space", "")
+            audience = (Space.objects.filter(pk=space).values_list("default_audience", flat=True).first()
+                        if space.isdigit() else None) or Article.Audience.INTERNAL
+        is_block = request.POST.get("kind") == Article.Kind.BLOCK
+        return JsonResponse({
+            "html": str(render_markdown(blocks.render_blocks(stored, audience=audience))),
+            "problems": blocks.reference_problems(stored, audience=audience, is_block=is_block),
+        })
 
     def version_view(self, request: HttpRequest, article_id: int, number: int) -> HttpResponse:
         article = self._article_for(request, article_id)

@@ -55,6 +55,11 @@
     return field ? field.value : "";
   }
 
+  function fieldValue(id) {
+    var field = document.getElementById(id);
+    return field ? field.value : "";
+  }
+
   function message(text, className) {
     var p = document.createElement("p");
     p.className = className;
@@ -77,11 +82,15 @@
         fetch(url, {
           method: "POST", credentials: "same-origin",
           headers: {"X-CSRFToken": csrfToken(form), "Content-Type": "application/x-www-form-urlencoded"},
-          body: new URLSearchParams({body: text}).toString()
+          body: new URLSearchParams({body: text, audience: fieldValue("id_audience"), space: fieldValue("id_space"),
+                                     kind: fieldValue("id_kind")}).toString()
         }).then(function (response) {
           return response.json().catch(function () { return {}; }).then(function (answer) {
             if (response.ok && typeof answer.html === "string") {
-              return answer.html.trim() ? answer.html : message(labels.empty, "verity-preview-empty");
+              var problems = (answer.problems || []).map(function (text) {
+                return message(text, "verity-preview-error");
+              }).join("");
+              return problems + (answer.html.trim() ? answer.html : message(labels.empty, "verity-preview-empty"));
             }
             return message(answer.error || labels.preview_failed, "verity-preview-error");
           });

@@ -216,6 +216,22 @@ def test_preview_needs_the_csrf_token(author):
     assert response.status_code == 403
 
 
+def test_preview_shows_a_blocks_live_text_and_names_references_the_save_would_refuse(client, author, approver, space):
+    block = services.article_create(actor=author, slug="kulanz-grenze", title="Kulanzgrenze", body="25 €", locale="de",
+                                    space=space, owner=author, audience=Article.Audience.INTERNAL, kind=Article.Kind.BLOCK)
+    services.version_approve(actor=approver, review=services.version_submit(actor=author, version=block.latest_version))
+    client.force_login(author)
+    body = "Gutschriften bis {{ block:kulanz-grenze }} ohne Rücksprache. {{ block:gibt-es-nicht }}"
+
+    internal = client.post(reverse(PREVIEW), {"body": body, "audience": "internal", "kind": "article"}).json()
+    public = client.post(reverse(PREVIEW), {"body": body, "audience": "public", "kind": "article"}).json()
+
+    assert internal == {"html": "<p>Gutschriften bis 25 € ohne Rücksprache. </p>",
+                        "problems": ["Es gibt keinen Baustein „gibt-es-nicht“."]}
+    assert public["html"] == "<p>Gutschriften bis  ohne Rücksprache. </p>"  # an internal block never shows in public text
+    assert len(public["problems"]) == 2 and "kulanz-grenze" in public["problems"][0]
+
+
 # --- the list search ------------------------------------------------------------------------------
 
 
