@@ -1,4 +1,4 @@
-.PHONY: run test bench lint install stop
+.PHONY: run test bench lint install stop vendor
 
 run:  ## everything at once with the demo data (Ctrl-C stops it)
 	python3 dev.py up
@@ -17,3 +17,6 @@ install:
 
 stop:  ## stop the embedded PostgreSQL and broker of this checkout
 	.venv/bin/python manage.py services stop
+
+vendor:  ## re-fetch the vendored browser libraries (static/vendor/, pinned in tools/vendor_static.py; needs npm)
+	python3 tools/vendor_static.py

@@ -7,24 +7,26 @@ concurrency and the audit log hold here exactly as in the API and the commands.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
@@ -43,6 +45,7 @@ from governance.models import (
 from kb import blocks
 from kb.models import Article, ArticleVersion, Space, content_hash
 from kb.rendering import markdown_problem, render_markdown
+from kb.slugs import slug_from_title
 from kb.word_diff import word_diff, word_diff_text
 from verity.core.errors import ApplicationError
 from verity.core.i18n import written_in
@@ -133,14 +136,62 @@ def _first_version_note(locale: str | None) -> str:
         return _("First version")
 
 
+class MarkdownEditor(forms.Textarea):
+    """The body's textarea, turned by static/verity/editor.js into EasyMDE (static/vendor/easymde/) with a
+    toolbar and a side-by-side preview rendered by the server (`ArticleAdmin.preview_view`). Without
+    JavaScript it stays a plain textarea."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"rows": 22, "class": "vLargeTextField verity-markdown", **(attrs or {})})
+
+    @property
+    def media(self) -> forms.Media:
+        return forms.Media(
+            css={"all": ("vendor/easymde/easymde.min.css", "verity/editor.css")},
+            js=("vendor/easymde/easymde.min.js", "verity/editor.js"),
+        )
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].update({
+            "data-preview-url": reverse("admin:kb_article_preview"),
+            "data-labels": json.dumps(editor_labels()),
+        })
+        return context
+
+
+def editor_labels() -> dict[str, str]:
+    """The editor's toolbar tooltips and messages, in the page's language."""
+    return {
+        "bold": _("Bold"), "italic": _("Italic"), "heading": _("Heading"), "quote": _("Quote"),
+        "unordered-list": _("Bulleted list"), "ordered-list": _("Numbered list"), "link": _("Link"),
+        "table": _("Table"), "horizontal-rule": _("Horizontal line"), "code": _("Code"),
+        "preview": _("Preview"), "side-by-side": _("Text and preview side by side"),
+        "fullscreen": _("Full screen"), "undo": _("Undo"), "redo": _("Redo"),
+        "preview_failed": _("The preview could not be rendered; your text is unaffected."),
+        "empty": _("The preview shows here what will be published."),
+        "column": _("Column"), "text": _("Text"),
+    }
+
+
+def _language_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """The configured languages, and an article's own language if it is another (imported, say)."""
+    choices = [(code, name) for code, name in settings.LANGUAGES]
+    if current and current not in dict(choices):
+        choices.append((current, current))
+    return choices
+
+
 class ArticleAdminForm(forms.ModelForm):
-    content_title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
+    content_title = forms.CharField(label=gettext_lazy("Title"), max_length=300,
+                                    widget=forms.TextInput(attrs={"class": "vTextField verity-wide-input"}))
     content_body = forms.CharField(
         label=gettext_lazy("Body (Markdown)"),
         help_text=gettext_lazy("A content block is used with {{ block:slug }}: the article shows its live text."),
-        widget=forms.Textarea(attrs={"rows": 22, "class": "vLargeTextField", "style": "font-family: monospace; width: 95%"}),
+        widget=MarkdownEditor,
     )
     change_note = forms.CharField(label=gettext_lazy("Change note"), max_length=500, required=False,
+                                  widget=forms.TextInput(attrs={"class": "vTextField verity-wide-input"}),
                                   help_text=gettext_lazy("What changed and why: shown in the history and to the reviewer."))
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     tags = SimpleArrayField(forms.CharField(max_length=60), required=False, label=gettext_lazy("Tags"),
@@ -152,10 +203,32 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        passed = kwargs.get("initial") or {}
         latest = self.instance.latest_version if self.instance.pk else None
         if self.instance.pk:  # the text is in the article's language: browsers spell-check it, screen readers read it so
             for name in ("content_title", "content_body", "change_note"):
                 self.fields[name].widget.attrs["lang"] = self.instance.locale
+        if "locale" in self.fields:
+            self.fields["locale"] = forms.ChoiceField(
+                label=self.fields["locale"].label, choices=_language_choices(self.instance.locale or None),
+                help_text=gettext_lazy("The language the article is written in."),
+            )
+        if not self.instance.pk and "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _("Part of the article's address; proposed from the title, umlauts "
+                                              "spelt out (ae, oe, ue, ss). Change it if you like: once you have, "
+                                              "the title no longer changes it.")
+            self.fields["slug"].widget.attrs["data-slug-from"] = "id_content_title"
+        if not self.instance.pk and {"audience", "space"} <= set(self.fields):
+            self.fields["audience"].required = False
+            self.fields["audience"].choices = [("", _("the space's default audience")), *Article.Audience.choices]
+            self.fields["audience"].help_text = _("Empty: the default audience of the chosen space.")
+            if "audience" not in passed:  # not the model's default: the space's, once a space is chosen
+                space = Space.objects.filter(pk=passed["space"]).first() if str(passed.get("space", "")).isdigit() else None
+                self.initial["audience"] = space.default_audience if space else ""
+            space_select = getattr(self.fields["space"].widget, "widget", self.fields["space"].widget)  # the admin wraps it
+            space_select.attrs["data-default-audiences"] = json.dumps(
+                dict(Space.objects.values_list("pk", "default_audience")))
         if latest is not None:
             self.fields["content_title"].initial = latest.title
             self.fields["content_body"].initial = latest.body
@@ -174,6 +247,8 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if not self.instance.pk:
+            self._propose_settings(cleaned)
         body = cleaned.get("content_body")
         kind = cleaned.get("kind") or self.instance.kind
         if body is not None and (not self.instance.pk or self.content_changed()):
@@ -199,6 +274,18 @@ class ArticleAdminForm(forms.ModelForm):
                 )
         return cleaned
 
+    def _propose_settings(self, cleaned: dict[str, Any]) -> None:
+        """A new article's slug from its title and its audience from its space, when left empty
+        (editor.js fills both in the browser; this is the same proposal without JavaScript)."""
+        if "slug" in self.fields and not cleaned.get("slug") and "slug" not in self._errors:
+            proposed = slug_from_title(cleaned.get("content_title", ""))
+            if not proposed:
+                self.add_error("slug", _("Give a slug: the title has no letters or digits to propose one from."))
+            else:
+                cleaned["slug"] = _free_slug(proposed)
+        if "audience" in self.fields and not cleaned.get("audience") and cleaned.get("space"):
+            cleaned["audience"] = cleaned["space"].default_audience
+
     def content_changed(self) -> bool:
         if not {"content_title", "content_body"} & set(self.changed_data):
             return False
@@ -210,13 +297,25 @@ class ArticleAdminForm(forms.ModelForm):
         return content_hash(title, body) != latest.content_hash
 
 
+def _free_slug(proposed: str) -> str:
+    """`proposed`, or `proposed-2`, `-3`, … when another article has it already."""
+    taken = set(Article.objects.filter(slug__startswith=proposed).values_list("slug", flat=True))
+    slug, number = proposed, 1
+    while slug in taken:
+        number += 1
+        suffix = f"-{number}"
+        slug = proposed[: 120 - len(suffix)].rstrip("-") + suffix
+    return slug
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
     change_form_template = "admin/kb/article/change_form.html"
     list_display = ("slug", "title", "locale", "kind", "audience", "space", "owner", "state_badges", "review_due_at")
     list_filter = (MineFilter, StateFilter, "space", "locale", "audience", "kind")
-    search_fields = ("slug", "title", "tags")
+    # the live text too: people search for what an article says, not only what it is called
+    search_fields = ("slug", "title", "tags", "live_version__title", "live_version__body")
     list_select_related = ("space", "owner", "live_version", "latest_version")
     list_per_page = 50
     readonly_fields = ("live_version", "latest_version", "last_verified_at", "review_due_at", "metadata")
@@ -224,15 +323,18 @@ class ArticleAdmin(admin.ModelAdmin):
     actions = None
 
     def get_fieldsets(self, request, obj=None):
+        # in the order people fill them: the title (and the slug proposed from it), the text, then the settings
         content = ("content_title", "content_body", "change_note", "base_version")
-        settings = ("owner", "space", ("locale", "kind", "audience"), "review_interval_days",
-                    ("valid_from", "valid_until"), "tags", "translation_of")
+        if obj is None:
+            content = ("content_title", "slug", "content_body", "change_note")
+        settings_fields = (("space", "audience"), ("locale", "kind"), "owner", "review_interval_days",
+                           ("valid_from", "valid_until"), "tags", "translation_of")
         if obj is not None and not self.has_change_permission(request, obj):
             content = ()  # read-only visitors see the rendered live version and the history instead
         fieldsets = [
-            (None, {"fields": ("slug",) if obj is None else ()}),
-            (_("Content (saving a change creates a new draft version)"), {"fields": content}),
-            (_("Governance"), {"fields": settings}),
+            (_("Content (saving a change creates a new draft version)") if obj is not None else _("Content"),
+             {"fields": content}),
+            (_("Governance"), {"fields": settings_fields}),
         ]
         if obj is not None:
             fieldsets.append((_("Status"), {"fields": self.readonly_fields}))
@@ -246,6 +348,21 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.articles_with_state()
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new article: owned by its author, in the page's language, the slug proposed from a title
+        passed in the link (insights' "Create article"), the only space if there is one."""
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("owner", request.user.pk)
+        language = get_language()
+        initial.setdefault("locale", language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
+        if initial.get("content_title") and not initial.get("slug"):
+            initial["slug"] = slug_from_title(str(initial["content_title"]))
+        if "space" not in initial:
+            spaces = list(Space.objects.all()[:2])
+            if len(spaces) == 1:
+                initial["space"] = spaces[0].pk
+        return initial
 
     @admin.display(description=gettext_lazy("state"))
     def state_badges(self, article: Article) -> str:
@@ -389,6 +506,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("preview/", wrap(require_POST(self.preview_view)), name="kb_article_preview"),
             path("<int:article_id>/workflow/<str:action>/", wrap(require_POST(self.workflow_view)), name="kb_article_workflow"),
             path("<int:article_id>/versions/<int:number>/", wrap(self.version_view), name="kb_article_version"),
             path("<int:article_id>/diff/", wrap(self.diff_view), name="kb_article_diff"),
@@ -520,6 +638,29 @@ class ArticleAdmin(admin.ModelAdmin):
             if option.key == choice:
                 return option.at
         raise ApplicationError(_("That go-live date is no longer on offer; choose again."), code="go_live_invalid")
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        """The editor's live preview: a body rendered exactly as it would be published (content blocks'
+        live text, Markdown, sanitising) for the audience and kind chosen in the form, for those who may
+        write articles. A body the save would refuse gets the save's message instead; block references
+        the save would refuse are named above the rendering."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            return JsonResponse({"error": _("You may not write articles.")}, status=403)
+        body = request.POST.get("body", "")
+        stored = body.strip() + "\n"
+        if problem := markdown_problem(stored):
+            return JsonResponse({"error": _("The body cannot be saved: %(problem)s.") % {"problem": problem}},
+                                status=400)
+        audience = request.POST.get("audience", "")
+        if audience not in Article.Audience.values:
+            space = request.POST.get("space", "")
+            audience = (Space.objects.filter(pk=space).values_list("default_audience", flat=True).first()
+                        if space.isdigit() else None) or Article.Audience.INTERNAL
+        is_block = request.POST.get("kind") == Article.Kind.BLOCK
+        return JsonResponse({
+            "html": str(render_markdown(blocks.render_blocks(stored, audience=audience))),
+            "problems": blocks.reference_problems(stored, audience=audience, is_block=is_block),
+        })
 
     def version_view(self, request: HttpRequest, article_id: int, number: int) -> HttpResponse:
         article = self._article_for(request, article_id)

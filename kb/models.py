@@ -17,6 +17,13 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 slug_validator = RegexValidator(SLUG_PATTERN, _("Use lowercase letters a-z, digits 0-9 and '-'."))
 
 
+class Audience(models.TextChoices):
+    """Who may be served an article: a space's default for new articles, each article's own setting."""
+
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+
+
 class Space(models.Model):
     """A collection of articles with its own review interval and approval rules."""
 
@@ -35,6 +42,10 @@ class Space(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("default owner"),
         help_text=_("Owner of articles brought in from a connected source when its owner mapping names nobody."),
+    )
+    default_audience = models.CharField(
+        _("default audience"), max_length=16, choices=Audience.choices, default=Audience.INTERNAL,
+        help_text=_("Proposed as the audience of a new article in this space (its author can change it)."),
     )
     withhold_flagged_from_public = models.BooleanField(
         _("withhold flagged articles from public answers"),
@@ -101,9 +112,7 @@ class Article(models.Model):
         POLICY = "policy", _("Policy")
         BLOCK = "block", _("Content block")
 
-    class Audience(models.TextChoices):
-        PUBLIC = "public", _("Public")
-        INTERNAL = "internal", _("Internal")
+    Audience = Audience
 
     slug = models.SlugField(_("slug"), max_length=120, unique=True, validators=[slug_validator])
     title = models.CharField(_("title"), max_length=300, help_text=_("Title of the latest version."))

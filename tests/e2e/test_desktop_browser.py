@@ -156,7 +156,9 @@ def test_author_submits_a_new_version_in_the_admin_and_cannot_approve_it(new_pag
 
     admin_login(page, "arne")
     page.goto(f"/admin/kb/article/{article.pk}/change/")
-    page.fill("textarea[name=content_body]", "## Wechsel\n\nSie können jederzeit, auch mehrmals im Monat, wechseln.")
+    page.locator(".EasyMDEContainer .CodeMirror-code").click()  # the Markdown editor over the body's textarea
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("## Wechsel\n\nSie können jederzeit, auch mehrmals im Monat, wechseln.")
     page.fill("input[name=change_note]", "Wechsel jetzt jederzeit möglich")
     page.click("input[name=_continue]")
     page.get_by_role("button", name="v2 zur Freigabe einreichen").click()  # a German browser: a German admin

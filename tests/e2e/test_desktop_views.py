@@ -280,7 +280,7 @@ def test_knowledge_admins_set_a_spaces_greeting_and_closing_in_the_admin(client,
     assert "Anrede (Antworten auf Deutsch)" in form and "Grußformel (Antworten auf Englisch)" in form
 
     response = client.post(f"/admin/kb/space/{space.pk}/change/", {
-        "slug": space.slug, "name": space.name, "default_review_interval_days": "90", "withhold_flagged_from_public": "on",
+        "slug": space.slug, "name": space.name, "default_review_interval_days": "90", "default_audience": "internal", "withhold_flagged_from_public": "on",
         "greeting": "Guten Tag,", "closing": "Viele Grüße\r\nIhr Service", "greeting_en": "Hello,", "closing_en": "",
     })
 
