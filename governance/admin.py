@@ -959,3 +959,6 @@ def content_health_view(request: HttpRequest) -> HttpResponse:
         "by_space": selectors.content_health("space"),
         "by_owner": selectors.content_health("owner"),
     })
+
+
+from governance import glossary_admin  # noqa: E402,F401 - registers the glossary admin
