@@ -65,7 +65,3 @@ def translation_draft_run(draft_id: int) -> int:
     """Draft one requested translation with the model (idempotent: a finished draft is not run again)."""
     return translation_run(draft_id).pk
 
-
-def translation_dispatch(draft_id: int) -> None:
-    """Send a requested translation to the workers (retrieval.translation.drafting.translation_draft)."""
-    translation_draft_run.apply_async(args=[draft_id], expires=6 * 3600)

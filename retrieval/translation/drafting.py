@@ -29,7 +29,14 @@ from governance import selectors, services
 from governance.models import Flag
 from kb.models import LOCALE_PATTERN, Article
 from retrieval import tuning
-from retrieval.llm.client import ModelConfigError, ModelEndpoint, chat_model, configured_generator, model_endpoint, model_health
+from retrieval.llm.client import (
+    ModelConfigError,
+    ModelEndpoint,
+    chat_model,
+    configured_generator,
+    model_endpoint,
+    model_health,
+)
 from retrieval.models import TranslationDraft
 from retrieval.search.glossary import glossary_rules
 from retrieval.text.translation import (
@@ -88,13 +95,13 @@ def _refusal(message: str, code: str) -> ApplicationError:
 
 
 def translation_draft(*, article: Article, target_locale: str, actor: AbstractBaseUser,
-                      dispatch: Callable[[int], None]) -> TranslationDraft:
+                      dispatch: Callable[[int], None] | None = None) -> TranslationDraft:
     """Ask the model for a translation of `article`'s live version into `target_locale`.
 
     Allowed for an article without a translation in that language, or whose translation is flagged
     out of sync; for authors (who may create articles and versions). The model work runs after
-    commit through `dispatch` (retrieval.tasks.translation_dispatch, or inline); its result is a draft
-    version by `actor`.
+    commit through `dispatch` (default: the Celery task retrieval.tasks.translation_draft_run); its
+    result is a draft version by `actor`.
     """
     if not (actor and actor.is_active and actor.has_perm("kb.add_articleversion")):
         raise PermissionDeniedError(_("You may not draft translations."), details={"permission": "kb.add_articleversion"})
@@ -140,8 +147,19 @@ def translation_draft(*, article: Article, target_locale: str, actor: AbstractBa
     except IntegrityError:
         raise _refusal(_("A %(locale)s translation of “%(slug)s” is already being drafted.")
                        % {"locale": target_locale, "slug": article.slug}, "already_running") from None
-    transaction.on_commit(lambda: dispatch(draft.pk))
+    transaction.on_commit(lambda: (dispatch or translation_dispatch)(draft.pk))
     return draft
+
+
+def translation_dispatch(draft_id: int) -> None:
+    """Send a requested translation to the workers, by the task's name (the tasks module is the edge above
+    this one); with eager Celery (tests, VERITY_CELERY_EAGER) it runs here."""
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        translation_run(draft_id)
+        return
+    current_app.send_task("retrieval.tasks.translation_draft_run", args=[draft_id], expires=6 * 3600)
 
 
 # --- the model work -----------------------------------------------------------------------------
@@ -199,7 +217,8 @@ def _fail(draft: TranslationDraft, message: str) -> TranslationDraft:
     return draft
 
 
-def translation_run(draft_id: int, *, endpoint: ModelEndpoint | None = None) -> TranslationDraft:
+def translation_run(draft_id: int, *, endpoint: ModelEndpoint | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> TranslationDraft:
     """Translate, translate back, score, and save the draft version. Idempotent: a finished draft is left alone."""
     draft = TranslationDraft.objects.select_related("source", "source_version", "requested_by", "target").get(pk=draft_id)
     if draft.status not in (TranslationDraft.Status.QUEUED, TranslationDraft.Status.RUNNING):
@@ -231,6 +250,8 @@ def translation_run(draft_id: int, *, endpoint: ModelEndpoint | None = None) -> 
                 sections.append(_Section(text, translated, back, replaced))
                 draft.sections_done += 1
                 draft.save(update_fields=["sections_done"])
+                if progress is not None:
+                    progress(draft.sections_done, draft.sections_total)
         except (openai.OpenAIError, OSError) as error:
             return _fail(draft, _("The language model stopped answering (%(error)s) after %(done)s of %(total)s "
                                   "sections. Nothing was created; try again later.")
