@@ -23,6 +23,8 @@ ENGLISH = {
     "## Kosten\n\nDas Rücksendeetikett kostet 4,95 €. Die VerityBox senden Sie bis zum 1. März 2027 kostenlos zurück.":
         "## Costs\n\nThe return label costs €4.95. You can send the VerityBox back free of charge until 1 March 2027.",
 }
+SECTION_2_KEY = ("## Kosten\n\nDas Rücksendeetikett kostet 4,95 €. Die VerityBox senden Sie bis zum 1. März 2027 "
+                 "kostenlos zurück.")
 GERMAN = {  # the back-translations
     "# Returns\n\nYou can return devices from the online shop within 14 days. To do so, open My Account > Orders > Return.":
         "# Rückgabe\n\nSie können Geräte aus dem Online-Shop innerhalb von 14 Tagen zurückgeben. Öffnen Sie dazu Mein "
