@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import openai
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -223,7 +222,7 @@ def translation_run(draft_id: int, *, endpoint: ModelEndpoint | None = None,
     draft = TranslationDraft.objects.select_related("source", "source_version", "requested_by", "target").get(pk=draft_id)
     if draft.status not in (TranslationDraft.Status.QUEUED, TranslationDraft.Status.RUNNING):
         return draft
-    with written_in(draft.target_locale if draft.target_locale in dict(settings.LANGUAGES) else None):
+    with written_in(draft.source.locale):  # what is stored about the draft is read on the source's page
         try:
             endpoint = endpoint or model_endpoint()
         except ModelConfigError as error:
@@ -312,8 +311,9 @@ def _free_slug(base: str) -> str:
 
 def _save_version(draft: TranslationDraft, *, title: str, body: str):
     source, actor = draft.source, draft.requested_by
-    note = _("Machine translation of “%(slug)s” v%(number)s (score %(score)s/100): read it against the source before "
-             "submitting.") % {"slug": source.slug, "number": draft.source_version.number, "score": draft.score}
+    with written_in(draft.target_locale):  # a change note is written in its article's language
+        note = _("Machine translation of “%(slug)s” v%(number)s (score %(score)s/100): read it against the source before "
+                 "submitting.") % {"slug": source.slug, "number": draft.source_version.number, "score": draft.score}
     target = translation_target(source, draft.target_locale)
     if target is None:
         created = services.article_create(

@@ -34,9 +34,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--user: no user '{user}'.")
         else:
             actor = article.owner
-        queued: list[int] = []
-        try:
-            translation_draft(article=article, target_locale=target_locale, actor=actor, dispatch=queued.append)
+        try:  # run here, not by a worker: the draft is recorded, then translated in this process
+            draft = translation_draft(article=article, target_locale=target_locale, actor=actor, dispatch=lambda pk: None)
         except ApplicationError as error:
             raise CommandError(error.message) from None
         self.stdout.write(f"Translating {slug} ({article.locale}) into {target_locale} as {actor.get_username()} ...")
@@ -44,7 +43,7 @@ class Command(BaseCommand):
         def report(done: int, total: int) -> None:
             self.stdout.write(f"  section {done} of {total} translated and translated back")
 
-        draft = translation_run(queued[0], progress=report)
+        draft = translation_run(draft.pk, progress=report)
         if draft.status != TranslationDraft.Status.DONE:
             raise CommandError(draft.error)
         parts = draft.parts

@@ -31,7 +31,7 @@ def test_an_author_drafts_a_translation_from_the_article_page_and_sees_its_score
     page = client.get(reverse("admin:kb_article_change", args=[source.pk])).content.decode()
     assert f"Bewertung {draft.score}/100" in page and "rueckgabe-en v1" in page
     translation_page = client.get(reverse("admin:kb_article_change", args=[draft.target.pk])).content.decode()
-    assert f"Maschinelle Übersetzung v1: Bewertung" in translation_page
+    assert "Maschinelle Übersetzung v1: Bewertung" in translation_page
     assert f"{draft.score}/100" in translation_page
     assert "Rückübersetzungs-Übereinstimmung" in translation_page
     assert "6 von 7" in translation_page

@@ -161,14 +161,14 @@ def test_without_a_model_the_request_is_refused_and_nothing_is_created(source, a
 
 
 def test_a_model_that_stops_answering_fails_the_draft_and_creates_nothing(source, translator, author):
-    queued: list[int] = []
-    translation_draft(article=source, target_locale="en", actor=author, dispatch=queued.append)
+    requested = translation_draft(article=source, target_locale="en", actor=author, dispatch=lambda pk: None)
     versions = ArticleVersion.objects.count()
 
-    draft = translation_run(queued[0], endpoint=ModelEndpoint("http://127.0.0.1:9/v1", "k", "gone", embedded=False))
+    draft = translation_run(requested.pk, endpoint=ModelEndpoint("http://127.0.0.1:9/v1", "k", "gone", embedded=False))
 
     assert draft.status == TranslationDraft.Status.FAILED
-    assert draft.error.startswith("The language model stopped answering (APIConnectionError) after 0 of 2 sections.")
+    assert draft.error == ("Das Sprachmodell antwortete nach 0 von 2 Abschnitten nicht mehr (OpenAIConnectionError). "
+                           "Es wurde nichts angelegt; versuchen Sie es später erneut.")
     assert ArticleVersion.objects.count() == versions and not Article.objects.filter(locale="en").exists()
 
 
