@@ -57,6 +57,9 @@ LANGUAGE_NAMES = {"de": "German", "en": "English", "fr": "French", "it": "Italia
                   "pl": "Polish", "pt": "Portuguese", "tr": "Turkish", "cs": "Czech", "da": "Danish", "sv": "Swedish"}
 
 
+TRANSLATION_TIMEOUT_SECONDS = 900.0
+
+
 class ModelUnavailableError(ApplicationError):
     code = "model_unavailable"
     status = 503
@@ -202,7 +205,9 @@ def translate_text(endpoint: ModelEndpoint, text: str, *, source_locale: str, ta
     """One model call: `text` in the target language (Markdown kept), the glossary entries it uses in the prompt."""
     system = SYSTEM.format(source=_language(source_locale), target=_language(target_locale),
                            glossary=_glossary_lines(list(rules), text))
-    chat = chat_model(endpoint, max_tokens=min(64 + len(text) // 2, 2048))
+    # a worker waits for it, not a person: a busy CPU may take minutes for a long section
+    chat = chat_model(endpoint, max_tokens=min(64 + len(text) // 2, 2048),
+                      timeout=max(getattr(settings, "VERITY_LLM_TIMEOUT", 120.0), TRANSLATION_TIMEOUT_SECONDS))
     reply = chat.invoke([SystemMessage(content=system), HumanMessage(content=text)])
     return _clean(str(reply.content))
 
