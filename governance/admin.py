@@ -1242,3 +1242,6 @@ def notifications_read_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, ngettext("%(count)d notification marked as read.",
                                            "%(count)d notifications marked as read.", count) % {"count": count})
     return HttpResponseRedirect(_local_url(request, request.POST.get("next")) or reverse("admin:inbox"))
+
+
+from governance import glossary_admin  # noqa: E402,F401 - registers the glossary admin

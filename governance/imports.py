@@ -18,6 +18,7 @@ from typing import Any
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -36,15 +37,19 @@ from governance.models import (
 from kb.blocks import referenced_slugs
 from kb.kbformat import (
     BLOCKS_FOLDER,
+    GLOSSARY_FILE,
     ArticleFile,
+    GlossaryFileEntry,
     KbFormatError,
     days_since_reference,
     parse_article_text,
+    parse_glossary_text,
     read_reference_date,
     render_article_file,
+    render_glossary_file,
     shift_dates,
 )
-from kb.models import Article, Space, content_hash
+from kb.models import Article, GlossaryEntry, Space, content_hash
 from verity.core.batches import MAX_CLAIMS, batch_claim, batch_finish, batches_recover, batches_sent
 from verity.core.errors import ApplicationError
 from verity.core.i18n import written_in
@@ -70,6 +75,7 @@ class ImportReport:
     errors: list[KbFormatError] = field(default_factory=list)
     published_version_ids: list[int] = field(default_factory=list)
     awaiting_review: list[str] = field(default_factory=list)  # slugs with a version or settings in review
+    glossary: dict[str, int] = field(default_factory=dict)  # glossary.yaml: created, updated, unchanged
 
     @property
     def ok(self) -> bool:
@@ -197,6 +203,7 @@ def kb_import(
         report.errors.append(error)
         return report
     actor = actor or importer_user()
+    _glossary_import(folder, actor, report)  # a bad glossary.yaml is reported like a bad file; articles still land
     files = _load_folder(folder, report, shift_days)
     run = ImportRun.objects.create(folder=str(folder), started_by=actor, total=len(files) + len(report.errors))
     ImportRunFile.objects.bulk_create([
@@ -232,7 +239,51 @@ def kb_import(
             break
     else:
         ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.DONE, finished_at=timezone.now())
-    return _report_of(run, [item for item, _ in files])
+    result = _report_of(run, [item for item, _ in files])
+    result.glossary = report.glossary
+    return result
+
+
+def _glossary_import(folder: Path, actor: AbstractBaseUser, report: ImportReport) -> None:
+    """Create or update the entries of the folder's glossary.yaml, all or none; a bad file goes to `report`."""
+    path = folder / GLOSSARY_FILE
+    if not path.is_file():
+        return
+    try:
+        entries = parse_glossary_text(path.read_text(encoding="utf-8"), path)
+    except UnicodeDecodeError:
+        error = KbFormatError(path, None, "expected UTF-8 text")
+    except KbFormatError as parsed_error:
+        error = parsed_error
+    else:
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        try:
+            with transaction.atomic():
+                for number, item in enumerate(entries, start=1):
+                    entry = GlossaryEntry.objects.filter(source_locale=item.source, target_locale=item.target,
+                                                         term__iexact=item.term).first() or GlossaryEntry()
+                    wanted = {"source_locale": item.source, "target_locale": item.target, "term": item.term,
+                              "translation": "" if item.do_not_translate else item.translation,
+                              "do_not_translate": item.do_not_translate, "forbidden_variants": item.forbidden,
+                              "note": item.note}
+                    changed = [name for name, value in wanted.items() if getattr(entry, name) != value]
+                    if entry.pk and not changed:
+                        counts["unchanged"] += 1
+                        continue
+                    counts["updated" if entry.pk else "created"] += 1
+                    for name, value in wanted.items():
+                        setattr(entry, name, value)
+                    try:
+                        services.glossary_entry_save(actor=actor, entry=entry, changed=changed)
+                    except ValidationError as invalid:
+                        key, problems = next(iter(invalid.message_dict.items()))
+                        raise KbFormatError(path, key, f"entry {number} ('{item.term}'): {' '.join(problems)}") from None
+        except KbFormatError as invalid_error:
+            error = invalid_error
+        else:
+            report.glossary = counts
+            return
+    report.errors.insert(0, error)
 
 
 def _wait(run: ImportRun, expected: int, progress: Callable[[int, int], None] | None, *, deadline: float,
@@ -516,6 +567,7 @@ def article_to_file(article: Article) -> ArticleFile:
 class ExportReport:
     written: list[str] = field(default_factory=list)
     skipped_unpublished: list[str] = field(default_factory=list)
+    glossary_entries: int = 0
 
 
 def kb_export(*, folder: Path) -> ExportReport:
@@ -533,4 +585,13 @@ def kb_export(*, folder: Path) -> ExportReport:
         target.parent.mkdir(exist_ok=True)
         target.write_text(render_article_file(file), encoding="utf-8")
         report.written.append(article.slug)
+    entries = [
+        GlossaryFileEntry(source=entry.source_locale, target=entry.target_locale, term=entry.term,
+                          translation=entry.translation, do_not_translate=entry.do_not_translate,
+                          forbidden=list(entry.forbidden_variants), note=entry.note)
+        for entry in GlossaryEntry.objects.order_by("source_locale", "target_locale", "term")
+    ]
+    if entries:
+        (folder / GLOSSARY_FILE).write_text(render_glossary_file(entries), encoding="utf-8")
+        report.glossary_entries = len(entries)
     return report

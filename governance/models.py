@@ -217,6 +217,9 @@ class AuditEvent(models.Model):
         SETTINGS_APPROVE = "settings.approve", _("Settings change approved")
         SETTINGS_REJECT = "settings.reject", _("Settings change rejected")
         SETTINGS_WITHDRAW = "settings.withdraw", _("Settings change withdrawn")
+        GLOSSARY_CREATE = "glossary.create", _("Glossary entry created")
+        GLOSSARY_CHANGE = "glossary.change", _("Glossary entry changed")
+        GLOSSARY_DELETE = "glossary.delete", _("Glossary entry deleted")
 
     event_type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)
     actor = models.ForeignKey(

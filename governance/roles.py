@@ -6,6 +6,7 @@ VIEW_ALL = [
     "kb.view_space", "kb.view_article", "kb.view_articleversion",
     "governance.view_review", "governance.view_reviewapproval", "governance.view_auditevent",
     "governance.view_flag", "governance.view_changeevent", "governance.view_settingschange",
+    "kb.view_glossaryentry", "retrieval.view_translationdraft",
 ]
 
 # past tickets (imported with `kb_tickets import`, read-only in the admin) and what Verity would have answered
@@ -26,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "retrieval.delete_guardrailrule", "retrieval.view_answerrecord", "retrieval.view_feedback",
         "retrieval.view_apikey", "retrieval.add_apikey", "retrieval.change_apikey", "retrieval.view_indexjob",
         "governance.view_connectorsource", "governance.view_importrun", "governance.view_importrunfile",
+        "kb.add_glossaryentry", "kb.change_glossaryentry", "kb.delete_glossaryentry",
         *TICKETS_VIEW,
     ],
 }

@@ -23,6 +23,9 @@ naming the file and the block. `kb_export` writes blocks back to `blocks/<slug>.
 Front matter is read with YAML's BaseLoader (every scalar a string), so that values such as
 `locale: no` or `slug: 2026` are never silently turned into booleans or numbers; each key is then
 validated here, and an error names the file, the key and what was expected.
+
+A folder may also carry `glossary.yaml` (how product terms are written in each language; its format
+is described above `parse_glossary_text` below), read and written by kb_import and kb_export.
 """
 
 from __future__ import annotations
@@ -320,3 +323,101 @@ def render_article_file(article: ArticleFile) -> str:
         lines.append(f"{key}: {rendered}" if rendered else f"{key}:")
     lines.append("---")
     return "\n".join(lines) + "\n" + article.body.strip() + "\n"
+
+
+# --- glossary.yaml ------------------------------------------------------------------------------
+#
+# A folder may carry `glossary.yaml` beside its articles: a list of entries, each for one pair of
+# languages (kb.GlossaryEntry). `kb_import` creates or updates them (an entry is found by source,
+# target and term; entries missing from the file are left alone), `kb_export` writes them all.
+#
+#   - source: de                      # required: the source language
+#     target: en                      # required: the target language
+#     term: Mein Konto                # required: as written in the source language
+#     translation: My Account         # required unless do_not_translate
+#     forbidden: [My Profile, Customer Account]   # optional: wrong ways to write it in the target language
+#   - source: de
+#     target: en
+#     term: VerityBox
+#     do_not_translate: true          # product names: the term stays as it is
+#     note: the router's product name # optional
+#
+# The whole file is imported or none of it; an error names the file, the entry (1-based) and the key.
+
+GLOSSARY_FILE = "glossary.yaml"
+GLOSSARY_KEYS = ("source", "target", "term", "translation", "do_not_translate", "forbidden", "note")
+
+
+@dataclass
+class GlossaryFileEntry:
+    source: str
+    target: str
+    term: str
+    translation: str = ""
+    do_not_translate: bool = False
+    forbidden: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+def parse_glossary_text(text: str, path: Path | str) -> list[GlossaryFileEntry]:
+    _refuse_nul(Path(path), text)
+    _refuse_aliases(Path(path), text, "the glossary")
+    try:
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - str/list/dict only
+    except yaml.YAMLError as error:
+        raise KbFormatError(path, None, f"not valid YAML: {error}") from None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise KbFormatError(path, None, "expected a list of entries (each '- source: de ...')")
+    entries = []
+    for number, item in enumerate(data, start=1):
+        where = f"entry {number}"
+        if not isinstance(item, dict):
+            raise KbFormatError(path, None, f"{where}: expected keys such as source, target, term")
+        unknown = sorted(set(item) - set(GLOSSARY_KEYS))
+        if unknown:
+            raise KbFormatError(path, unknown[0], f"{where}: unknown key; expected one of {', '.join(GLOSSARY_KEYS)}")
+        values = {}
+        for key in ("source", "target", "term"):
+            value = item.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise KbFormatError(path, key, f"{where}: required, expected text")
+            values[key] = value.strip()
+        for key in ("source", "target"):
+            if not re.match(LOCALE_PATTERN, values[key]):
+                raise KbFormatError(path, key, f"{where}: expected a language code such as de or en, got '{values[key]}'")
+        flag = item.get("do_not_translate", "false")
+        if not isinstance(flag, str) or flag.lower() not in {"true", "false", "yes", "no"}:
+            raise KbFormatError(path, "do_not_translate", f"{where}: expected true or false")
+        forbidden = item.get("forbidden", [])
+        if isinstance(forbidden, str):
+            forbidden = [forbidden]
+        if not isinstance(forbidden, list) or not all(isinstance(variant, str) for variant in forbidden):
+            raise KbFormatError(path, "forbidden", f"{where}: expected a list of texts")
+        for key in ("translation", "note"):
+            if not isinstance(item.get(key, ""), str):
+                raise KbFormatError(path, key, f"{where}: expected text")
+        entries.append(GlossaryFileEntry(
+            source=values["source"], target=values["target"], term=values["term"],
+            translation=item.get("translation", "").strip(), do_not_translate=flag.lower() in {"true", "yes"},
+            forbidden=[variant.strip() for variant in forbidden if variant.strip()], note=item.get("note", "").strip(),
+        ))
+    return entries
+
+
+def render_glossary_file(entries: list[GlossaryFileEntry]) -> str:
+    """The file text; parse_glossary_text(render_glossary_file(e)) == e."""
+    lines = ["# How product terms are written in each language (kb-format: glossary.yaml)"]
+    for entry in entries:
+        lines += [f"- source: {_scalar(entry.source)}", f"  target: {_scalar(entry.target)}",
+                  f"  term: {_scalar(entry.term)}"]
+        if entry.do_not_translate:
+            lines.append("  do_not_translate: true")
+        else:
+            lines.append(f"  translation: {_scalar(entry.translation)}")
+        if entry.forbidden:
+            lines.append(f"  forbidden: {_scalar(entry.forbidden)}")
+        if entry.note:
+            lines.append(f"  note: {_scalar(entry.note)}")
+    return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -272,3 +273,90 @@ class BlockReference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} -> {self.block.slug}"
+
+
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
+
+
+class GlossaryEntry(models.Model):
+    """How one product term is written in another language, for one pair of locales.
+
+    Translations drafted by the model are given the entries whose term their source uses (prompt) and
+    checked for them (the required form stands in the translation, no forbidden variant does); answers
+    in the target language have forbidden variants replaced by the required form.
+    """
+
+    source_locale = models.CharField(
+        _("source language"), max_length=12, validators=[RegexValidator(LOCALE_PATTERN, _("A language code such as de or en."))],
+    )
+    target_locale = models.CharField(
+        _("target language"), max_length=12, validators=[RegexValidator(LOCALE_PATTERN, _("A language code such as de or en."))],
+    )
+    term = models.CharField(_("term"), max_length=200, help_text=_("As written in the source language."))
+    translation = models.CharField(
+        _("translation"), max_length=200, blank=True,
+        help_text=_("As it must be written in the target language. Empty when the term is not translated."),
+    )
+    do_not_translate = models.BooleanField(
+        _("do not translate"), default=False,
+        help_text=_("Product and brand names: the term stays as it is in every language."),
+    )
+    forbidden_variants = ArrayField(
+        models.CharField(max_length=200), default=list, blank=True, verbose_name=_("forbidden variants"),
+        help_text=_("Wrong ways to write it in the target language, separated by commas; answers have them replaced."),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["source_locale", "target_locale", "term"]
+        verbose_name = _("glossary entry")
+        verbose_name_plural = _("glossary")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("term"), "source_locale", "target_locale", name="glossary_term_unique_per_pair",
+                violation_error_message=_("This term is already in the glossary for this pair of languages."),
+            ),
+            models.CheckConstraint(condition=~models.Q(source_locale=models.F("target_locale")),
+                                   name="glossary_locales_differ",
+                                   violation_error_message=_("The target language must differ from the source language.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.source_locale}→{self.target_locale}): {self.required_form}"
+
+    @property
+    def required_form(self) -> str:
+        """How the term must appear in the target language."""
+        return self.term if self.do_not_translate else self.translation
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        self.term = (self.term or "").strip()
+        self.translation = (self.translation or "").strip()
+        self.forbidden_variants = [variant.strip() for variant in self.forbidden_variants or [] if variant.strip()]
+        if self.source_locale and self.source_locale == self.target_locale:
+            errors["target_locale"] = _("The target language must differ from the source language.")
+        if self.do_not_translate:
+            if self.translation and self.translation != self.term:
+                errors["translation"] = _("A term that is not translated keeps its spelling: leave the translation "
+                                          "empty or write the term exactly as it is.")
+            self.translation = ""
+        elif not self.translation:
+            errors["translation"] = _("Give the translation, or tick “do not translate”.")
+        required = (self.term if self.do_not_translate else self.translation).lower()
+        lowered = [variant.lower() for variant in self.forbidden_variants]
+        if required and required in lowered:
+            errors["forbidden_variants"] = _("“%(form)s” is the required form; it cannot also be forbidden.") % {
+                "form": self.required_form}
+        elif len(set(lowered)) != len(lowered):
+            errors["forbidden_variants"] = _("A forbidden variant is listed twice.")
+        if not errors and self.term and self.source_locale and self.target_locale:
+            clash = GlossaryEntry.objects.filter(
+                term__iexact=self.term, source_locale=self.source_locale, target_locale=self.target_locale,
+            ).exclude(pk=self.pk)
+            if clash.exists():
+                errors["term"] = _("“%(term)s” is already in the glossary for %(source)s→%(target)s.") % {
+                    "term": self.term, "source": self.source_locale, "target": self.target_locale}
+        if errors:
+            raise ValidationError(errors)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 
+from governance.admin import ArticleAdmin as GovernanceArticleAdmin
 from governance.admin import ReadOnlyAdmin
 from governance.models import AuditEvent
 from governance.services import audit_record
@@ -32,7 +36,9 @@ from retrieval.models import (
     Ticket,
     TicketImport,
     TicketSimulation,
+    TranslationDraft,
 )
+from retrieval.translation.drafting import translation_draft
 from verity.core.errors import ApplicationError
 
 
@@ -342,3 +348,86 @@ class TicketImportAdmin(ReadOnlyAdmin):
     @admin.display(description="error")
     def error_short(self, run: TicketImport) -> str:
         return run.error[:120]
+
+
+# --- translations drafted by the model, on the article page ----------------------------------------
+
+
+class TranslateForm(forms.Form):
+    target_locale = forms.CharField(max_length=12)
+
+
+admin.site.unregister(Article)
+
+
+@admin.register(Article)
+class ArticleAdmin(GovernanceArticleAdmin):
+    """The article page of governance, plus "Übersetzung entwerfen" and the score of a drafted translation."""
+
+    change_form_template = "admin/kb/article/change_form_translations.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:article_id>/translate/", wrap(require_POST(self.translate_view)), name="kb_article_translate"),
+            path("<int:article_id>/translations/<int:draft_id>/", wrap(self.translation_status_view),
+                 name="kb_article_translation_status"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        article = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if article is not None:
+            extra_context.update(translation_context(request.user, article))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def translate_view(self, request, article_id: int):
+        article = self._article_for(request, article_id)
+        back = redirect(reverse("admin:kb_article_change", args=[article.pk]) + "#translations")
+        form = TranslateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose the language to translate into."))
+            return back
+        try:
+            with transaction.atomic():
+                draft = translation_draft(article=article, target_locale=form.cleaned_data["target_locale"],
+                                          actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return back
+        messages.success(request, _("The %(locale)s translation is being drafted. It becomes a draft version for "
+                                    "review; nothing is served before another person approves it.")
+                         % {"locale": draft.target_locale})
+        return back
+
+    def translation_status_view(self, request, article_id: int, draft_id: int):
+        article = self._article_for(request, article_id)
+        draft = get_object_or_404(TranslationDraft, pk=draft_id, source=article)
+        return JsonResponse(_draft_status(draft))
+
+
+def _draft_status(draft: TranslationDraft) -> dict:
+    return {"status": draft.status, "label": str(draft.get_status_display()), "done": draft.sections_done,
+            "total": draft.sections_total, "score": draft.score, "error": draft.error,
+            "progress": _("%(done)s of %(total)s sections") % {"done": draft.sections_done, "total": draft.sections_total}}
+
+
+def translation_context(user, article: Article) -> dict:
+    """What the article page shows about translations: the button, drafts under way, and a drafted version's score."""
+    languages = [(code, name) for code, name in settings.LANGUAGES if code != article.locale]
+    drafts = list(TranslationDraft.objects.filter(source=article).select_related("target", "version", "requested_by")[:5])
+    pending = None
+    if article.latest_version_id and article.latest_version_id != article.live_version_id:
+        pending = (TranslationDraft.objects.filter(version_id=article.latest_version_id, status=TranslationDraft.Status.DONE)
+                   .select_related("source", "source_version").first())
+    return {
+        "translation_languages": languages if not article.translation_of_id and article.live_version_id else [],
+        "can_draft_translation": user.has_perm("kb.add_articleversion"),
+        "translation_drafts": drafts,
+        "translations": list(article.translations.select_related("live_version", "latest_version")),
+        "pending_translation": pending,
+        "pending_translation_sections": [
+            {**span, "missing_count": len(span["missing"])} for span in (pending.spans if pending else [])
+        ],
+    }

@@ -407,3 +407,56 @@ class TicketSimulation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket.external_id}: {self.status} {self.agreement}".strip()
+
+
+class TranslationDraftQuerySet(models.QuerySet):
+    def active(self) -> TranslationDraftQuerySet:
+        return self.filter(status__in=(TranslationDraft.Status.QUEUED, TranslationDraft.Status.RUNNING))
+
+
+class TranslationDraft(models.Model):
+    """A translation the model drafts of an article's live version, with its score and the spans a
+    reviewer should read. Done, it has created a draft version of the translation article (never
+    served before approval); failed, it has created nothing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Translating")
+        DONE = "done", _("Drafted")
+        FAILED = "failed", _("Failed: nothing created")
+
+    source = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="translation_drafts",
+                               verbose_name=_("source article"))
+    source_version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="+",
+                                       verbose_name=_("source version"))
+    target_locale = models.CharField(_("target language"), max_length=12)
+    target = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafted_translations",
+                               verbose_name=_("translation article"))
+    version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="translation_drafts",
+                                verbose_name=_("drafted version"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    sections_total = models.PositiveIntegerField(_("sections"), default=0)
+    sections_done = models.PositiveIntegerField(_("sections done"), default=0)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True, help_text=_("0-100"))
+    parts = models.JSONField(_("score parts"), default=dict, blank=True)
+    spans = models.JSONField(_("differing spans"), default=list, blank=True)
+    model = models.CharField(_("model"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = TranslationDraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("translation draft")
+        verbose_name_plural = _("translation drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target_locale"], condition=models.Q(status__in=["queued", "running"]),
+                                    name="one_active_translation_draft_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.slug} → {self.target_locale} ({self.get_status_display()})"

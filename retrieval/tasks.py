@@ -9,6 +9,7 @@ from retrieval.impact.assessment import change_event_run
 from retrieval.impact.contradictions import contradictions_flag, contradictions_scan
 from retrieval.index import indexing
 from retrieval.index.reindex import block_users_reindex_start, reindex_job_batch, reindex_recover, reindex_start
+from retrieval.translation.drafting import translation_run
 
 
 @shared_task(name="retrieval.tasks.index_job_batch", acks_late=True, autoretry_for=(Exception,), max_retries=3,
@@ -64,3 +65,11 @@ def contradictions_scan_all() -> int:
 def contradictions_scan_article(article_id: int) -> int:
     """The same for the pairs one article is part of (e.g. after it was published)."""
     return contradictions_flag(contradictions_scan([article_id]))
+
+
+@shared_task(name="retrieval.tasks.translation_draft_run", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def translation_draft_run(draft_id: int) -> int:
+    """Draft one requested translation with the model (idempotent: a finished draft is not run again)."""
+    return translation_run(draft_id).pk
+

@@ -191,3 +191,14 @@ MIN_QUOTED_CLOSENESS = _tuned("MIN_QUOTED_CLOSENESS", 0.3)
 NUMBER_HOLDER_CLOSENESS = _tuned("NUMBER_HOLDER_CLOSENESS", 0.75)
 # A model-written reply is served again for the same question over the same passages for this long.
 ANSWER_CACHE_HOURS = _tuned("ANSWER_CACHE_HOURS", 24)
+
+# --- Translations drafted by the model (retrieval.translation) ---------------------------------
+
+# A section of at most TRANSLATION_SECTION_CHARS characters is translated in one call (about 350
+# prompt tokens: the small model keeps a short text complete; longer ones it shortens). The score
+# is TRANSLATION_AGREEMENT_WEIGHT x back-translation agreement (chrF, 0-100) + the rest x the share
+# of numbers, amounts, dates, menu paths and glossary terms kept. Chosen, not tuned: survival weighs
+# more because a dropped amount is what makes a translation wrong, and chrF of a faithful
+# back-translation by a small model stays around 60-80 (a paraphrase, not an error).
+TRANSLATION_SECTION_CHARS = _tuned("TRANSLATION_SECTION_CHARS", 1200)
+TRANSLATION_AGREEMENT_WEIGHT = _tuned("TRANSLATION_AGREEMENT_WEIGHT", 0.4)

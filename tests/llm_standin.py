@@ -41,6 +41,9 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # quiet
             return
 
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name; /v1/models, as health checks ask
+            return self._json({"object": "list", "data": [{"id": "standin", "object": "model"}]})
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             script.requests.append(body)

@@ -48,6 +48,10 @@ from governance.services.notifications import (  # noqa: F401 - the services' pu
     notifications_mark_read,
     notifications_send_digest,
 )
+from governance.services.glossary import (  # noqa: F401 - the services' public names
+    glossary_entry_delete,
+    glossary_entry_save,
+)
 from governance.services.preferences import (  # noqa: F401 - the services' public names
     user_language_remember,
 )

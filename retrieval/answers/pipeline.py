@@ -41,9 +41,11 @@ from retrieval.index.embeddings import active_embedder
 from retrieval.llm.client import ModelEndpoint, model_endpoint
 from retrieval.models import AnswerCitation, AnswerRecord, ApiKey
 from retrieval.search.fusion import fuse, semantic_weight
+from retrieval.search.glossary import glossary_rules_for
 from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery, detect_locale
 from retrieval.text.tokens import language_of
+from retrieval.text.translation import forbidden_replace
 
 logger = logging.getLogger("verity.answers")
 
@@ -323,6 +325,10 @@ def _finish_answer(finish: Callable[..., AnswerResult], text: str, final_citatio
         warnings = flag_warnings({c.article_id for c in final_citations})
         for citation in final_citations:
             citation.warnings = warnings.get(citation.article_id, [])
+    # the glossary: a forbidden variant of a term becomes the required form (the fact is the same, the
+    # spelling is the organisation's); what was replaced is kept with the dropped sentences of the record
+    text, replaced = forbidden_replace(text, glossary_rules_for(language_of(locale)))
+    dropped = dropped + [f"glossary: '{variant}' replaced by '{form}'" for variant, form in replaced]
     clauses = guardrails.required_clauses({c.space_id for c in final_citations}, audience, locale)
     if clauses:
         text = text + "\n\n" + "\n".join(clauses)

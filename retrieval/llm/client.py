@@ -89,13 +89,13 @@ def model_endpoint(*, start: bool = True) -> ModelEndpoint | None:
 
 
 def chat_model(endpoint: ModelEndpoint, *, max_tokens: int, logprobs: bool = False, top_logprobs: int = 0,
-               streaming: bool = False) -> ChatOpenAI:
+               streaming: bool = False, timeout: float | None = None) -> ChatOpenAI:
     options: dict = {}
     if logprobs:
         options.update(logprobs=True, top_logprobs=top_logprobs or 5)
     return ChatOpenAI(
         base_url=endpoint.base_url, api_key=endpoint.api_key, model=endpoint.model, temperature=0.0,
-        max_tokens=max_tokens, timeout=getattr(settings, "VERITY_LLM_TIMEOUT", 120.0), max_retries=0,
+        max_tokens=max_tokens, timeout=timeout or getattr(settings, "VERITY_LLM_TIMEOUT", 120.0), max_retries=0,
         streaming=streaming, stream_usage=True, **options,
     )
 

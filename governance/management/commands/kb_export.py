@@ -20,5 +20,7 @@ class Command(BaseCommand):
             raise CommandError(f"{folder}: exists and is not a folder")
         report = kb_export(folder=folder)
         self.stdout.write(f"Exported {len(report.written)} article(s) to {folder}.")
+        if report.glossary_entries:
+            self.stdout.write(f"  glossary.yaml: {report.glossary_entries} entries")
         if report.skipped_unpublished:
             self.stdout.write(f"  skipped (never published): {', '.join(report.skipped_unpublished)}")

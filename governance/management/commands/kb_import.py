@@ -56,6 +56,8 @@ class Command(BaseCommand):
             f"Imported {folder}: {len(report.created)} created, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.errors)} failed."
         )
+        if report.glossary:
+            self.stdout.write("  glossary.yaml: {created} created, {updated} updated, {unchanged} unchanged".format(**report.glossary))
         for label, slugs in (("created", report.created), ("updated", report.updated),
                              ("awaiting review", report.awaiting_review)):
             if slugs and verbosity >= 1:
