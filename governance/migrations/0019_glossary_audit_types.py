@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0017_source_url_any_http_address'),
+        ('governance', '0018_source_url_any_http_address'),
     ]
 
     operations = [

@@ -43,14 +43,14 @@ from governance.services.flags import (  # noqa: F401 - the services' public nam
     flags_resolve,
     review_cycle_run,
 )
+from governance.services.glossary import (  # noqa: F401 - the services' public names
+    glossary_entry_delete,
+    glossary_entry_save,
+)
 from governance.services.notifications import (  # noqa: F401 - the services' public names
     NOTIFICATION_ACTION_KINDS,
     notifications_mark_read,
     notifications_send_digest,
-)
-from governance.services.glossary import (  # noqa: F401 - the services' public names
-    glossary_entry_delete,
-    glossary_entry_save,
 )
 from governance.services.preferences import (  # noqa: F401 - the services' public names
     user_language_remember,

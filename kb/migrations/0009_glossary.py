@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kb', '0005_labels_in_german_and_english'),
+        ('kb', '0008_space_default_audience'),
     ]
 
     operations = [

@@ -15,9 +15,9 @@ def sync_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kb', '0006_glossary'),
-        ('governance', '0018_glossary_audit_types'),
-        ('retrieval', '0012_labels_in_german_and_english'),
+        ('kb', '0009_glossary'),
+        ('governance', '0019_glossary_audit_types'),
+        ('retrieval', '0013_feedback_reason'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
