@@ -6,6 +6,7 @@ VIEW_ALL = [
     "kb.view_space", "kb.view_article", "kb.view_articleversion",
     "governance.view_review", "governance.view_reviewapproval", "governance.view_auditevent",
     "governance.view_flag", "governance.view_changeevent", "governance.view_settingschange",
+    "governance.view_suggestion",
 ]
 
 # past tickets (imported with `kb_tickets import`, read-only in the admin) and what Verity would have answered

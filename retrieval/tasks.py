@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from retrieval.answers.drafting import suggestion_draft_run
 from retrieval.impact.assessment import change_event_run
 from retrieval.impact.contradictions import contradictions_flag, contradictions_scan
 from retrieval.index import indexing
@@ -64,3 +65,10 @@ def contradictions_scan_all() -> int:
 def contradictions_scan_article(article_id: int) -> int:
     """The same for the pairs one article is part of (e.g. after it was published)."""
     return contradictions_flag(contradictions_scan([article_id]))
+
+
+@shared_task(name="retrieval.tasks.suggestion_draft", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def suggestion_draft(suggestion_id: int) -> str:
+    """Draft a suggested new version with the language model (idempotent: only a suggestion being drafted)."""
+    return suggestion_draft_run(suggestion_id)
