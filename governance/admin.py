@@ -41,6 +41,7 @@ from governance.models import (
     Review,
     ReviewApproval,
     SettingsChange,
+    Suggestion,
 )
 from kb import blocks
 from kb.models import Article, ArticleVersion, Space, content_hash
@@ -1087,6 +1088,7 @@ class FlagAdmin(ReadOnlyAdmin):
         return [
             path("<int:flag_id>/dismiss/", self.admin_site.admin_view(require_POST(self.dismiss_view)), name="governance_flag_dismiss"),
             path("<int:flag_id>/confirm/", self.admin_site.admin_view(require_POST(self.confirm_view)), name="governance_flag_confirm"),
+            path("<int:flag_id>/suggest/", self.admin_site.admin_view(require_POST(self.suggest_view)), name="governance_flag_suggest"),
             *super().get_urls(),
         ]
 
@@ -1097,6 +1099,11 @@ class FlagAdmin(ReadOnlyAdmin):
             extra_context["can_dismiss"] = flag.state == Flag.State.OPEN and (
                 flag.owner_id == request.user.pk or request.user.has_perm("kb.approve_version"))
             extra_context["can_confirm"] = extra_context["can_dismiss"] and flag.is_unconfirmed_report
+            extra_context["suggestions"] = list(flag.suggestions.order_by("-created_at")[:5])
+            extra_context["can_suggest"] = (
+                flag.state == Flag.State.OPEN and flag.change_event_id is not None
+                and services.suggestion_may_act(request.user, flag.article)
+                and not any(s.status in (Suggestion.Status.DRAFTING, Suggestion.Status.READY) for s in extra_context["suggestions"]))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def confirm_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
@@ -1109,6 +1116,16 @@ class FlagAdmin(ReadOnlyAdmin):
             messages.success(request, _("Report confirmed: the article is now marked as flagged for everyone until "
                                         "a corrected version is published."))
         return HttpResponseRedirect(reverse("admin:governance_flag_change", args=[flag.pk]))
+
+    def suggest_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
+        flag = get_object_or_404(Flag, pk=flag_id)
+        try:
+            suggestion = services.suggestion_request(actor=request.user, flag=flag)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(reverse("admin:governance_flag_change", args=[flag.pk]))
+        messages.success(request, _("Verity is drafting a corrected version; this page shows it when it is ready."))
+        return HttpResponseRedirect(reverse("admin:governance_suggestion_change", args=[suggestion.pk]))
 
     def dismiss_view(self, request: HttpRequest, flag_id: int) -> HttpResponse:
         flag = get_object_or_404(Flag, pk=flag_id)
@@ -1245,3 +1262,69 @@ def notifications_read_view(request: HttpRequest) -> HttpResponse:
 
 
 from governance import glossary_admin  # noqa: E402,F401 - registers the glossary admin
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(ReadOnlyAdmin):
+    """Drafts Verity suggested from change flags: the owner reads the sources and the diff, edits, accepts or rejects."""
+
+    list_display = ("article", "status", "change_event", "requested_by", "created_at")
+    list_filter = ("status",)
+    search_fields = ("article__slug", "title")
+    list_select_related = ("article", "change_event", "requested_by")
+    change_form_template = "admin/governance/suggestion/change_form.html"
+    fields = ("article", "flag", "change_event", "base_version", "status", "requested_by", "created_at", "drafted_at",
+              "generator", "decided_by", "decided_at", "decision_note", "version")
+    readonly_fields = fields
+
+    def get_urls(self):
+        return [
+            path("<int:suggestion_id>/accept/", self.admin_site.admin_view(require_POST(self.accept_view)),
+                 name="governance_suggestion_accept"),
+            path("<int:suggestion_id>/reject/", self.admin_site.admin_view(require_POST(self.reject_view)),
+                 name="governance_suggestion_reject"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        suggestion = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if suggestion is not None:
+            base = suggestion.base_version
+            ready = suggestion.status == Suggestion.Status.READY
+            extra_context.update({
+                "suggestion": suggestion,
+                "can_decide": ready and services.suggestion_may_act(request.user, suggestion.article),
+                "rows": word_diff(base.body if base else None, suggestion.body) if suggestion.body else [],
+                "announcement": next((x for x in suggestion.sources if x.get("kind") == "announcement"), None),
+                "evidence": next((x for x in suggestion.sources if x.get("kind") == "evidence"), None),
+                "changed": [p for p in suggestion.paragraphs if p.get("changed")],
+                "needs_human": suggestion.needs_human,
+                "drafting": suggestion.status == Suggestion.Status.DRAFTING,
+            })
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _back(self, suggestion_id: int) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:governance_suggestion_change", args=[suggestion_id]))
+
+    def accept_view(self, request: HttpRequest, suggestion_id: int) -> HttpResponse:
+        suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
+        try:
+            suggestion = services.suggestion_accept(actor=request.user, suggestion=suggestion,
+                                                    body=request.POST.get("body"), title=request.POST.get("title"))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return self._back(suggestion_id)
+        messages.success(request, _("Accepted: version %(number)s is a draft. Submit it for review; the flag stays "
+                                    "open until a corrected version is published.") % {"number": suggestion.version.number})
+        return HttpResponseRedirect(reverse("admin:kb_article_change", args=[suggestion.article_id]))
+
+    def reject_view(self, request: HttpRequest, suggestion_id: int) -> HttpResponse:
+        suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
+        try:
+            services.suggestion_reject(actor=request.user, suggestion=suggestion, reason=request.POST.get("reason", ""))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Suggestion rejected: your reason is in the audit log."))
+        return self._back(suggestion_id)

@@ -220,6 +220,9 @@ class AuditEvent(models.Model):
         GLOSSARY_CREATE = "glossary.create", _("Glossary entry created")
         GLOSSARY_CHANGE = "glossary.change", _("Glossary entry changed")
         GLOSSARY_DELETE = "glossary.delete", _("Glossary entry deleted")
+        SUGGESTION_CREATE = "suggestion.create", _("Draft suggested")
+        SUGGESTION_ACCEPT = "suggestion.accept", _("Suggested draft accepted")
+        SUGGESTION_REJECT = "suggestion.reject", _("Suggested draft rejected")
 
     event_type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)
     actor = models.ForeignKey(
@@ -381,6 +384,66 @@ class Flag(models.Model):
     def is_unconfirmed_report(self) -> bool:
         """An agent's report its owner has not confirmed: shown as "reported", not as "flagged"."""
         return self.reason == self.Reason.AGENT_REPORT and self.confirmed_at is None
+
+
+class Suggestion(models.Model):
+    """A new version of an article that Verity drafted with the language model from an open change flag.
+
+    Only the paragraphs the change makes wrong are rewritten, from the announcement; a rewritten
+    paragraph stating a number, amount, date or menu path that neither the old paragraph nor the
+    announcement states is not used and is listed as needing a human. The article's owner edits,
+    accepts (a normal draft version, reviewed as any) or rejects it with a reason.
+    `paragraphs`: [{"old", "new", "changed", "problem"}] for every paragraph the model was asked about.
+    """
+
+    class Status(models.TextChoices):
+        DRAFTING = "drafting", _("Being drafted")
+        READY = "ready", _("Awaiting the owner")
+        FAILED = "failed", _("Could not be drafted")
+        ACCEPTED = "accepted", _("Accepted as a draft version")
+        REJECTED = "rejected", _("Rejected")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions", verbose_name=_("article"))
+    flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions",
+                             verbose_name=_("flag"))
+    change_event = models.ForeignKey(ChangeEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     verbose_name=_("change event"))
+    base_version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     verbose_name=_("rewritten version"), help_text=_("The live version it rewrites."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFTING)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    body = models.TextField(_("suggested text"), blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True,
+                               help_text=_("What the draft may draw on: the announcement and the flagged passage."))
+    paragraphs = models.JSONField(_("rewritten paragraphs"), default=list, blank=True)
+    generator = models.CharField(_("written by"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    drafted_at = models.DateTimeField(_("drafted"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("reason"), blank=True)
+    version = models.ForeignKey(ArticleVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("draft version"), help_text=_("The draft version created on acceptance."))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("suggested draft")
+        verbose_name_plural = _("suggested drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["flag"], condition=models.Q(status__in=["drafting", "ready"]),
+                                    name="one_open_suggestion_per_flag"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Suggested draft of %(slug)s (%(status)s)") % {"slug": self.article.slug, "status": self.get_status_display()}
+
+    @property
+    def needs_human(self) -> list[dict]:
+        return [paragraph for paragraph in self.paragraphs if not paragraph.get("changed")]
 
 
 class ConnectorSource(models.Model):

@@ -26,6 +26,9 @@ class ServingPort(Protocol):
     def change_assess(self, *, event_id: int) -> None:
         """After commit: find what the change event makes wrong (e.g. enqueue a task)."""
 
+    def suggestion_draft(self, *, suggestion_id: int) -> None:
+        """After commit: draft the suggestion with the language model (e.g. enqueue a task)."""
+
 
 class _NothingServed:
     def article_published(self, *, article: Article, version: ArticleVersion, previous: ArticleVersion | None) -> None:
@@ -39,6 +42,13 @@ class _NothingServed:
 
     def change_assess(self, *, event_id: int) -> None:
         return None
+
+    def suggestion_draft(self, *, suggestion_id: int) -> None:
+        from django.utils.translation import gettext as _
+
+        from governance.services.suggestions import suggestion_fail
+
+        suggestion_fail(suggestion_id=suggestion_id, error=_("No language model is installed to draft with."))
 
 
 _serving: ServingPort = _NothingServed()

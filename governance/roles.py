@@ -7,6 +7,7 @@ VIEW_ALL = [
     "governance.view_review", "governance.view_reviewapproval", "governance.view_auditevent",
     "governance.view_flag", "governance.view_changeevent", "governance.view_settingschange",
     "kb.view_glossaryentry", "retrieval.view_translationdraft",
+    "governance.view_suggestion",
 ]
 
 # past tickets (imported with `kb_tickets import`, read-only in the admin) and what Verity would have answered

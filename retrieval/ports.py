@@ -6,7 +6,7 @@ from django.db import transaction
 
 from kb.models import Article, ArticleVersion
 from retrieval.index import indexing
-from retrieval.tasks import block_users_reindex, change_event_assess, contradictions_scan_article
+from retrieval.tasks import block_users_reindex, change_event_assess, contradictions_scan_article, suggestion_draft
 
 
 class RetrievalServing:
@@ -33,3 +33,6 @@ class RetrievalServing:
 
     def change_assess(self, *, event_id: int) -> None:
         change_event_assess.apply_async(args=[event_id], expires=24 * 3600)
+
+    def suggestion_draft(self, *, suggestion_id: int) -> None:
+        suggestion_draft.apply_async(args=[suggestion_id], expires=24 * 3600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from retrieval.answers.drafting import suggestion_draft_run
 from retrieval.impact.assessment import change_event_run
 from retrieval.impact.contradictions import contradictions_flag, contradictions_scan
 from retrieval.index import indexing
@@ -73,3 +74,9 @@ def translation_draft_run(draft_id: int) -> int:
     """Draft one requested translation with the model (idempotent: a finished draft is not run again)."""
     return translation_run(draft_id).pk
 
+
+@shared_task(name="retrieval.tasks.suggestion_draft", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=3, retry_backoff=True)
+def suggestion_draft(suggestion_id: int) -> str:
+    """Draft a suggested new version with the language model (idempotent: only a suggestion being drafted)."""
+    return suggestion_draft_run(suggestion_id)

@@ -74,3 +74,11 @@ from governance.services.settings_changes import (  # noqa: F401 - the services'
     settings_change_reject,
     settings_change_withdraw,
 )
+from governance.services.suggestions import (  # noqa: F401 - the services' public names
+    suggestion_accept,
+    suggestion_fail,
+    suggestion_may_act,
+    suggestion_record,
+    suggestion_reject,
+    suggestion_request,
+)
