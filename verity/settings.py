@@ -249,10 +249,10 @@ VERITY_LLM_TIMEOUT = float(os.environ.get("VERITY_LLM_TIMEOUT", "120"))
 # Off by default: the installed 1.5B model did not tell affected sections from their neighbours (AUC 0.45 on the
 # demo's development changes, README "Change impact"); turn it on with a stronger model (VERITY_LLM_BASE_URL).
 VERITY_IMPACT_READING = os.environ.get("VERITY_IMPACT_READING", "").strip().lower() in {"1", "true", "yes"}
-# what a change ends (retrieval.impact.ended): on unless turned off
-VERITY_IMPACT_ENDED = os.environ.get("VERITY_IMPACT_ENDED", "1").strip().lower() not in {"0", "false", "no", "off"}
 # ... and writes each flag's reason (else it is built from the article's sentence and the announcement's clause).
 VERITY_IMPACT_MODEL_REASONS = os.environ.get("VERITY_IMPACT_MODEL_REASONS", "").strip().lower() in {"1", "true", "yes"}
+# what a change ends (retrieval.impact.ended): on unless turned off
+VERITY_IMPACT_ENDED = os.environ.get("VERITY_IMPACT_ENDED", "1").strip().lower() not in {"0", "false", "no", "off"}
 
 # Bounded work per request (README "Limits"): larger API bodies are refused with a JSON 413.
 VERITY_API_MAX_BODY_BYTES = int(os.environ.get("VERITY_API_MAX_BODY_BYTES", str(256 * 1024)))
