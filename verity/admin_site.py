@@ -88,3 +88,27 @@ class VerityAdminSite(admin.AdminSite):
 
 class VerityAdminConfig(AdminConfig):
     default_site = "verity.admin_site.VerityAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        _people_as_text()
+
+
+def _people_as_text() -> None:
+    """A read-only field naming a person (an owner, who submitted or decided) shows the name, not a link to
+    the user admin: Django links it without asking whether the reader may open it, and only superusers may
+    (every role got a 403 from it: tests/retrieval/test_no_forbidden_links.py)."""
+    from django.contrib.admin import helpers
+    from django.contrib.auth import get_user_model
+
+    original = helpers.AdminReadonlyField.get_admin_url
+    if getattr(original, "people_as_text", False):
+        return
+
+    def get_admin_url(self, remote_field, remote_obj):
+        if remote_field.model is get_user_model():
+            return remote_obj.get_full_name() or remote_obj.get_username()
+        return original(self, remote_field, remote_obj)
+
+    get_admin_url.people_as_text = True
+    helpers.AdminReadonlyField.get_admin_url = get_admin_url
