@@ -374,19 +374,25 @@ def import_files(*, run_id: int, actor_id: int, files: list[dict[str, str | int]
     return imported
 
 
-@shared_task(name="governance.tasks.import_run_batch", acks_late=True)
-def import_run_batch(batch_id: int) -> int:
-    """Import one batch of a `kb_import` run, each file in its own transaction (idempotent per file);
-    nothing when another worker holds the batch or it is finished."""
+def run_batch_claimed(batch_id: int, work: Callable[[ImportRunBatch], int]) -> int:
+    """`work` on one batch of a run (kb_import's or kb_connect's) while this worker holds it; nothing when the
+    batch is gone, finished or held by another worker. Finished once `work` returns."""
     batch = ImportRunBatch.objects.select_related("run").filter(pk=batch_id).first()
     if batch is None:
         return 0
     with batch_claim(ImportRunBatch, batch_id) as claimed:
         if not claimed:
             return 0
-        imported = import_files(run_id=batch.run_id, actor_id=batch.run.started_by_id, files=batch.files)
+        done = work(batch)
         batch_finish(ImportRunBatch, batch_id)
-    return imported
+    return done
+
+
+@shared_task(name="governance.tasks.import_run_batch", acks_late=True)
+def import_run_batch(batch_id: int) -> int:
+    """Import one batch of a `kb_import` run, each file in its own transaction (idempotent per file)."""
+    return run_batch_claimed(batch_id, lambda batch: import_files(
+        run_id=batch.run_id, actor_id=batch.run.started_by_id, files=batch.files))
 
 
 def _record_failure(run: ImportRun, path: str, key: str, problem: str) -> None:

@@ -41,7 +41,7 @@ from django.utils import timezone
 from governance import services
 from governance.connectors.owners import OwnerMap
 from governance.connectors.records import SourceError, SourceExport, SourceRecord
-from governance.imports import IMPORTER_USERNAME, _owner, _wait, importer_user
+from governance.imports import IMPORTER_USERNAME, _owner, _wait, importer_user, run_batch_claimed
 from governance.models import (
     AuditEvent,
     ConnectorSource,
@@ -53,7 +53,7 @@ from governance.models import (
     SourceLink,
 )
 from kb.models import SLUG_PATTERN, Article, ArticleVersion, Space, content_hash
-from verity.core.batches import batch_claim, batch_finish, batches_sent
+from verity.core.batches import batches_sent
 from verity.core.errors import ApplicationError
 
 # pages per Celery task, as for kb_import
@@ -237,18 +237,10 @@ def _report(run: ImportRun, export: SourceExport) -> SyncReport:
 
 @shared_task(name="governance.tasks.connect_run_batch", acks_late=True)
 def connect_run_batch(batch_id: int) -> int:
-    """Sync one batch of a `kb_connect` run, each page in its own transaction (idempotent per page);
-    nothing when another worker holds the batch or it is finished."""
-    batch = ImportRunBatch.objects.select_related("run").filter(pk=batch_id).first()
-    if batch is None:
-        return 0
-    with batch_claim(ImportRunBatch, batch_id) as claimed:
-        if not claimed:
-            return 0
-        audience = next((item.get("audience") for item in batch.files), "") or None
-        synced = connect_records(run_id=batch.run_id, actor_id=batch.run.started_by_id, audience=audience, items=batch.files)
-        batch_finish(ImportRunBatch, batch_id)
-    return synced
+    """Sync one batch of a `kb_connect` run, each page in its own transaction (idempotent per page)."""
+    return run_batch_claimed(batch_id, lambda batch: connect_records(
+        run_id=batch.run_id, actor_id=batch.run.started_by_id, items=batch.files,
+        audience=next((item.get("audience") for item in batch.files), "") or None))
 
 
 @shared_task(name="governance.tasks.connect_batch", acks_late=True)

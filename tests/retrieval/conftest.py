@@ -21,6 +21,8 @@ from retrieval.index import corpus
 from retrieval.llm.client import ModelEndpoint
 from retrieval.models import ApiKey
 from tests.llm_standin import StandinServer
+from verity.core.llm_server import ensure_llm_server
+from verity.core.modelfiles import default_model_path, installed, load_manifest
 
 
 @pytest.fixture(autouse=True)
@@ -133,3 +135,14 @@ def standin():
 @pytest.fixture
 def endpoint(standin) -> ModelEndpoint:
     return ModelEndpoint(standin.url, "test-key", "standin", embedded=False)
+
+
+@pytest.fixture(scope="module")
+def real_model() -> ModelEndpoint:
+    """The default model itself on the embedded server (the few tests that read what it really writes)."""
+    manifest = load_manifest()
+    path = default_model_path(manifest)
+    if not installed(manifest, path):
+        pytest.skip("the default model is not installed (python3 dev.py install)")
+    server = ensure_llm_server(path)
+    return ModelEndpoint(server.url, server.api_key, server.model, embedded=True)

@@ -12,9 +12,6 @@ import pytest
 
 from retrieval.answers.pipeline import answer_question
 from retrieval.answers.verification import numbers_in
-from retrieval.llm.client import ModelEndpoint
-from verity.core.llm_server import ensure_llm_server
-from verity.core.modelfiles import default_model_path, installed, load_manifest
 
 RETURNS = (
     "# Rückgabe im Online-Shop\n\n## Frist\n\nGeräte aus dem Online-Shop können Sie innerhalb von 14 Tagen ab Erhalt "
@@ -25,16 +22,6 @@ HOTLINE = (
     "# Hotline\n\n## Erreichbarkeit\n\nUnsere Hotline 0800 123 4567 erreichen Sie montags bis freitags von 8 bis 20 Uhr. "
     "Samstags sind wir von 9 bis 14 Uhr für Sie da."
 )
-
-
-@pytest.fixture(scope="module")
-def real_model() -> ModelEndpoint:
-    manifest = load_manifest()
-    path = default_model_path(manifest)
-    if not installed(manifest, path):
-        pytest.skip("the default model is not installed (python3 dev.py install)")
-    server = ensure_llm_server(path)
-    return ModelEndpoint(server.url, server.api_key, server.model, embedded=True)
 
 
 @pytest.fixture

@@ -8,26 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kb.kbformat import parse_article_file
 from kb.models import GlossaryEntry
-from retrieval.llm.client import ModelEndpoint
 from retrieval.translation.drafting import translation_draft, translation_run
-from verity.core.llm_server import ensure_llm_server
-from verity.core.modelfiles import default_model_path, installed, load_manifest
 
 DEMO = Path(__file__).resolve().parents[3] / "demo" / "kb" / "roaming-schweiz.md"
-
-
-@pytest.fixture(scope="module")
-def real_model() -> ModelEndpoint:
-    manifest = load_manifest()
-    path = default_model_path(manifest)
-    if not installed(manifest, path):
-        pytest.skip("the default model is not installed (python3 dev.py install)")
-    server = ensure_llm_server(path)
-    return ModelEndpoint(server.url, server.api_key, server.model, embedded=True)
 
 
 def test_the_model_drafts_a_scored_translation_of_a_demo_article(publish, author, real_model, capsys, settings):
