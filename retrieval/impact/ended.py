@@ -5,7 +5,8 @@ also ends things without a value: "die Hotline setzt die Zwei-Faktor-Anmeldung n
 der Alpenbox 7 erhalten Neukunden die Alpenbox 8", "bieten wir kein befristetes Upgrade mehr an", "is
 no longer accepted". A passage that still says what such a clause ends is wrong from the effective date.
 
-1. Ending clauses: a change statement (not one saying something stays as it is) with a general cue of
+1. Ending clauses: a change statement (not one saying something stays as it is, nor one ending a value,
+   which the fact comparison judges) with a general cue of
    ending or replacing ("nicht mehr", "kein ... mehr", "entfällt", "eingestellt", "ersetzt", "statt",
    "no longer", "discontinued", "replaced", "instead of"): German and English language knowledge, no
    word of any knowledge base.
@@ -50,7 +51,9 @@ STATED_CHARS = 140
 
 
 def ending_statements(statements: list[Statement]) -> list[Statement]:
-    return [s for s in statements if not s.unchanged and ENDING.search(s.text)]
+    """Clauses that end something without ending a value: "bis 5.000 € statt bis 3.000 €" is a changed value,
+    which the fact comparison judges (by the value, not by the words around it)."""
+    return [s for s in statements if not s.unchanged and not s.old and ENDING.search(s.text)]
 
 
 def _clause_terms(statement: Statement, language: str) -> frozenset[str]:
