@@ -26,23 +26,27 @@ from retrieval.answers.verification import (
     CITATION,
     CheckedSentence,
     check_sentence,
+    negated,
     restated_source,
     source_terms,
     split_answer,
 )
 from retrieval.answers.writer import (
+    ROW_MAX_TOKENS,
     WRITER_MAX_TOKENS,
     ModelSource,
     SentenceBuffer,
     judge,
     refused,
+    row_sentence,
     stream_write,
     write,
 )
 from retrieval.llm.client import ModelEndpoint, chat_model
 from retrieval.models import Chunk
 from retrieval.search.query import ChunkHit
-from retrieval.text.tokens import analyze
+from retrieval.text.numbers import numbers_in
+from retrieval.text.tokens import analyze, language_of
 
 MAX_SOURCES = tuning.MAX_SOURCES
 MAX_ANSWER_SENTENCES = tuning.MAX_ANSWER_SENTENCES
@@ -131,7 +135,7 @@ def readable(segment: str) -> str:
         header_line, row_line = text.split("| |", 1)
         header = [cell.strip() for cell in header_line.strip().strip("|").split("|")]
         row = [cell.strip() for cell in row_line.strip().strip("|").split("|")]
-        text = ", ".join(f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value)
+        text = "; ".join(f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value)
     else:
         text = " ".join(re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", line) for line in text.splitlines() if line.strip())
     text = re.sub(r"\*\*|__|`", "", text)
@@ -139,10 +143,93 @@ def readable(segment: str) -> str:
     return text if text.endswith((".", "!", "?", ":")) else text + "."
 
 
-def _new_words(sentence: str, segment: str, question: str, locale: str) -> set[str]:
-    """Content words of a written sentence that neither its source sentence nor the question has."""
-    allowed = source_terms(segment, locale) | source_terms(question, locale)
+# Words that link a subject to what the source states about it and add no fact of their own ("Die
+# Verlängerung bietet einen Handy-Bonus von 160 €" for the row "Alpenfunk L | 160 €"): general
+# language, in every inflection the writer uses. Not here: words that turn a statement around
+# (zahlen/erhalten, müssen instead of können, nicht), which stay new words and send the reader to the
+# source. Possibility ("können", "möglich", "dürfen") is one family: a negation is checked separately.
+LINKING_WORDS = {
+    "de": "bieten bietet bietest geboten geben gibt gegeben betragen beträgt betrug gelten gilt gelten galt "
+          "liegen liegt stehen steht enthalten enthält umfassen umfasst beinhalten beinhaltet vorhanden "
+          "können kann kannst könnt möglich dürfen darf erlaubt",
+    "en": "offer offers offered give gives given amount amounts apply applies applied include includes "
+          "included contain contains available can could may possible allowed",
+}
+_linking: dict[str, frozenset[str]] = {}
+
+
+def linking_terms(locale: str) -> frozenset[str]:
+    """The index terms of LINKING_WORDS in both languages (answers may cite translations)."""
+    if locale not in _linking:
+        _linking[locale] = frozenset(source_terms(" ".join(LINKING_WORDS.values()), locale))
+    return _linking[locale]
+
+
+def _new_words(sentence: str, segment: str, question: str, locale: str, heading: str = "") -> set[str]:
+    """Content words of a written sentence that neither its source sentence (with the title and section
+    it stands under), the question nor the general linking words have."""
+    allowed = source_terms(f"{heading}\n{segment}", locale) | source_terms(question, locale) | linking_terms(locale)
     return {term for term in analyze(sentence, locale) if not term.isdigit()} - allowed
+
+
+ROW_WINDOW = 6  # words on either side of a number that must name its column or cell
+
+
+def _row_cells(row: str) -> list[tuple[str, str]]:
+    """A row in its readable form ("Spalte: Wert; Spalte: Wert" or "Spalte: Wert, ...") as (header, value)."""
+    cells = []
+    for part in re.split(r";\s+", row.strip().rstrip(".")):
+        header, _, value = part.partition(": ")
+        cells.append((header, value) if value else ("", header))
+    return cells
+
+
+def row_reading_problem(sentence: str, row: str, question: str, context: str, locale: str) -> str:
+    """Why the model's sentence for a table row may not replace the row ("" when it may): every number
+    stands in the row and not beside the words of another column holding a number (unless also beside
+    its own); no word the row, its table and the
+    question lack; no negation the row lacks."""
+    if not sentence or "[" in sentence or not 4 <= len(sentence.split()) <= 45:
+        return "not one plain sentence"
+    missing = numbers_in(sentence) - numbers_in(row)
+    if missing:
+        return f"numbers not in the row: {', '.join(sorted(missing))}"
+    added = _new_words(sentence, row, question, locale, context)
+    if added:
+        return f"words not in the row: {', '.join(sorted(added))}"
+    language = language_of(locale)
+    if negated(sentence, language) and not negated(f"{context} {row}", language):
+        return "a negation the row does not state"
+    words = re.findall(r"\S+", sentence)
+    cells = [(number_set, source_terms(f"{header} {re.sub(r'[0-9]', ' ', value)}", locale))
+             for header, value in _row_cells(row) if (number_set := numbers_in(value))]
+    for index, word in enumerate(words):
+        for number in numbers_in(word):
+            near = source_terms(" ".join(words[max(0, index - ROW_WINDOW): index + ROW_WINDOW + 1]), locale)
+            own = set().union(*(terms for numbers, terms in cells if number in numbers))
+            others = set().union(*(terms for numbers, terms in cells if number not in numbers)) - own
+            if near & others and not near & own:
+                return f"{number} stands beside the words of another column"
+    return ""
+
+
+@dataclass(frozen=True)
+class RowReading:
+    text: str  # the model's sentence when it checked out, else the row as it stands
+    problem: str = ""  # why the model's sentence was not used
+    answers: bool = True  # False: the model read the row as not answering the question
+
+
+def read_row(endpoint: ModelEndpoint, *, question: str, row: str, context: str, locale: str) -> RowReading:
+    """A table row as the model's sentence when it checks out, else the row as it is; and what was wrong."""
+    written = row_sentence(chat_model(endpoint, max_tokens=ROW_MAX_TOKENS), question=question, row=row,
+                           context=context, locale=locale)
+    if refused(written):
+        return RowReading(row, f"{row} (the model read this row as not answering the question)", answers=False)
+    problem = row_reading_problem(written, row, question, context, locale)
+    if problem:
+        return RowReading(row, f"{written} ({problem}: the row as it stands)")
+    return RowReading(written if written.endswith((".", "!", "?")) else written + ".")
 
 
 def _source_sentence(text: str, cited: tuple[int, ...], quotes: dict[int, str],
@@ -178,6 +265,7 @@ def answer_with_model(
     if probability < JUDGE_MIN:
         return ModelAnswer("refused", "not_in_sources", sources=sources, support=probability)
     quotes = {source.n: source.text for source in sources}
+    headings = {source.n: f"{source.article.title}\n{source.chunk.heading_path}" for source in sources}
     phrases = guardrails.guarded_phrases(audience)
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
@@ -195,7 +283,7 @@ def answer_with_model(
             return
         n, segment, closeness = pointed
         checked, problem = _checked(f"{text} [{n}]", quotes, locale, phrases)
-        added = _new_words(text, segment, question, locale)
+        added = _new_words(text, segment, question, locale, headings.get(n, ""))
         if problem or added or segment.rstrip().endswith("?"):
             reason = problem or (f"words not in the source: {', '.join(sorted(added))}" if added else "")
             if segment.rstrip().endswith("?"):  # the article's own question is no answer
@@ -205,6 +293,14 @@ def answer_with_model(
                 dropped.append(f"{text} ({reason}; too far from any source sentence to quote one)")
                 return
             quoted, quote_problem = _checked(f"{readable(segment)} [{n}]", quotes, locale, phrases)
+            if not quote_problem and segment.lstrip().startswith("|"):  # a row is read, not flattened
+                reading = read_row(endpoint, question=question, row=readable(segment)[:-1],
+                                   context=headings.get(n, ""), locale=locale)
+                read, read_problem = _checked(f"{reading.text} [{n}]", quotes, locale, phrases)
+                if reading.problem or read_problem:
+                    dropped.append(reading.problem or f"{reading.text} ({read_problem}: the row as it stands)")
+                else:
+                    quoted = read
             if quote_problem:
                 dropped.append(f"{text} ({reason}; the source sentence: {quote_problem})")
                 return

@@ -31,6 +31,7 @@ from retrieval.answers.model import (
     cited_text,
     first_use_numbers,
     quote_for,
+    read_row,
     version_numbers,
 )
 from retrieval.answers.redaction import redact
@@ -225,8 +226,12 @@ def answer_question(
         if written.reason != "answer_not_supported" or not evidence.confident:
             return finish("refused", answer=refusal, reason=written.reason, dropped=written.dropped, retrieved=retrieved)
         # the judge found the answer in the sources but the writer produced nothing verifiable: the
-        # selected source sentences themselves, when the evidence scorer is confident as well
+        # selected source sentences themselves, when the evidence scorer is confident as well (the
+        # model still reads their table rows)
         generator, generator_name = ExtractiveGenerator(), "extractive"
+        return _extractive_answer(finish, generator, redacted, evidence, audience=audience, locale=locale,
+                                  retrieved=retrieved, on_sentence=on_sentence, dropped_before=written.dropped,
+                                  endpoint=endpoint)
     elif not evidence.passages or not evidence.confident:
         return finish("refused", answer=refusal, reason="no_supporting_evidence", evidence=evidence, retrieved=retrieved)
     return _extractive_answer(finish, generator, redacted, evidence, audience=audience, locale=locale,
@@ -278,12 +283,21 @@ def _model_answer(finish: Callable[..., AnswerResult], written: ModelAnswer, *, 
 
 def _extractive_answer(finish: Callable[..., AnswerResult], generator: Generator, redacted: str, evidence: Evidence, *,
                        audience: str, locale: str, retrieved: list[dict],
-                       on_sentence: Callable[[str], None] | None, dropped_before: list[str]) -> AnswerResult:
+                       on_sentence: Callable[[str], None] | None, dropped_before: list[str],
+                       endpoint: ModelEndpoint | None = None) -> AnswerResult:
     """Without a model: at most three passages, the best-scored, in reading order. `dropped_before`:
-    what a model wrote and verification dropped before these passages were chosen instead."""
+    what a model wrote and verification dropped before these passages were chosen instead. With an
+    `endpoint` the model reads each table row into a sentence (kept only when it checks out)."""
     refusal = guardrails.REFUSAL_MESSAGES.get(language_of(locale), guardrails.REFUSAL_MESSAGES["en"])
     best = sorted(evidence.passages, key=lambda passage: passage.score, reverse=True)[:MAX_ANSWER_SENTENCES]
-    citations, sentences = _citations([passage for passage in evidence.passages if passage in best])
+    dropped_before = list(dropped_before)
+    chosen = [passage for passage in evidence.passages if passage in best]
+    if endpoint is not None and any(passage.kind == "row" for passage in chosen):
+        read = [_read_row(passage, redacted, locale, endpoint, dropped_before) if passage.kind == "row" else passage
+                for passage in chosen]
+        # rows the model read as not answering the question go, unless nothing else would be left
+        chosen = [passage for passage in read if passage is not None] or chosen
+    citations, sentences = _citations(chosen)
     sources = [
         Source(n=c.n, title=c.title, text=" ".join(text for n, text in sentences if n == c.n), locale=c.locale)
         for c in citations
@@ -316,6 +330,22 @@ def _extractive_answer(finish: Callable[..., AnswerResult], generator: Generator
     text = " ".join(cited_text(sentence, renumber) for sentence in kept)
     return _finish_answer(finish, text, final_citations, audience=audience, locale=locale, dropped=dropped,
                           retrieved=retrieved, evidence=evidence)
+
+
+def _read_row(passage: Passage, question: str, locale: str, endpoint: ModelEndpoint,
+              dropped: list[str]) -> Passage | None:
+    """The passage of a table row with the model's sentence for it as its text, when that checks out;
+    None when the model read the row as not answering the question."""
+    try:
+        reading = read_row(endpoint, question=question, row=passage.text, context=passage.context, locale=locale)
+    except (openai.APIError, OSError) as error:
+        logger.warning("The language model could not read a table row (%s); the row as it stands.", error)
+        return passage
+    if reading.problem:
+        dropped.append(reading.problem)
+    if not reading.answers:
+        return None
+    return replace(passage, text=reading.text) if not reading.problem else passage
 
 
 def _finish_answer(finish: Callable[..., AnswerResult], text: str, final_citations: list[Citation], *, audience: str,

@@ -41,7 +41,7 @@ class CheckedSentence:
     problem: str = ""
 
 
-def _negated(text: str, language: str) -> bool:
+def negated(text: str, language: str) -> bool:
     words = set(re.findall(r"[\w']+", text.lower()))
     return bool(words & NEGATIONS.get(language, set()) or words & NEGATIONS["en"])
 
@@ -132,7 +132,7 @@ def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> Checke
     if misplaced:
         return CheckedSentence(text, cited, False, 0.0, f"numbers from another statement of the source: {', '.join(misplaced)}")
     language = language_of(locale)
-    if _negated(text, language) != _negated(restated_source(text, passage, locale), language):
+    if negated(text, language) != negated(restated_source(text, passage, locale), language):
         return CheckedSentence(text, cited, False, 0.0, "negation differs from the source")
     score = support_score(text, passage, locale)
     if score < SUPPORT_THRESHOLD:

@@ -279,3 +279,90 @@ def test_a_model_that_does_not_answer_in_time_leaves_the_extractive_answer(shop,
 
     assert (result.status, result.generator) == ("answered", "extractive")
     assert "innerhalb von 14 Tagen ab Erhalt der Ware" in result.answer
+
+
+TARIFFS = ("# Vertragsverlängerung\n\n## Handy-Bonus\n\n| Tarif | Handy-Bonus |\n|---|---|\n| Alpenfunk M | 100 € |\n"
+           "| Alpenfunk L | 160 € |\n")
+
+
+def test_a_sentence_that_links_a_row_with_a_general_verb_is_the_models_own_reply(publish, standin, endpoint):
+    # "bietet" adds no fact; "Verlängerung" comes from the title the row stands under
+    publish("verlaengerung", title="Vertragsverlängerung", body=TARIFFS)
+    standin.script.answer = "Die Verlängerung im Tarif Alpenfunk L bietet einen Handy-Bonus von 160 €. [1]"
+
+    result = answer_question(question="Wie viel Handy-Bonus gibt es im Tarif L?", audience="public", locale="de",
+                             endpoint=endpoint)
+
+    assert result.answer == "Die Verlängerung im Tarif Alpenfunk L bietet einen Handy-Bonus von 160 €. [1]"
+    assert result.dropped == []
+
+
+def _row_reply(row_sentence: str, answer: str):
+    """The stand-in's reply: `row_sentence` when asked to read a table row, else the writer's `answer`."""
+    return lambda prompt: row_sentence if "Tabellenzeile" in prompt else answer
+
+
+def test_a_word_that_turns_the_statement_around_sends_the_reader_to_the_row_read_as_a_sentence(
+        publish, standin, endpoint):
+    publish("verlaengerung", title="Vertragsverlängerung", body=TARIFFS)
+    standin.script.reply = _row_reply("Im Tarif Alpenfunk L gibt es einen Handy-Bonus von 160 €.",
+                                      "Im Tarif Alpenfunk L zahlen Sie einen Handy-Bonus von 160 €. [1]")
+
+    result = answer_question(question="Wie viel Handy-Bonus gibt es im Tarif L?", audience="public", locale="de",
+                             endpoint=endpoint)
+
+    assert result.answer == "Im Tarif Alpenfunk L gibt es einen Handy-Bonus von 160 €. [1]"
+    assert result.dropped == ["Im Tarif Alpenfunk L zahlen Sie einen Handy-Bonus von 160 €. (words not in the source: "
+                              "zahl: quoted the source sentence instead)"]
+    (row_prompt,) = [prompt for prompt in standin.script.prompts() if "Tabellenzeile" in prompt]
+    assert "Zeile: Tarif: Alpenfunk L; Handy-Bonus: 160 €" in row_prompt
+
+
+@pytest.mark.parametrize(("read", "problem"), [
+    ("Im Tarif Alpenfunk L gibt es einen Handy-Bonus von 100 €.", "numbers not in the row: 100"),
+    ("Im Tarif Alpenfunk L gibt es keinen Handy-Bonus von 160 €.", "a negation the row does not state"),
+    ("Im Tarif Alpenfunk L zahlen Sie 160 €.", "words not in the row: zahl"),
+    ("160 €.", "not one plain sentence"),
+])
+def test_a_row_read_wrongly_stays_the_row_as_it_stands(publish, standin, endpoint, read, problem):
+    publish("verlaengerung", title="Vertragsverlängerung", body=TARIFFS)
+    standin.script.reply = _row_reply(read, "Im Tarif Alpenfunk L zahlen Sie einen Handy-Bonus von 160 €. [1]")
+
+    result = answer_question(question="Wie viel Handy-Bonus gibt es im Tarif L?", audience="public", locale="de",
+                             endpoint=endpoint)
+
+    assert result.answer == "Tarif: Alpenfunk L; Handy-Bonus: 160 €. [1]"
+    assert f"{read} ({problem}: the row as it stands)" in result.dropped
+
+
+def test_a_number_read_into_another_column_is_caught():
+    from retrieval.answers.model import row_reading_problem
+
+    row = "Versandart: Standard; Preis: 4,95 €; kostenlos ab: 50,00 € Bestellwert"
+    assert row_reading_problem("Die Versandart Standard hat einen Preis von 50,00 €.", row, "Was kostet der Versand?",
+                               "Versand", "de") == "50.00 stands beside the words of another column"
+    assert row_reading_problem("Die Versandart Standard hat einen Preis von 4,95 € und ist ab 50,00 € Bestellwert "
+                               "kostenlos.", row, "Was kostet der Versand?", "Versand", "de") == ""
+
+
+SHIPPING = ("# Versand\n\nWir liefern mit DHL.\n\n| Versandart | Preis |\n|---|---|\n| Standard | 4,95 € |\n"
+            "| Express | 9,90 € |\n")
+
+
+def test_without_a_verified_reply_the_rows_the_model_reads_as_answering_become_sentences(publish, standin, endpoint):
+    publish("versand", title="Versand", body=SHIPPING)
+
+    def reply(prompt: str) -> str:
+        if "Tabellenzeile" not in prompt:
+            return "KEINE ANTWORT"
+        row = prompt.split("Zeile:")[-1].splitlines()[0]
+        return "Der Expressversand kostet 9,90 €." if "Express" in row else "KEINE ANTWORT"
+
+    standin.script.reply = reply
+
+    result = answer_question(question="Was kostet der Expressversand?", audience="public", locale="de",
+                             endpoint=endpoint)
+
+    assert result.status == "answered", result.dropped
+    assert "Der Expressversand kostet 9,90 €." in result.answer, result.dropped
+    assert "4,95" not in result.answer
