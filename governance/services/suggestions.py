@@ -124,7 +124,7 @@ def suggestion_request_article(*, actor: AbstractBaseUser, space: Space, locale:
             % {"title": open_twin.title}, code="suggestion_open", details={"suggestion": open_twin.pk})
     suggestion = Suggestion.objects.create(
         kind=Suggestion.Kind.TICKETS, space=space, locale=locale, title=title.strip()[:300],
-        slug=slug_from_title(title), sources=[source for source in tickets if source["ticket"] in ids],
+        slug=slug_from_title(title, max_length=60), sources=[source for source in tickets if source["ticket"] in ids],
         source_tickets=ids, requested_by=actor,
     )
     audit_record(event_type=AuditEvent.Type.SUGGESTION_CREATE, actor=actor, target_label=suggestion.title,
@@ -146,7 +146,7 @@ def suggestion_record(*, suggestion_id: int, body: str, generator: str, paragrap
     if title and title.strip():
         suggestion.title = title.strip()[:300]
         if suggestion.is_new_article:
-            suggestion.slug = slug_from_title(suggestion.title) or suggestion.slug
+            suggestion.slug = slug_from_title(suggestion.title, max_length=60) or suggestion.slug
     suggestion.status, suggestion.drafted_at = Suggestion.Status.READY, timezone.now()
     suggestion.save(update_fields=["body", "paragraphs", "sentences", "title", "slug", "generator", "status",
                                    "drafted_at"])

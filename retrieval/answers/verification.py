@@ -46,6 +46,11 @@ def _negated(text: str, language: str) -> bool:
     return bool(words & NEGATIONS.get(language, set()) or words & NEGATIONS["en"])
 
 
+def negated(text: str, locale: str) -> bool:
+    """The text denies what it says ("nicht", "kein", "no", ...)."""
+    return _negated(text, language_of(locale))
+
+
 def source_terms(text: str, locale: str) -> set[str]:
     """Index terms in the text's language and the other one (sources may be translations)."""
     return set(analyze(text, locale)) | set(analyze(text, "de" if language_of(locale) == "en" else "en"))
