@@ -1305,7 +1305,9 @@ class SuggestionAdmin(ReadOnlyAdmin):
             base = suggestion.base_version
             ready = suggestion.status == Suggestion.Status.READY
             new_article = suggestion.is_new_article
+            latest = None if new_article else suggestion.article.latest_version
             extra_context.update({
+                "stale_version": latest if ready and latest is not None and latest.pk != suggestion.base_version_id else None,
                 "suggestion": suggestion,
                 "new_article": new_article,
                 "can_decide": ready and services.suggestion_may_decide(request.user, suggestion),

@@ -383,7 +383,7 @@ def test_the_list_of_suggestions_names_the_new_article_and_its_space(client, dra
 # while there: a flag suggestion is not accepted over a newer version
 
 
-def test_a_flag_suggestion_is_refused_when_the_article_got_a_newer_version(model, publish, author, approver,
+def test_a_flag_suggestion_is_refused_when_the_article_got_a_newer_version(client, model, publish, author, approver,
                                                                           django_capture_on_commit_callbacks):
     from governance.models import ChangeEvent, Flag
 
@@ -408,3 +408,7 @@ def test_a_flag_suggestion_is_refused_when_the_article_got_a_newer_version(model
     assert article.latest_version == edit and ArticleVersion.objects.filter(article=article).count() == 2
     suggestion.refresh_from_db()
     assert suggestion.status == Suggestion.Status.READY
+    client.force_login(author)
+    page = client.get(reverse("admin:governance_suggestion_change", args=[suggestion.pk])).content.decode()
+    assert "Version 2 dieses Artikels wurde nach der Version gespeichert" in page
+    assert "Als Entwurfsversion übernehmen" not in page and "Ablehnen" in page
