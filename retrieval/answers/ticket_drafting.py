@@ -80,6 +80,8 @@ ECHOED_QUESTION = re.compile(r"^\W*(?:fragen?(?:\s+(?:des|der)\s+kunden?)?|custo
                              r"|ticket)\s*\d*\W*:", re.IGNORECASE)
 ECHOED_REPLY = re.compile(r"^\W*(?:antwort(?:en)?(?:\s+(?:des|der)\s+mitarbeite\w*)?|agents?'?s?\s+repl(?:y|ies)|repl(?:y|ies)"
                           r"|answers?)\s*\d*\W*:\W*", re.IGNORECASE)
+LABEL = re.compile(r"^[#\s]*[\w][\w\s-]{0,40}:$")
+MIN_WORDS = 3  # fewer is a fragment ("2. Alpenfunk-Anschluss"), not a statement
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 ITEM = re.compile(r"^(\s*(?:[-*+]|\d{1,2}[.)])\s+|\s*>\s*)")
 TITLE_PREFIX = re.compile(r"^\s*(?:#+\s*|\*\*|(?:titel|title|thema|topic)\s*:\s*)+", re.IGNORECASE)
@@ -205,7 +207,10 @@ def _unframed(line: str) -> str | None:
     text = re.sub(r"^(\s*)\d{1,2}\.\s*<<<", r"\1", text).replace("<<<", "").replace(">>>", "")
     if text.strip() and not re.search(r"\w", text):
         return None
-    return text
+    if LABEL.match(_plain_markdown(text)):  # "**Kunden:**", "## Quellen der Antworten:": the frame, not content
+        return None
+    quoted = re.match(r"^(\s*(?:[-*+]\s+)?)[\"„“»](.*)[\"“”«]\s*$", text)
+    return f"{quoted.group(1)}{quoted.group(2).strip()}" if quoted else text
 
 
 def split_reply(reply: str) -> tuple[str, str]:
@@ -299,6 +304,7 @@ def verify_draft(title: str, body: str, sources: list[TicketSource], locale: str
             title = ""
     title = title or topic
     lines: list[str] = []
+    seen: set[str] = set()
     for line in body.splitlines():
         if not line.strip():
             if lines and lines[-1]:
@@ -320,7 +326,15 @@ def verify_draft(title: str, body: str, sources: list[TicketSource], locale: str
         prefix = prefix_match.group(1) if prefix_match else ""
         kept = []
         for sentence in split_sentences(line[len(prefix):].strip()):
+            said = " ".join(re.findall(r"\w+", sentence.lower()))
+            if said in seen:
+                continue  # a small model repeats itself: once is enough
+            if len(said.split()) < MIN_WORDS:
+                checks.append(SentenceCheck(sentence, False, _("Too short to state anything.")))
+                continue
             check = check_draft_sentence(sentence, sources, locale)
+            if check.kept:
+                seen.add(said)
             checks.append(check)
             if check.kept:
                 kept.append(sentence)

@@ -127,6 +127,19 @@ def test_the_first_line_is_the_title_and_an_echo_of_the_prompt_is_dropped():
         "Fernsehen", "Kann ich TV buchen?\n\nNein.")
 
 
+def test_what_a_small_model_repeats_labels_quotes_or_leaves_as_a_fragment_is_cleaned_up():
+    # what Qwen2.5-1.5B wrote on the demo's TV tickets once: each reply quoted under a label, over and over
+    reply = TICKETS[1]["messages"][1]["text"].split("\n")[1]
+    written = f"Fernsehen\n\n2. Anschluss\n\n**Kunden:**\n\n\"{reply}\"\n\n**Kunden:**\n\n\"{reply}\"\n"
+    title, body = split_reply(written)
+    draft = verify_draft(title, body, REPLIES, "de", topic="TV-Paket")
+    assert draft.body == f"{reply}\n"
+    assert [(check.text, check.problem) for check in draft.sentences if not check.kept] == [
+        ("# Fernsehen", "Nur 0% seiner Wörter stehen in den Antworten der Mitarbeitenden."),
+        ("Anschluss", "Zu kurz, um etwas auszusagen.")]
+    assert draft.title == "TV-Paket"  # the topic's name instead of an unsupported title
+
+
 def test_a_heading_the_replies_do_not_support_goes_and_a_reply_s_lowercase_start_is_capitalised():
     draft = verify_draft("TV-Paket", "## Quellen der Servicemitarbeiter\n\nein eigenes TV-Paket bieten wir derzeit nicht an.\n",
                          REPLIES, "de", topic="Thema")
