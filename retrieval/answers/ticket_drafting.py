@@ -328,13 +328,12 @@ def verify_draft(title: str, body: str, sources: list[TicketSource], locale: str
         for sentence in split_sentences(line[len(prefix):].strip()):
             said = " ".join(re.findall(r"\w+", sentence.lower()))
             if said in seen:
-                continue  # a small model repeats itself: once is enough
+                continue  # a small model repeats itself: once is enough, kept or listed
+            seen.add(said)
             if len(said.split()) < MIN_WORDS:
                 checks.append(SentenceCheck(sentence, False, _("Too short to state anything.")))
                 continue
             check = check_draft_sentence(sentence, sources, locale)
-            if check.kept:
-                seen.add(said)
             checks.append(check)
             if check.kept:
                 kept.append(sentence)

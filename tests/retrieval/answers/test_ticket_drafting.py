@@ -130,13 +130,15 @@ def test_the_first_line_is_the_title_and_an_echo_of_the_prompt_is_dropped():
 def test_what_a_small_model_repeats_labels_quotes_or_leaves_as_a_fragment_is_cleaned_up():
     # what Qwen2.5-1.5B wrote on the demo's TV tickets once: each reply quoted under a label, over and over
     reply = TICKETS[1]["messages"][1]["text"].split("\n")[1]
-    written = f"Fernsehen\n\n2. Anschluss\n\n**Kunden:**\n\n\"{reply}\"\n\n**Kunden:**\n\n\"{reply}\"\n"
+    written = (f"Fernsehen\n\n2. Anschluss\n\n**Kunden:**\n\n\"{reply}\"\n\n**Kunden:**\n\n\"{reply}\"\n\n"
+               "Wir bieten 9 Sender.\nWir bieten 9 Sender.\n")
     title, body = split_reply(written)
     draft = verify_draft(title, body, REPLIES, "de", topic="TV-Paket")
     assert draft.body == f"{reply}\n"
     assert [(check.text, check.problem) for check in draft.sentences if not check.kept] == [
         ("# Fernsehen", "Nur 0% seiner Wörter stehen in den Antworten der Mitarbeitenden."),
-        ("Anschluss", "Zu kurz, um etwas auszusagen.")]
+        ("Anschluss", "Zu kurz, um etwas auszusagen."),
+        ("Wir bieten 9 Sender.", "Nennt 9 Sender, was keine Antwort der Mitarbeitenden nennt.")]  # listed once
     assert draft.title == "TV-Paket"  # the topic's name instead of an unsupported title
 
 
