@@ -1266,16 +1266,28 @@ from governance import glossary_admin  # noqa: E402,F401 - registers the glossar
 
 @admin.register(Suggestion)
 class SuggestionAdmin(ReadOnlyAdmin):
-    """Drafts Verity suggested from change flags: the owner reads the sources and the diff, edits, accepts or rejects."""
+    """Drafts Verity suggested (a new version from a change flag, a new article from past tickets): whoever
+    decides reads the sources and the draft, edits, accepts or rejects."""
 
-    list_display = ("article", "status", "change_event", "requested_by", "created_at")
-    list_filter = ("status",)
-    search_fields = ("article__slug", "title")
-    list_select_related = ("article", "change_event", "requested_by")
+    list_display = ("target", "kind", "status", "change_event", "requested_by", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("article__slug", "title", "slug")
+    list_select_related = ("article", "space", "change_event", "requested_by")
     change_form_template = "admin/governance/suggestion/change_form.html"
     fields = ("article", "flag", "change_event", "base_version", "status", "requested_by", "created_at", "drafted_at",
               "generator", "decided_by", "decided_at", "decision_note", "version")
-    readonly_fields = fields
+    article_fields = ("kind", "space", "locale", "source_tickets", "article", "status", "requested_by", "created_at",
+                      "drafted_at", "generator", "decided_by", "decided_at", "decision_note", "version")
+    readonly_fields = tuple(dict.fromkeys(fields + article_fields))
+
+    def get_fields(self, request, obj=None):
+        return self.article_fields if obj is not None and obj.is_new_article else self.fields
+
+    @admin.display(description=gettext_lazy("article"), ordering="article__slug")
+    def target(self, suggestion: Suggestion) -> str:
+        if suggestion.article_id:
+            return suggestion.article.slug
+        return _("new: “%(title)s” in %(space)s") % {"title": suggestion.title, "space": suggestion.space}
 
     def get_urls(self):
         return [
@@ -1292,12 +1304,17 @@ class SuggestionAdmin(ReadOnlyAdmin):
         if suggestion is not None:
             base = suggestion.base_version
             ready = suggestion.status == Suggestion.Status.READY
+            new_article = suggestion.is_new_article
+            latest = None if new_article else suggestion.article.latest_version
             extra_context.update({
+                "stale_version": latest if ready and latest is not None and latest.pk != suggestion.base_version_id else None,
                 "suggestion": suggestion,
-                "can_decide": ready and services.suggestion_may_act(request.user, suggestion.article),
-                "rows": word_diff(base.body if base else None, suggestion.body) if suggestion.body else [],
+                "new_article": new_article,
+                "can_decide": ready and services.suggestion_may_decide(request.user, suggestion),
+                "rows": word_diff(base.body if base else None, suggestion.body) if suggestion.body and not new_article else [],
                 "announcement": next((x for x in suggestion.sources if x.get("kind") == "announcement"), None),
                 "evidence": next((x for x in suggestion.sources if x.get("kind") == "evidence"), None),
+                "tickets": [x for x in suggestion.sources if x.get("kind") == "ticket"],
                 "changed": [p for p in suggestion.paragraphs if p.get("changed")],
                 "needs_human": suggestion.needs_human,
                 "drafting": suggestion.status == Suggestion.Status.DRAFTING,
@@ -1311,10 +1328,16 @@ class SuggestionAdmin(ReadOnlyAdmin):
         suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
         try:
             suggestion = services.suggestion_accept(actor=request.user, suggestion=suggestion,
-                                                    body=request.POST.get("body"), title=request.POST.get("title"))
+                                                    body=request.POST.get("body"), title=request.POST.get("title"),
+                                                    slug=request.POST.get("slug"))
         except ApplicationError as error:
             messages.error(request, error.message)
             return self._back(suggestion_id)
+        if suggestion.is_new_article:
+            messages.success(request, _("Accepted: the article “%(slug)s” was created with version 1 as a draft. "
+                                        "Submit it for review; nothing is served before it is approved.")
+                             % {"slug": suggestion.article.slug})
+            return HttpResponseRedirect(reverse("admin:kb_article_change", args=[suggestion.article_id]))
         messages.success(request, _("Accepted: version %(number)s is a draft. Submit it for review; the flag stays "
                                     "open until a corrected version is published.") % {"number": suggestion.version.number})
         return HttpResponseRedirect(reverse("admin:kb_article_change", args=[suggestion.article_id]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -387,13 +388,21 @@ class Flag(models.Model):
 
 
 class Suggestion(models.Model):
-    """A new version of an article that Verity drafted with the language model from an open change flag.
+    """A draft Verity wrote with the language model, for a person to edit, accept or reject.
 
-    Only the paragraphs the change makes wrong are rewritten, from the announcement; a rewritten
-    paragraph stating a number, amount, date or menu path that neither the old paragraph nor the
-    announcement states is not used and is listed as needing a human. The article's owner edits,
-    accepts (a normal draft version, reviewed as any) or rejects it with a reason.
-    `paragraphs`: [{"old", "new", "changed", "problem"}] for every paragraph the model was asked about.
+    From an open change flag (`kind` flag): a new version of `article`. Only the paragraphs the change
+    makes wrong are rewritten, from the announcement; a rewritten paragraph stating a number, amount,
+    date or menu path that neither the old paragraph nor the announcement states is not used and is
+    listed as needing a human. `paragraphs`: [{"old", "new", "changed", "problem"}] for every paragraph
+    the model was asked about.
+
+    From a cluster of past tickets the knowledge base could not answer (`kind` tickets): a new article
+    for `space`, with no `article` until it is accepted. Its sources are the tickets' agent replies
+    (redacted, as stored); every sentence of the draft must be supported by them, and one that is not is
+    removed and listed as needing a human. `sentences`: [{"text", "kept", "problem", "tickets"}].
+
+    Accepting creates an ordinary draft version (a new article's first version) by the person who
+    accepted it, reviewed like any other; nothing is served before it is approved.
     """
 
     class Status(models.TextChoices):
@@ -403,7 +412,21 @@ class Suggestion(models.Model):
         ACCEPTED = "accepted", _("Accepted as a draft version")
         REJECTED = "rejected", _("Rejected")
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions", verbose_name=_("article"))
+    class Kind(models.TextChoices):
+        FLAG = "flag", _("New version from a change flag")
+        TICKETS = "tickets", _("New article from past tickets")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FLAG)
+    article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.CASCADE, related_name="suggestions",
+                                verbose_name=_("article"),
+                                help_text=_("The article it revises; for a new article, the one created on acceptance."))
+    space = models.ForeignKey(Space, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("space"), help_text=_("Where a new article is created when it is accepted."))
+    slug = models.CharField(_("proposed slug"), max_length=120, blank=True)
+    locale = models.CharField(_("language"), max_length=12, blank=True)
+    source_tickets = ArrayField(models.CharField(max_length=100), default=list, blank=True,
+                                verbose_name=_("source tickets"),
+                                help_text=_("The ids of the past tickets whose agent replies it was drafted from."))
     flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions",
                              verbose_name=_("flag"))
     change_event = models.ForeignKey(ChangeEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -416,6 +439,7 @@ class Suggestion(models.Model):
     sources = models.JSONField(_("sources"), default=list, blank=True,
                                help_text=_("What the draft may draw on: the announcement and the flagged passage."))
     paragraphs = models.JSONField(_("rewritten paragraphs"), default=list, blank=True)
+    sentences = models.JSONField(_("checked sentences"), default=list, blank=True)
     generator = models.CharField(_("written by"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
@@ -436,13 +460,28 @@ class Suggestion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["flag"], condition=models.Q(status__in=["drafting", "ready"]),
                                     name="one_open_suggestion_per_flag"),
+            models.CheckConstraint(
+                condition=models.Q(kind="flag", article__isnull=False) | models.Q(kind="tickets", space__isnull=False),
+                name="suggestion_has_a_target",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.TICKETS:
+            return _("Suggested article “%(title)s” (%(status)s)") % {"title": self.title or self.slug,
+                                                                       "status": self.get_status_display()}
         return _("Suggested draft of %(slug)s (%(status)s)") % {"slug": self.article.slug, "status": self.get_status_display()}
 
     @property
+    def is_new_article(self) -> bool:
+        return self.kind == self.Kind.TICKETS
+
+    @property
     def needs_human(self) -> list[dict]:
+        """What was left out for a person to decide: {"old": the text, "problem": why}."""
+        if self.is_new_article:
+            return [{"old": sentence["text"], "problem": sentence.get("problem", "")}
+                    for sentence in self.sentences if not sentence.get("kept")]
         return [paragraph for paragraph in self.paragraphs if not paragraph.get("changed")]
 
 

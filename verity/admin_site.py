@@ -59,16 +59,27 @@ class VerityAdminSite(admin.AdminSite):
             path("inbox/read/", self.admin_view(notifications_read_view), name="notifications_read"),
             path("health/", self.admin_view(content_health_view), name="content_health"),
             path("insights/", self.admin_view(self.insights_view), name="insights"),
+            path("insights/draft-article/", self.admin_view(self.insights_draft_article_view), name="insights_draft_article"),
             *super().get_urls(),
         ]
 
     def insights_view(self, request: HttpRequest) -> HttpResponse:
         """Knowledge gaps (from questions and from past tickets), most-cited and disliked articles, answer rates."""
+        from governance import services
+        from governance.models import Suggestion
+        from kb.models import Space
         from retrieval.answers import insights
         from retrieval.answers.ticket_simulation import ticket_gaps
 
         if not request.user.has_perm("retrieval.view_answerrecord"):
             raise PermissionDenied
+        gaps = ticket_gaps()
+        # the newest suggested article drawn from each topic's tickets, shown instead of the button while open
+        drafted = list(Suggestion.objects.filter(kind=Suggestion.Kind.TICKETS,
+                                                 source_tickets__overlap=[i for gap in gaps for i in gap.ticket_ids])
+                       .order_by("-created_at", "-id")[:200])
+        ticket_gap_rows = [(gap, next((x for x in drafted if set(x.source_tickets) & set(gap.ticket_ids)), None))
+                           for gap in gaps]
         days = insights.rates_by_day(days=30)
         totals = {status: sum(getattr(day, status) for day in days) for status in ("answered", "refused", "handoff")}
         total = sum(totals.values())
@@ -76,7 +87,9 @@ class VerityAdminSite(admin.AdminSite):
             **self.each_context(request),
             "title": _("Insights"),
             "gaps": insights.knowledge_gaps(days=90),
-            "ticket_gaps": ticket_gaps(),
+            "ticket_gap_rows": ticket_gap_rows,
+            "may_draft_article": services.suggestion_may_draft_article(request.user),
+            "spaces": list(Space.objects.order_by("name")),
             "most_cited": insights.most_cited(days=30),
             "most_disliked": insights.most_disliked(days=90),
             "chart": insights.rate_chart(days),
@@ -84,6 +97,36 @@ class VerityAdminSite(admin.AdminSite):
             "totals": totals,
             "shares": {status: (f"{100 * count / total:.0f} %" if total else "–") for status, count in totals.items()},
         })
+
+    def insights_draft_article_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: ask Verity to draft a new article from a ticket gap topic's tickets (drafted in the worker)."""
+        from django.contrib import messages
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+        from django.urls import reverse
+
+        from kb.models import Space
+        from retrieval.answers.ticket_drafting import ticket_draft_request
+        from verity.core.errors import ApplicationError
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("retrieval.view_answerrecord"):
+            raise PermissionDenied
+        space_id = request.POST.get("space", "")
+        space = Space.objects.filter(pk=int(space_id)).first() if space_id.isdigit() else None
+        if space is None:
+            messages.error(request, _("Choose the space for the new article."))
+            return HttpResponseRedirect(reverse("admin:insights"))
+        try:
+            suggestion = ticket_draft_request(actor=request.user, space=space,
+                                              ticket_ids=request.POST.get("tickets", "").split(","),
+                                              title=request.POST.get("title", ""))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(reverse("admin:insights"))
+        messages.success(request, _("Verity is drafting an article from %(count)d ticket(s); this page shows it "
+                                    "when it is ready.") % {"count": len(suggestion.source_tickets)})
+        return HttpResponseRedirect(reverse("admin:governance_suggestion_change", args=[suggestion.pk]))
 
 
 class VerityAdminConfig(AdminConfig):

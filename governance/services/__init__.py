@@ -78,7 +78,10 @@ from governance.services.suggestions import (  # noqa: F401 - the services' publ
     suggestion_accept,
     suggestion_fail,
     suggestion_may_act,
+    suggestion_may_decide,
+    suggestion_may_draft_article,
     suggestion_record,
     suggestion_reject,
     suggestion_request,
+    suggestion_request_article,
 )

@@ -188,6 +188,10 @@ def suggestion_draft_run(suggestion_id: int, *, endpoint: ModelEndpoint | None =
     suggestion = Suggestion.objects.select_related("article", "base_version", "change_event", "flag").get(pk=suggestion_id)
     if suggestion.status != Suggestion.Status.DRAFTING:
         return suggestion.status
+    if suggestion.is_new_article:
+        from retrieval.answers.ticket_drafting import ticket_suggestion_draft_run
+
+        return ticket_suggestion_draft_run(suggestion_id, endpoint=endpoint)
     article = suggestion.article
     with written_in(article.locale):
         try:

@@ -46,7 +46,7 @@ from retrieval.llm.client import ModelEndpoint, chat_model
 from retrieval.models import Chunk
 from retrieval.search.query import ChunkHit
 from retrieval.text.numbers import numbers_in
-from retrieval.text.tokens import analyze, language_of
+from retrieval.text.tokens import analyze
 
 MAX_SOURCES = tuning.MAX_SOURCES
 MAX_ANSWER_SENTENCES = tuning.MAX_ANSWER_SENTENCES
@@ -197,8 +197,7 @@ def row_reading_problem(sentence: str, row: str, question: str, context: str, lo
     added = _new_words(sentence, row, question, locale, context)
     if added:
         return f"words not in the row: {', '.join(sorted(added))}"
-    language = language_of(locale)
-    if negated(sentence, language) and not negated(f"{context} {row}", language):
+    if negated(sentence, locale) and not negated(f"{context} {row}", locale):
         return "a negation the row does not state"
     words = re.findall(r"\S+", sentence)
     cells = [(number_set, source_terms(f"{header} {re.sub(r'[0-9]', ' ', value)}", locale))

@@ -41,9 +41,14 @@ class CheckedSentence:
     problem: str = ""
 
 
-def negated(text: str, language: str) -> bool:
+def _negated(text: str, language: str) -> bool:
     words = set(re.findall(r"[\w']+", text.lower()))
     return bool(words & NEGATIONS.get(language, set()) or words & NEGATIONS["en"])
+
+
+def negated(text: str, locale: str) -> bool:
+    """The text denies what it says ("nicht", "kein", "no", ...)."""
+    return _negated(text, language_of(locale))
 
 
 def source_terms(text: str, locale: str) -> set[str]:
@@ -116,6 +121,33 @@ def misplaced_numbers(sentence: str, passage: str, locale: str) -> list[str]:
     return misplaced
 
 
+@dataclass(frozen=True)
+class Support:
+    """How well a passage supports a sentence: `problem` is "" (supported), "numbers", "misplaced",
+    "negation" or "support"; `figures` the numbers at fault."""
+
+    problem: str
+    score: float = 0.0
+    figures: tuple[str, ...] = ()
+
+
+def passage_support(text: str, passage: str, locale: str) -> Support:
+    """The rule that an answer sentence is supported by what it cites, for any text and passage."""
+    missing = numbers_in(text) - numbers_in(passage)
+    if missing:
+        return Support("numbers", figures=tuple(sorted(missing)))
+    misplaced = misplaced_numbers(text, passage, locale)
+    if misplaced:
+        return Support("misplaced", figures=tuple(misplaced))
+    language = language_of(locale)
+    if _negated(text, language) != _negated(restated_source(text, passage, locale), language):
+        return Support("negation")
+    score = support_score(text, passage, locale)
+    if score < SUPPORT_THRESHOLD:
+        return Support("support", score)
+    return Support("", score)
+
+
 def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> CheckedSentence:
     cited = tuple(int(n) for n in CITATION.findall(sentence))
     text = CITATION.sub("", sentence).strip()
@@ -124,20 +156,18 @@ def check_sentence(sentence: str, quotes: dict[int, str], locale: str) -> Checke
     unknown = [n for n in cited if n not in quotes]
     if unknown:
         return CheckedSentence(text, cited, False, 0.0, f"cites unknown source {unknown}")
-    passage = " ".join(quotes[n] for n in cited)
-    missing = numbers_in(text) - numbers_in(passage)
-    if missing:
-        return CheckedSentence(text, cited, False, 0.0, f"numbers not in the source: {', '.join(sorted(missing))}")
-    misplaced = misplaced_numbers(text, passage, locale)
-    if misplaced:
-        return CheckedSentence(text, cited, False, 0.0, f"numbers from another statement of the source: {', '.join(misplaced)}")
-    language = language_of(locale)
-    if negated(text, language) != negated(restated_source(text, passage, locale), language):
+    support = passage_support(text, " ".join(quotes[n] for n in cited), locale)
+    if support.problem == "numbers":
+        return CheckedSentence(text, cited, False, 0.0, f"numbers not in the source: {', '.join(support.figures)}")
+    if support.problem == "misplaced":
+        return CheckedSentence(text, cited, False, 0.0,
+                               f"numbers from another statement of the source: {', '.join(support.figures)}")
+    if support.problem == "negation":
         return CheckedSentence(text, cited, False, 0.0, "negation differs from the source")
-    score = support_score(text, passage, locale)
-    if score < SUPPORT_THRESHOLD:
-        return CheckedSentence(text, cited, False, score, f"support {score:.2f} below {SUPPORT_THRESHOLD}")
-    return CheckedSentence(text, cited, True, score)
+    if support.problem == "support":
+        return CheckedSentence(text, cited, False, support.score,
+                               f"support {support.score:.2f} below {SUPPORT_THRESHOLD}")
+    return CheckedSentence(text, cited, True, support.score)
 
 
 def split_answer(answer: str) -> list[str]:
