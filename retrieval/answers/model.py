@@ -151,9 +151,9 @@ def readable(segment: str) -> str:
 LINKING_WORDS = {
     "de": "bieten bietet bietest geboten geben gibt gegeben betragen beträgt betrug gelten gilt gelten galt "
           "liegen liegt stehen steht enthalten enthält umfassen umfasst beinhalten beinhaltet vorhanden "
-          "können kann kannst könnt möglich dürfen darf erlaubt",
+          "können kann kannst könnt möglich dürfen darf erlaubt kosten kostet preis",
     "en": "offer offers offered give gives given amount amounts apply applies applied include includes "
-          "included contain contains available can could may possible allowed",
+          "included contain contains available can could may possible allowed cost costs price",
 }
 _linking: dict[str, frozenset[str]] = {}
 
@@ -165,11 +165,22 @@ def linking_terms(locale: str) -> frozenset[str]:
     return _linking[locale]
 
 
-def _new_words(sentence: str, segment: str, question: str, locale: str, heading: str = "") -> set[str]:
+def _new_words(sentence: str, segment: str, question: str, locale: str, heading: str = "", source: str = "") -> set[str]:
     """Content words of a written sentence that neither its source sentence (with the title and section
-    it stands under), the question nor the general linking words have."""
-    allowed = source_terms(f"{heading}\n{segment}", locale) | source_terms(question, locale) | linking_terms(locale)
-    return {term for term in analyze(sentence, locale) if not term.isdigit()} - allowed
+    it stands under) nor the general linking words have, apart from the question's words that its source
+    (`source`, default the sentence) states too. A question word the source never uses is new: "bis wann
+    kann ich samstags anrufen?" must not turn "an Sonn- und Feiertagen geschlossen" into "samstags
+    geschlossen"."""
+    stated = source_terms(f"{heading}\n{segment}", locale)
+    in_source = source_terms(source, locale) | stated if source else stated
+    asked = {term for term in source_terms(question, locale) if term in in_source or _compound_of(term, in_source)}
+    return {term for term in analyze(sentence, locale) if not term.isdigit()} - stated - asked - linking_terms(locale)
+
+
+def _compound_of(term: str, terms: set[str]) -> bool:
+    """Whether a (German) compound is made of two of `terms`: "expressversand" of "express" and "versand"."""
+    return any(term.startswith(head) and any(term.endswith(tail) for tail in terms if len(tail) >= 3 and tail != term)
+               for head in terms if 3 <= len(head) < len(term))
 
 
 ROW_WINDOW = 6  # words on either side of a number that must name its column or cell
@@ -282,7 +293,7 @@ def answer_with_model(
             return
         n, segment, closeness = pointed
         checked, problem = _checked(f"{text} [{n}]", quotes, locale, phrases)
-        added = _new_words(text, segment, question, locale, headings.get(n, ""))
+        added = _new_words(text, segment, question, locale, headings.get(n, ""), quotes[n])
         if problem or added or segment.rstrip().endswith("?"):
             reason = problem or (f"words not in the source: {', '.join(sorted(added))}" if added else "")
             if segment.rstrip().endswith("?"):  # the article's own question is no answer

@@ -366,3 +366,15 @@ def test_without_a_verified_reply_the_rows_the_model_reads_as_answering_become_s
     assert result.status == "answered", result.dropped
     assert "Der Expressversand kostet 9,90 €." in result.answer, result.dropped
     assert "4,95" not in result.answer
+
+
+def test_a_question_word_the_source_never_uses_cannot_be_put_into_a_source_sentence(publish, standin, endpoint):
+    publish("hotline", title="Hotline", body="# Hotline\n\nDie Service-Hotline erreichen Sie Mo–Fr 8:00–20:00 Uhr und "
+                                             "Sa 9:00–16:00 Uhr. An Sonn- und Feiertagen ist die Service-Hotline geschlossen.")
+    standin.script.answer = "Samstags ist die Service-Hotline geschlossen. [1]"
+
+    result = answer_question(question="Bis wann kann ich samstags bei der Service-Hotline anrufen?", audience="public",
+                             locale="de", endpoint=endpoint)
+
+    assert "Samstags ist die Service-Hotline geschlossen" not in (result.answer or "")
+    assert result.dropped[0].startswith("Samstags ist die Service-Hotline geschlossen. (words not in the source: sam, samstag")
