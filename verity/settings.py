@@ -225,11 +225,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "verity@localhost")
 VERITY_BASE_URL = os.environ.get("VERITY_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Retrieval ------------------------------------------------------------------------------
-# "use+en" stays the default until the thresholds tuned on its vectors (answers, change impact, topics)
-# are measured with EmbeddingGemma; "gemma" (or "default": Gemma where `dev.py install` put it into
-# .models/, else "use+en") opts in. See retrieval/index/embeddings.py. A different model than the
-# index's means a full reindex (workers queue it at start; `manage.py kb_reindex` does it by hand).
-VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "use+en")
+# "default": EmbeddingGemma-300M where `dev.py install` put it into .models/, else "use+en" (logged).
+# Measured with both on the development sets (README "EmbeddingGemma-300M, the default"): answers and
+# change impact find more with Gemma at the thresholds chosen on USE. See retrieval/index/embeddings.py.
+# A different model than the index's means a full reindex (workers queue it at start; `manage.py
+# kb_reindex` does it by hand).
+VERITY_EMBEDDER = os.environ.get("VERITY_EMBEDDER", "default")
 # The fusion weight of hybrid search and answers (one weight for both): unset means the one tuned for
 # the active embedder (its `fusion_weight`, see retrieval.index.embeddings).
 VERITY_SEMANTIC_WEIGHT = float(os.environ["VERITY_SEMANTIC_WEIGHT"]) if os.environ.get("VERITY_SEMANTIC_WEIGHT") else None

@@ -11,6 +11,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The fast USE embedder (+ MiniLM for English), whatever the default: EmbeddingGemma indexes ~10x
 # slower; the tests that need it say so (tests/retrieval/index/test_gemma.py).
 VERITY_EMBEDDER = os.environ.get("VERITY_TEST_EMBEDDER", "use+en")
+# ... and the servers, workers and commands the tests start as processes use the same one
+os.environ["VERITY_EMBEDDER"] = VERITY_EMBEDDER
 
 # Answer tests choose their generator; the real model is started only by the tests that use it.
 VERITY_GENERATOR = os.environ.get("VERITY_TEST_GENERATOR", "extractive")
