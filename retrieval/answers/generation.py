@@ -41,6 +41,9 @@ class ExtractiveGenerator:
         parts = []
         for n, passage in sentences:
             for sentence in split_sentences(passage):
+                sentence = sentence.rstrip(",; ")  # a list item's own separator ("…, Rechtsschutz,")
+                if not sentence:
+                    continue
                 if sentence[-1] not in ".!?:":
                     sentence += "."
                 parts.append(f"{sentence} [{n}]")

@@ -378,3 +378,12 @@ def test_a_question_word_the_source_never_uses_cannot_be_put_into_a_source_sente
 
     assert "Samstags ist die Service-Hotline geschlossen" not in (result.answer or "")
     assert result.dropped[0].startswith("Samstags ist die Service-Hotline geschlossen. (words not in the source: sam, samstag")
+
+
+def test_the_extractive_generator_ends_a_list_items_sentence_without_its_separator():
+    from retrieval.answers.generation import ExtractiveGenerator
+
+    draft = ExtractiveGenerator().generate(question="?", sources=[], locale="de",
+                                           sentences=[(1, "bis 10 % für 12 Monate auf Hausrat oder Rechtsschutz,")])
+
+    assert draft == "bis 10 % für 12 Monate auf Hausrat oder Rechtsschutz. [1]"
