@@ -180,6 +180,25 @@ def draft_version(chat_for: callable, *, body: str, evidence: str, announcement:
     return "\n\n".join(paragraphs) + "\n", [asdict(draft) for draft in drafts]
 
 
+def endpoint_or_fail(suggestion_id: int, endpoint: ModelEndpoint | None) -> ModelEndpoint | None:
+    """The language model a suggestion is drafted with; None, and the suggestion failed with the reason,
+    when there is none (call inside the suggestion's language, `written_in`)."""
+    from governance import services
+
+    try:
+        endpoint = endpoint or model_endpoint()
+    except ModelConfigError as error:
+        endpoint, config_problem = None, str(error)
+    else:
+        config_problem = ""
+    if endpoint is None:
+        message = _("No language model is available, so nothing was drafted. %(problem)s"
+                    "Ask again once the model is running (python3 dev.py install).") % {
+            "problem": f"{config_problem} " if config_problem else ""}
+        services.suggestion_fail(suggestion_id=suggestion_id, error=message)
+    return endpoint
+
+
 def suggestion_draft_run(suggestion_id: int, *, endpoint: ModelEndpoint | None = None) -> str:
     """Draft a requested suggestion and record it, or record why it could not be drafted; returns its status."""
     from governance import services
@@ -194,17 +213,9 @@ def suggestion_draft_run(suggestion_id: int, *, endpoint: ModelEndpoint | None =
         return ticket_suggestion_draft_run(suggestion_id, endpoint=endpoint)
     article = suggestion.article
     with written_in(article.locale):
-        try:
-            endpoint = endpoint or model_endpoint()
-        except ModelConfigError as error:
-            endpoint, config_problem = None, str(error)
-        else:
-            config_problem = ""
+        endpoint = endpoint_or_fail(suggestion_id, endpoint)
         if endpoint is None:
-            message = _("No language model is available, so nothing was drafted. %(problem)s"
-                        "Ask again once the model is running (python3 dev.py install).") % {
-                "problem": f"{config_problem} " if config_problem else ""}
-            return services.suggestion_fail(suggestion_id=suggestion_id, error=message).status
+            return Suggestion.Status.FAILED
         base, event = suggestion.base_version, suggestion.change_event
         if base is None or event is None:
             message = _("The version or the change this suggestion was for no longer exists; nothing was drafted.")

@@ -29,10 +29,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from governance import services
 from governance.models import Suggestion
 from kb.models import Space
-from retrieval.answers.drafting import unsupported_figures
+from retrieval.answers.drafting import endpoint_or_fail, unsupported_figures
 from retrieval.answers.tickets import ticket_input
 from retrieval.answers.verification import Support, negated, passage_support, restated_source, support_score
-from retrieval.llm.client import ModelConfigError, ModelEndpoint, chat_model, model_endpoint
+from retrieval.llm.client import ModelEndpoint, chat_model
 from retrieval.models import AnswerRecord, Ticket, TicketSimulation
 from retrieval.text.sentences import split_sentences
 from retrieval.text.tokens import analyze, language_of
@@ -369,17 +369,9 @@ def ticket_suggestion_draft_run(suggestion_id: int, *, endpoint: ModelEndpoint |
     if suggestion.status != Suggestion.Status.DRAFTING:
         return suggestion.status
     with written_in(suggestion.locale):
-        try:
-            endpoint = endpoint or model_endpoint()
-        except ModelConfigError as error:
-            endpoint, config_problem = None, str(error)
-        else:
-            config_problem = ""
+        endpoint = endpoint_or_fail(suggestion_id, endpoint)
         if endpoint is None:
-            message = _("No language model is available, so nothing was drafted. %(problem)s"
-                        "Ask again once the model is running (python3 dev.py install).") % {
-                "problem": f"{config_problem} " if config_problem else ""}
-            return services.suggestion_fail(suggestion_id=suggestion_id, error=message).status
+            return Suggestion.Status.FAILED
         sources = [source for source in suggestion.sources if source.get("kind") == "ticket"]
         try:
             chat = chat_model(endpoint, max_tokens=MAX_TOKENS,
