@@ -180,6 +180,12 @@ MAX_ANSWER_SENTENCES = _tuned("MAX_ANSWER_SENTENCES", 3)
 # Below JUDGE_MIN (the model's probability of "ja"/"yes" that the passages answer the question) a
 # question is refused. Chosen on the demo and insurer development sets (README, "Answers measured").
 JUDGE_MIN = _tuned("JUDGE_MIN", 0.5)
+# A table row of an answer is read by the model when its probability that the row answers the question
+# is at least ROW_JUDGE_MIN (as JUDGE_MIN; not tuned); of several rows, those within ROW_MARGIN of the
+# surest stay (chosen on a probe of three demo and insurer tables: the right row led its neighbour by
+# 0.07 and 0.18, and trailed by 0.04 in the third, where both stay; not tuned on a set).
+ROW_JUDGE_MIN = _tuned("ROW_JUDGE_MIN", 0.5)
+ROW_MARGIN = _tuned("ROW_MARGIN", 0.05)
 # A written sentence restates the source sentence closest to it in terms (Jaccard); below
 # MIN_RESTATED_CLOSENESS it restates none and is dropped, below MIN_QUOTED_CLOSENESS it is too far
 # from its source sentence for that sentence to be quoted in its place. A number of an answer

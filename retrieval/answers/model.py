@@ -38,6 +38,7 @@ from retrieval.answers.writer import (
     SentenceBuffer,
     judge,
     refused,
+    row_answers,
     row_sentence,
     stream_write,
     write,
@@ -53,6 +54,8 @@ MAX_ANSWER_SENTENCES = tuning.MAX_ANSWER_SENTENCES
 JUDGE_MIN = tuning.JUDGE_MIN
 MIN_RESTATED_CLOSENESS = tuning.MIN_RESTATED_CLOSENESS
 MIN_QUOTED_CLOSENESS = tuning.MIN_QUOTED_CLOSENESS
+ROW_JUDGE_MIN = tuning.ROW_JUDGE_MIN
+ROW_MARGIN = tuning.ROW_MARGIN
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,10 @@ def row_reading_problem(sentence: str, row: str, question: str, context: str, lo
         return f"words not in the row: {', '.join(sorted(added))}"
     if negated(sentence, locale) and not negated(f"{context} {row}", locale):
         return "a negation the row does not state"
+    cells = _row_cells(row)
+    key = {term for term in source_terms(cells[0][1], locale) if not term.isdigit()} if cells else set()
+    if key and not key & source_terms(sentence, locale):  # "60 € im L-Tarif" from the row "Alpenfunk S | 60 €"
+        return f"it does not name the row's entry ({cells[0][1]})"
     words = re.findall(r"\S+", sentence)
     cells = [(number_set, source_terms(f"{header} {re.sub(r'[0-9]', ' ', value)}", locale))
              for header, value in _row_cells(row) if (number_set := numbers_in(value))]
@@ -228,18 +235,32 @@ class RowReading:
     text: str  # the model's sentence when it checked out, else the row as it stands
     problem: str = ""  # why the model's sentence was not used
     answers: bool = True  # False: the model read the row as not answering the question
+    probability: float = 0.0  # the model's probability that the row answers the question
 
 
 def read_row(endpoint: ModelEndpoint, *, question: str, row: str, context: str, locale: str) -> RowReading:
-    """A table row as the model's sentence when it checks out, else the row as it is; and what was wrong."""
+    """A table row as the model's sentence when it checks out, else the row as it is; and what was wrong.
+
+    Two short calls: whether the row answers the question (the probability of "ja", as the judge's),
+    then, if it does, the sentence."""
+    probability = row_answers(chat_model(endpoint, max_tokens=1, logprobs=True, top_logprobs=10),
+                              question=question, row=row, context=context, locale=locale)
+    if probability < ROW_JUDGE_MIN:
+        return RowReading(row, f"{row} (the model read this row as not answering the question: {probability:.2f})",
+                          answers=False, probability=probability)
     written = row_sentence(chat_model(endpoint, max_tokens=ROW_MAX_TOKENS), question=question, row=row,
                            context=context, locale=locale)
-    if refused(written):
-        return RowReading(row, f"{row} (the model read this row as not answering the question)", answers=False)
     problem = row_reading_problem(written, row, question, context, locale)
     if problem:
-        return RowReading(row, f"{written} ({problem}: the row as it stands)")
-    return RowReading(written if written.endswith((".", "!", "?")) else written + ".")
+        return RowReading(row, f"{written} ({problem}: the row as it stands)", probability=probability)
+    return RowReading(written if written.endswith((".", "!", "?")) else written + ".", probability=probability)
+
+
+def best_rows(readings: list[RowReading]) -> list[int]:
+    """Which of several rows of an answer to keep: those the model reads as answering, about as surely as
+    the surest (ROW_MARGIN): "Handy-Bonus im Tarif L?" keeps the L row, not the S row beside it."""
+    surest = max((reading.probability for reading in readings if reading.answers), default=0.0)
+    return [i for i, reading in enumerate(readings) if reading.answers and reading.probability >= surest - ROW_MARGIN]
 
 
 def _source_sentence(text: str, cited: tuple[int, ...], quotes: dict[int, str],

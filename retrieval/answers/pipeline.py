@@ -27,6 +27,7 @@ from retrieval.answers.model import (
     MAX_ANSWER_SENTENCES,
     ModelAnswer,
     answer_with_model,
+    best_rows,
     choose_sources,
     cited_text,
     first_use_numbers,
@@ -223,7 +224,19 @@ def answer_question(
         if written.status == "answered":
             return _model_answer(finish, written, audience=audience, locale=locale, retrieved=retrieved,
                                  evidence=evidence)
-        if written.reason != "answer_not_supported" or not evidence.confident:
+        if written.reason == "answer_not_supported" and not evidence.confident:
+            # the judge found the answer, the writer wrote nothing verifiable and the evidence scorer is
+            # unsure: what remains is the model's reading of the table rows among the selected passages
+            # (a long question buries its few words in a price table); only rows it reads as answering
+            # the question, in sentences that check out, and nothing else
+            dropped = list(written.dropped)
+            rows = _rows_read_as_answering(evidence, redacted, locale, endpoint, dropped)
+            if rows:
+                return _extractive_answer(finish, ExtractiveGenerator(), redacted, replace(evidence, passages=rows),
+                                          audience=audience, locale=locale, retrieved=retrieved,
+                                          on_sentence=on_sentence, dropped_before=dropped)
+            return finish("refused", answer=refusal, reason=written.reason, dropped=dropped, retrieved=retrieved)
+        if written.reason != "answer_not_supported":
             return finish("refused", answer=refusal, reason=written.reason, dropped=written.dropped, retrieved=retrieved)
         # the judge found the answer in the sources but the writer produced nothing verifiable: the
         # selected source sentences themselves, when the evidence scorer is confident as well (the
@@ -293,10 +306,11 @@ def _extractive_answer(finish: Callable[..., AnswerResult], generator: Generator
     dropped_before = list(dropped_before)
     chosen = [passage for passage in evidence.passages if passage in best]
     if endpoint is not None and any(passage.kind == "row" for passage in chosen):
-        read = [_read_row(passage, redacted, locale, endpoint, dropped_before) if passage.kind == "row" else passage
-                for passage in chosen]
-        # rows the model read as not answering the question go, unless nothing else would be left
-        chosen = [passage for passage in read if passage is not None] or chosen
+        rows = [passage for passage in chosen if passage.kind == "row"]
+        kept = dict(_best_rows_read(rows, redacted, locale, endpoint, dropped_before))
+        # rows the model reads as not answering (or less surely than another) go, unless nothing would be left
+        chosen = [kept.get(id(passage), passage) for passage in chosen
+                  if passage.kind != "row" or id(passage) in kept] or chosen
     citations, sentences = _citations(chosen)
     sources = [
         Source(n=c.n, title=c.title, text=" ".join(text for n, text in sentences if n == c.n), locale=c.locale)
@@ -332,20 +346,35 @@ def _extractive_answer(finish: Callable[..., AnswerResult], generator: Generator
                           retrieved=retrieved, evidence=evidence)
 
 
-def _read_row(passage: Passage, question: str, locale: str, endpoint: ModelEndpoint,
-              dropped: list[str]) -> Passage | None:
-    """The passage of a table row with the model's sentence for it as its text, when that checks out;
-    None when the model read the row as not answering the question."""
-    try:
-        reading = read_row(endpoint, question=question, row=passage.text, context=passage.context, locale=locale)
-    except (openai.APIError, OSError) as error:
-        logger.warning("The language model could not read a table row (%s); the row as it stands.", error)
-        return passage
-    if reading.problem:
-        dropped.append(reading.problem)
-    if not reading.answers:
-        return None
-    return replace(passage, text=reading.text) if not reading.problem else passage
+def _rows_read_as_answering(evidence: Evidence, question: str, locale: str, endpoint: ModelEndpoint,
+                            dropped: list[str]) -> list[Passage]:
+    """The selected table rows (the best-scored first, at most MAX_ANSWER_SENTENCES) that the model
+    reads as answering the question, each with its verified sentence as its text; nothing unverified."""
+    rows = sorted((p for p in evidence.passages if p.kind == "row"), key=lambda p: p.score, reverse=True)
+    rows = rows[:MAX_ANSWER_SENTENCES]
+    read = dict(_best_rows_read(rows, question, locale, endpoint, dropped))
+    return [read[id(row)] for row in rows if id(row) in read and read[id(row)].text != row.text]
+
+
+def _best_rows_read(rows: list[Passage], question: str, locale: str, endpoint: ModelEndpoint,
+                    dropped: list[str]) -> list[tuple[int, Passage]]:
+    """(id of the row passage, the passage with the model's verified sentence or as it stands) for the rows
+    the model reads as answering the question about as surely as the surest (model.best_rows)."""
+    readings = []
+    for passage in rows:
+        try:
+            reading = read_row(endpoint, question=question, row=passage.text, context=passage.context, locale=locale)
+        except (openai.APIError, OSError) as error:
+            logger.warning("The language model could not read a table row (%s); the rows as they stand.", error)
+            return [(id(passage), passage) for passage in rows]
+        if reading.problem:
+            dropped.append(reading.problem)
+        readings.append(reading)
+    kept = best_rows(readings)
+    for i, reading in enumerate(readings):
+        if i not in kept and reading.answers:
+            dropped.append(f"{rows[i].text} (the model read another row as answering more surely)")
+    return [(id(rows[i]), replace(rows[i], text=readings[i].text) if not readings[i].problem else rows[i]) for i in kept]
 
 
 def _finish_answer(finish: Callable[..., AnswerResult], text: str, final_citations: list[Citation], *, audience: str,

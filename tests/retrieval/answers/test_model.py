@@ -314,7 +314,7 @@ def test_a_word_that_turns_the_statement_around_sends_the_reader_to_the_row_read
     assert result.answer == "Im Tarif Alpenfunk L gibt es einen Handy-Bonus von 160 €. [1]"
     assert result.dropped == ["Im Tarif Alpenfunk L zahlen Sie einen Handy-Bonus von 160 €. (words not in the source: "
                               "zahl: quoted the source sentence instead)"]
-    (row_prompt,) = [prompt for prompt in standin.script.prompts() if "Tabellenzeile" in prompt]
+    (row_prompt,) = [prompt for prompt in standin.script.prompts() if prompt.endswith("Satz:")]
     assert "Zeile: Tarif: Alpenfunk L; Handy-Bonus: 160 €" in row_prompt
 
 
@@ -353,12 +353,14 @@ def test_without_a_verified_reply_the_rows_the_model_reads_as_answering_become_s
     publish("versand", title="Versand", body=SHIPPING)
 
     def reply(prompt: str) -> str:
-        if "Tabellenzeile" not in prompt:
+        if not prompt.endswith("Satz:"):  # the writer
             return "KEINE ANTWORT"
         row = prompt.split("Zeile:")[-1].splitlines()[0]
-        return "Der Expressversand kostet 9,90 €." if "Express" in row else "KEINE ANTWORT"
+        return "Der Expressversand kostet 9,90 €." if "Express" in row else "Der Standardversand kostet 4,95 €."
 
     standin.script.reply = reply
+    # the judge finds the answer in the sources; of the rows, the model reads the Express row as answering
+    standin.script.judge = lambda prompt: 0.3 if "Zeile: Versandart: Standard" in prompt else 0.9
 
     result = answer_question(question="Was kostet der Expressversand?", audience="public", locale="de",
                              endpoint=endpoint)
@@ -387,3 +389,23 @@ def test_the_extractive_generator_ends_a_list_items_sentence_without_its_separat
                                            sentences=[(1, "bis 10 % für 12 Monate auf Hausrat oder Rechtsschutz,")])
 
     assert draft == "bis 10 % für 12 Monate auf Hausrat oder Rechtsschutz. [1]"
+
+
+def test_a_row_read_for_another_entry_is_caught():
+    from retrieval.answers.model import row_reading_problem
+
+    # the value 60 € is the S row's; the sentence drops the entry, so it reads as the answer for any tariff
+    assert row_reading_problem("Einen Handy-Bonus von 60 € gibt es bei der Vertragsverlängerung.",
+                               "Tarif bei Verlängerung: Alpenfunk S; Handy-Bonus: 60 €",
+                               "Wie viel Handy-Bonus gibt es im Tarif L?", "Vertragsverlängerung", "de") \
+        == "it does not name the row's entry (Alpenfunk S)"
+
+
+def test_of_several_rows_those_read_about_as_surely_as_the_surest_stay():
+    from retrieval.answers.model import RowReading, best_rows
+
+    readings = [RowReading("S", probability=0.87), RowReading("L", probability=0.94),
+                RowReading("M", probability=0.92), RowReading("x", answers=False, probability=0.3)]
+
+    assert best_rows(readings) == [1, 2]
+    assert best_rows([RowReading("x", answers=False, probability=0.3)]) == []
