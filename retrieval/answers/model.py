@@ -180,6 +180,28 @@ def _new_words(sentence: str, segment: str, question: str, locale: str, heading:
     return {term for term in analyze(sentence, locale) if not term.isdigit()} - stated - asked - linking_terms(locale)
 
 
+# A sentence that opens with a condition: "Wenn/Falls/Sofern …, …", "If/Unless/When …, …", or German
+# verb-first ("Ist die Zwei-Faktor-Anmeldung aktiv, bestätigen Sie …"). General language, both languages.
+CONDITION_OPENING = re.compile(
+    r"^\s*(?:wenn|falls|sofern|soweit|solange|if|unless|when|whenever|provided|"
+    r"ist|sind|hat|haben|wird|werden|liegt|liegen|kann|können|möchten|wollen|brauchen|benötigen|"
+    r"haben sie|sind sie)\b[^,]{3,},\s*(?P<main>.+)$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def restates_only_condition(sentence: str, segment: str, locale: str) -> bool:
+    """Whether a written sentence restates only the condition of a conditional source sentence, so that
+    it states as a fact what the source names as a case ("Die Zwei-Faktor-Anmeldung ist aktiv." from
+    "Ist die Zwei-Faktor-Anmeldung aktiv, bestätigen Sie das Zurücksetzen mit Ihrem Code.")."""
+    match = CONDITION_OPENING.match(segment.strip())
+    if match is None:
+        return False
+    main = {term for term in source_terms(match.group("main"), locale) if not term.isdigit()}
+    condition = source_terms(segment[: match.start("main")], locale) - main
+    written = {term for term in source_terms(sentence, locale) if not term.isdigit()}
+    return bool(written & condition) and not written & main
+
+
 def _compound_of(term: str, terms: set[str]) -> bool:
     """Whether a (German) compound is made of two of `terms`: "expressversand" of "express" and "versand"."""
     return any(term.startswith(head) and any(term.endswith(tail) for tail in terms if len(tail) >= 3 and tail != term)
@@ -315,8 +337,10 @@ def answer_with_model(
         n, segment, closeness = pointed
         checked, problem = _checked(f"{text} [{n}]", quotes, locale, phrases)
         added = _new_words(text, segment, question, locale, headings.get(n, ""), quotes[n])
-        if problem or added or segment.rstrip().endswith("?"):
-            reason = problem or (f"words not in the source: {', '.join(sorted(added))}" if added else "")
+        only_condition = not problem and not added and restates_only_condition(text, segment, locale)
+        if problem or added or only_condition or segment.rstrip().endswith("?"):
+            reason = problem or (f"words not in the source: {', '.join(sorted(added))}" if added else "") or (
+                "states as a fact what the source only names as a condition" if only_condition else "")
             if segment.rstrip().endswith("?"):  # the article's own question is no answer
                 dropped.append(f"{text} ({reason or 'restates a question'})")
                 return

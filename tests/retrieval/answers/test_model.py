@@ -409,3 +409,34 @@ def test_of_several_rows_those_read_about_as_surely_as_the_surest_stay():
 
     assert best_rows(readings) == [1, 2]
     assert best_rows([RowReading("x", answers=False, probability=0.3)]) == []
+
+
+def test_a_condition_of_the_source_is_not_stated_as_a_fact(publish, standin, endpoint):
+    publish("passwort", title="Passwort zurücksetzen", body=(
+        "# Passwort zurücksetzen\n\nDer Link ist 24 Stunden gültig. Ist die Zwei-Faktor-Anmeldung aktiv, bestätigen Sie "
+        "das Zurücksetzen zusätzlich mit Ihrem Code."))
+    standin.script.answer = "Die Zwei-Faktor-Anmeldung ist aktiv. [1] Der Link ist 24 Stunden gültig. [1]"
+
+    result = answer_question(question="Wie lange ist der Link zum Zurücksetzen des Passworts gültig?",
+                             audience="public", locale="de", endpoint=endpoint)
+
+    assert "Die Zwei-Faktor-Anmeldung ist aktiv." not in result.answer
+    assert "Der Link ist 24 Stunden gültig. [1]" in result.answer
+    assert result.dropped[0].startswith("Die Zwei-Faktor-Anmeldung ist aktiv. (states as a fact what the source only "
+                                        "names as a condition")
+
+
+@pytest.mark.parametrize(("sentence", "segment", "only"), [
+    ("Die Zwei-Faktor-Anmeldung ist aktiv.", "Ist die Zwei-Faktor-Anmeldung aktiv, bestätigen Sie das Zurücksetzen mit "
+                                             "Ihrem Code.", True),
+    ("Sie bestätigen das Zurücksetzen mit Ihrem Code.", "Ist die Zwei-Faktor-Anmeldung aktiv, bestätigen Sie das "
+                                                         "Zurücksetzen mit Ihrem Code.", False),
+    ("Der Kunde ist seit 5 Jahren bei uns.", "Wenn der Kunde seit 5 Jahren bei uns ist, erlassen Sie die "
+                                             "Selbstbeteiligung.", True),
+    ("You are abroad.", "If you are abroad, roaming charges apply.", True),
+    ("Die Sperre ist kostenlos.", "Die Sperre ist kostenlos, auch am Wochenende.", False),
+])
+def test_what_counts_as_restating_only_the_condition(sentence, segment, only):
+    from retrieval.answers.model import restates_only_condition
+
+    assert restates_only_condition(sentence, segment, "en" if sentence.startswith("You") else "de") is only
