@@ -313,6 +313,7 @@ def answer_with_model(
     if not sources:
         return ModelAnswer("refused", "no_supporting_evidence")
     model_sources = _model_sources(sources)
+    labels = [source.title for source in model_sources]
     probability = judge(chat_model(endpoint, max_tokens=1, logprobs=True, top_logprobs=10),
                         question=question, sources=model_sources, locale=locale)
     if probability < JUDGE_MIN:
@@ -329,7 +330,7 @@ def answer_with_model(
         """Keep a written sentence that adds no word to its source, else the source sentence it points at."""
         if refused(sentence) or len(kept) >= MAX_ANSWER_SENTENCES:
             return
-        text = CITATION.sub("", sentence).strip()
+        text = without_label(CITATION.sub("", sentence).strip(), labels)
         pointed = _source_sentence(text, tuple(int(n) for n in CITATION.findall(sentence)), quotes, locale)
         if pointed is None:
             dropped.append(f"{text} (restates no source sentence)")
@@ -389,6 +390,17 @@ def answer_with_model(
         return ModelAnswer("refused", "answer_not_supported", dropped=dropped, sources=sources, support=probability,
                            draft=draft)
     return ModelAnswer("answered", None, kept=kept, dropped=dropped, sources=sources, support=probability, draft=draft)
+
+
+def without_label(text: str, labels: list[str]) -> str:
+    """A written sentence without the source's label that the model copied in front of it ("Vertrag kündigen
+    – Fristen: Ihre Bestätigung …" → "Ihre Bestätigung …"): the label names where a passage stands, it is
+    no part of a reply."""
+    for label in sorted(labels, key=len, reverse=True):
+        if label and text.startswith(label) and text[len(label):].lstrip().startswith(":"):
+            rest = text[len(label):].lstrip()[1:].strip()
+            return rest[:1].upper() + rest[1:] if rest else text
+    return text
 
 
 def first_use_numbers(sentences: list[CheckedSentence]) -> dict[int, int]:

@@ -440,3 +440,12 @@ def test_what_counts_as_restating_only_the_condition(sentence, segment, only):
     from retrieval.answers.model import restates_only_condition
 
     assert restates_only_condition(sentence, segment, "en" if sentence.startswith("You") else "de") is only
+
+
+def test_a_source_label_the_model_copies_before_its_sentence_is_not_part_of_the_reply(shop, standin, endpoint):
+    standin.script.answer = ("Rückgabe im Shop – Frist: Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware "
+                             "zurückgeben. [1]")
+
+    result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
+
+    assert result.answer == "Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware zurückgeben. [1]"
