@@ -99,12 +99,6 @@ SECTION_KIND_BONUS = _tuned("SECTION_KIND_BONUS", 0.06)  # ... in a section name
 FILL_RATIO = _tuned("FILL_RATIO", 0.7)  # a passage added for a missing asked kind scores at least this share of the best
 CLOSE_IN_CHUNK = _tuned("CLOSE_IN_CHUNK", 0.8)  # runners-up: share of the best passage's score
 CLOSE_IN_ARTICLE = _tuned("CLOSE_IN_ARTICLE", 0.85)
-# The names of a question (a country, a product, a code: see naming_words) single out the article
-# that names them among articles equally relevant otherwise ("Going to Italy ...?" - the EU roaming
-# article names Italy, the Swiss one does not): the share of the question's names an article names
-# adds this much to its relevance. 0.05 and 0.1 gave the same on the development sets (demo +1,
-# insurer unchanged); the held-out set, measured after, gained one question and lost none.
-NAME_WEIGHT = _tuned("NAME_WEIGHT", 0.05)
 MIN_SECTION_NAMED = _tuned("MIN_SECTION_NAMED", 0.5)  # share of a section heading's terms a passage must state to name that section
 # Verification: share of an answer sentence's content words its cited passage must state (demo set).
 SUPPORT_THRESHOLD = _tuned("SUPPORT_THRESHOLD", 0.6)

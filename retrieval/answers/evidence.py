@@ -52,7 +52,6 @@ from retrieval.tuning import (
     MIN_SECTION_NAMED,
     MIN_SUPPORT_AGREEING,
     MIN_SUPPORT_ALONE,
-    NAME_WEIGHT,
     SECTION_KIND_BONUS,
     SIBLING_ARTICLES,
     W_CHUNK_COVERAGE,
@@ -359,32 +358,18 @@ def _redundant(candidate: Passage, chosen: list[Passage]) -> bool:
 
 
 
-def _names_named(question: str, candidates: list[tuple[Chunk, Article, float]], languages: list[str]) -> dict[int, float]:
-    """Per candidate article, the share of the question's names that its candidate chunks name as a whole word."""
-    names = [terms for word in naming_words(question) if (terms := _whole_terms(word, languages))]
-    if not names:
-        return {}
-    terms: dict[int, set[str]] = defaultdict(set)
-    for chunk, article, _ in candidates:
-        for language in languages:
-            terms[article.pk].update(analyze(f"{chunk.heading_path} {chunk.text}", language))
-    return {pk: sum(bool(name & named) for name in names) / len(names) for pk, named in terms.items()}
-
-
-def _focus_article(ranked: list[Passage], named: dict[int, float] | None = None) -> int:
+def _focus_article(ranked: list[Passage]) -> int:
     """The article the answer comes from: the one whose two most relevant passages are, on average,
-    the most relevant by content alone, plus the share of the question's names it names. Two, so that
-    one sentence matching by chance does not decide; by content alone, so that the asked kind of fact
-    does not pull in another article that merely states a number."""
+    the most relevant by content alone. Two, so that one sentence matching by chance does not decide;
+    by content alone, so that the asked kind of fact does not pull in another article that merely
+    states a number."""
     relevances: dict[int, list[float]] = defaultdict(list)
     for passage in ranked:
         # a passage sending the reader elsewhere ("Frist und Ablauf stehen im Artikel „…“") speaks
         # for the article it names, not for its own
         for pk in passage.points_to or (passage.article.pk,):
             relevances[pk].append(passage.relevance)
-    named = named or {}
-    return max(relevances, key=lambda pk: sum(sorted(relevances[pk], reverse=True)[:2]) / min(2, len(relevances[pk]))
-               + NAME_WEIGHT * named.get(pk, 0.0))
+    return max(relevances, key=lambda pk: sum(sorted(relevances[pk], reverse=True)[:2]) / min(2, len(relevances[pk])))
 
 
 def _limits(in_focus: list[Passage], asked: tuple[tuple[str, float], ...]) -> list[Passage]:
@@ -455,11 +440,11 @@ def _antecedents(chosen: list[Passage], in_focus: list[Passage]) -> list[Passage
     return found
 
 
-def _compose(ranked: list[Passage], asked: set[str], stated: tuple[tuple[str, float], ...] = (),
-             named: dict[int, float] | None = None) -> tuple[Passage, list[Passage]]:
+def _compose(ranked: list[Passage], asked: set[str],
+             stated: tuple[tuple[str, float], ...] = ()) -> tuple[Passage, list[Passage]]:
     """The answer passages, all from the focus article: its best passage (with the asked kind of
     fact), what belongs to it, a passage for each asked kind still missing, and close runners-up."""
-    focus = _focus_article(ranked, named)
+    focus = _focus_article(ranked)
     in_focus = [p for p in ranked if p.article.pk == focus and not p.points_to]
     if not in_focus:
         in_focus = [p for p in ranked if p.article.pk == focus]
@@ -531,7 +516,7 @@ def select_evidence(question: str, hits: list[ChunkHit], *, locale: str, agreeme
         passage.semantic = float(similarity)
         _score(passage, chunk_coverage[passage.chunk_id], asked)
     ranked = sorted(passages, key=lambda p: p.score, reverse=True)
-    best, chosen = _compose(ranked, asked, compared, _names_named(question, candidates, list(weights)))
+    best, chosen = _compose(ranked, asked, compared)
     support = (best.coverage + best.semantic) / 2
     states_asked = not asked or any(p.states & asked for p in chosen)
     article_text = "\n".join(f"{chunk.heading_path}\n{chunk.text}" for chunk, article, _ in candidates if article.pk == best.article.pk)

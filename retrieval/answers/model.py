@@ -339,9 +339,14 @@ def answer_with_model(
         checked, problem = _checked(f"{text} [{n}]", quotes, locale, phrases)
         added = _new_words(text, segment, question, locale, headings.get(n, ""), quotes[n])
         only_condition = not problem and not added and restates_only_condition(text, segment, locale)
-        if problem or added or only_condition or segment.rstrip().endswith("?"):
+        # a sentence restating a table row is held to what the model's own reading of a row is held to:
+        # it names the row's entry, and no number stands beside another column's words ("20 % of the sum
+        # insured" from the Basis row, for a question about Komfort)
+        row_problem = "" if problem or added or only_condition or not segment.lstrip().startswith("|") else \
+            row_reading_problem(text, readable(segment)[:-1], question, headings.get(n, ""), locale)
+        if problem or added or only_condition or row_problem or segment.rstrip().endswith("?"):
             reason = problem or (f"words not in the source: {', '.join(sorted(added))}" if added else "") or (
-                "states as a fact what the source only names as a condition" if only_condition else "")
+                "states as a fact what the source only names as a condition" if only_condition else "") or row_problem
             if segment.rstrip().endswith("?"):  # the article's own question is no answer
                 dropped.append(f"{text} ({reason or 'restates a question'})")
                 return
@@ -353,6 +358,9 @@ def answer_with_model(
                 reading = read_row(endpoint, question=question, row=readable(segment)[:-1],
                                    context=headings.get(n, ""), locale=locale)
                 read, read_problem = _checked(f"{reading.text} [{n}]", quotes, locale, phrases)
+                if not reading.answers:  # the row the sentence rests on does not answer the question
+                    dropped.append(f"{text} ({reason}); {reading.problem}")
+                    return
                 if reading.problem or read_problem:
                     dropped.append(reading.problem or f"{reading.text} ({read_problem}: the row as it stands)")
                 else:

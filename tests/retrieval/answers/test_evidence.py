@@ -303,29 +303,3 @@ def test_names_are_the_capitalised_words_inside_a_clause_and_codes():
     assert evidence.naming_words("Gilt meine Kfz-Versicherung auch, wenn ich nach Marokko fahre?") == ["Kfz", "Versicherung", "Marokko"]
     # the story around the asking sentence, sentence starts, days of the week and numbers are no names
     assert evidence.naming_words("Ich war am Montag da. Kann ich am Samstag mit Code SOMMER26 kommen?") == ["Code", "SOMMER26"]
-
-
-def test_the_article_naming_the_questions_names_is_preferred_among_equally_relevant_ones():
-    from types import SimpleNamespace
-
-    from kb.models import Article
-
-    eu = Article(pk=1, slug="eu-roaming", title="Roaming in the EU", locale="en")
-    swiss = Article(pk=2, slug="swiss-roaming", title="Roaming in Switzerland", locale="en")
-    candidates = [
-        (SimpleNamespace(heading_path="Roaming in the EU", text="This also applies in Austria, Italy and Croatia."), eu, 1.0),
-        (SimpleNamespace(heading_path="Roaming in Switzerland", text="Use the Switzerland travel pack there."), swiss, 1.0),
-    ]
-    question = "Going to Italy for the summer – do I pay extra for mobile data there?"
-
-    named = evidence._names_named(question, candidates, ["en", "de"])
-
-    assert named == {1: 1.0, 2: 0.0}
-    ranked = [
-        _passage(swiss, 1, "Extra data packs are not valid in Switzerland.", score=0.52, relevance=0.52),
-        _passage(swiss, 2, "Use the Switzerland travel pack there.", score=0.50, relevance=0.50),
-        _passage(eu, 3, "You can use your data at no extra cost.", score=0.50, relevance=0.50),
-        _passage(eu, 4, "You can buy extra data in other EU countries.", score=0.49, relevance=0.49),
-    ]
-    assert evidence._focus_article(ranked) == 2  # by relevance alone
-    assert evidence._focus_article(ranked, named) == 1  # the article naming Italy

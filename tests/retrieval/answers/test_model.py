@@ -449,3 +449,20 @@ def test_a_source_label_the_model_copies_before_its_sentence_is_not_part_of_the_
     result = answer_question(question=QUESTION, audience="public", locale="de", endpoint=endpoint)
 
     assert result.answer == "Sie können das Gerät innerhalb von 14 Tagen ab Erhalt der Ware zurückgeben. [1]"
+
+
+def test_a_written_sentence_restating_another_entrys_row_is_not_passed_off_as_the_answer(publish, standin, endpoint):
+    publish("hausrat-tarife", title="Hausrat-Tarife", body=(
+        "# Hausrat-Tarife\n\nDie Tarife im Vergleich:\n\n| Tarif | Selbstbeteiligung | Fahrraddiebstahl |\n"
+        "|---|---|---|\n| Basis | 150 € | 20 % der Versicherungssumme |\n| Komfort | 0 € | 50 % der Versicherungssumme |"))
+    # the model restates the Basis row's value without naming the entry, for a question about Komfort
+    standin.script.answer = "Fahrraddiebstahl: 20 % der Versicherungssumme. [1]"
+    standin.script.judge = lambda prompt: 0.2 if "Zeile: Tarif: Basis" in prompt else 0.9
+    standin.script.reply = lambda prompt: ("Im Tarif Basis sind 20 % der Versicherungssumme versichert."
+                                           if prompt.endswith("Satz:") else standin.script.answer)
+
+    result = answer_question(question="Wie viel vom Fahrraddiebstahl zahlt der Komfort-Tarif?", audience="public",
+                             locale="de", endpoint=endpoint)
+
+    assert "20 %" not in (result.answer or "")
+    assert any("it does not name the row's entry (Basis)" in dropped for dropped in result.dropped), result.dropped
