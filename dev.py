@@ -120,6 +120,7 @@ def main(argv: list[str]) -> int:
             subprocess.call([str(PYTHON), "-m", "bench.changes"], cwd=ROOT, env=env),
             subprocess.call([str(PYTHON), "-m", "bench.desktop"], cwd=ROOT, env=env),
             subprocess.call([str(PYTHON), "-m", "bench.answers"], cwd=ROOT, env=env),
+            subprocess.call([str(PYTHON), "-m", "bench.evidence"], cwd=ROOT, env=env),
             subprocess.call([str(PYTHON), "-m", "bench.connect"], cwd=ROOT, env=env),
             subprocess.call([str(PYTHON), "-m", "bench.redaction"], cwd=ROOT, env=env),
         ]
