@@ -26,6 +26,7 @@ class Chunk(models.Model):
     ordinal = models.PositiveIntegerField()
     heading_path = models.CharField(max_length=500, blank=True)
     text = models.TextField()
+    readable = models.TextField(blank=True, default="", db_default="", help_text="The text as the reader sees it (Markdown rendered), for snippets.")
     locale = models.CharField(max_length=12)
     length = models.PositiveIntegerField(help_text="Number of index terms (BM25 document length).")
     is_indexed = models.BooleanField(default=False, db_index=True)

@@ -18,6 +18,7 @@ from kb.models import Article, ArticleVersion
 from retrieval.index.chunking import chunk_markdown
 from retrieval.index.corpus import stats_invalidate
 from retrieval.index.embeddings import Embedder, active_embedder
+from retrieval.index.readable import readable_text
 from retrieval.models import Chunk, ChunkEmbedding, IndexState, Posting
 from retrieval.text.tokens import term_frequencies
 
@@ -63,7 +64,7 @@ def _chunks_for(version: ArticleVersion) -> list[Chunk]:
     return Chunk.objects.bulk_create([
         Chunk(
             version=version, article=article, ordinal=draft.ordinal, heading_path=draft.heading_path,
-            text=draft.text, locale=article.locale,
+            text=draft.text, readable=readable_text(draft.text), locale=article.locale,
             length=sum(term_frequencies(chunk_index_text(heading_path=draft.heading_path, text=draft.text), article.locale).values()),
         )
         for draft in drafts

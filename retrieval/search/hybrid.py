@@ -96,14 +96,16 @@ def _search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[Art
     chosen = [(score, articles[article_id]) for score, article_id in chosen_ids]
     now = timezone.now()
     open_reasons = open_flag_reasons([a.pk for _, a in chosen])
-    chunk_text = dict(Chunk.objects.filter(pk__in=[by_article[a.pk][0].chunk_id for _, a in chosen]).values_list("pk", "text"))
+    chunk_text = {pk: (text, readable) for pk, text, readable in
+                  Chunk.objects.filter(pk__in=[by_article[a.pk][0].chunk_id for _, a in chosen]).values_list("pk", "text", "readable")}
     live_numbers = dict(Article.objects.filter(pk__in=[a.pk for _, a in chosen]).values_list("pk", "live_version__number"))
     query_locales = [query.locale] if query.locale else []
     query_locales += [loc for loc in ("de", "en") if loc not in query_locales]
     results = []
     for score, article in chosen:
         top = by_article[article.pk]
-        segments = snippet_for(chunk_text[top[0].chunk_id], query.text, locale=article.locale, query_locales=query_locales)
+        text, readable = chunk_text[top[0].chunk_id]
+        segments = snippet_for(text, query.text, locale=article.locale, query_locales=query_locales, readable=readable)
         results.append(ArticleResult(
             article=article, version_number=live_numbers[article.pk], score=round(min(1.0, score), 4),
             snippet=snippet_text(segments), snippet_segments=segments, state=article_state(article, open_reasons.get(article.pk, set()), now=now),

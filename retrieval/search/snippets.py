@@ -1,32 +1,24 @@
-"""Search-result snippets: a chunk's Markdown as the reader sees it, around the query's words."""
+"""Search-result snippets: a chunk's text as the reader sees it, around the query's words."""
 
 from __future__ import annotations
 
-import html
-import re
+from functools import lru_cache
 
-import nh3
-
-from kb.rendering import render_markdown
+from retrieval.index.readable import readable_text
 from retrieval.text.snippets import Segment, query_matcher, snippet_segments
 
 SNIPPET_WIDTH = 240
-_HEADING_END = re.compile(r"</h[1-6]>", re.I)
-_BLOCK_END = re.compile(r"</(?:p|li|td|th|tr|blockquote|pre|dt|dd)>|<br\s*/?>", re.I)
-
-
-def readable_text(markdown_text: str) -> str:
-    """Markdown as rendered text: no '##', '**', '|' or link targets; headings end with a dash,
-    blocks are separated by a space."""
-    rendered = str(render_markdown(markdown_text))
-    rendered = _HEADING_END.sub(" – ", rendered)
-    rendered = _BLOCK_END.sub(" ", rendered)
-    text = html.unescape(nh3.clean(rendered, tags=set(), attributes={}))
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def snippet_for(markdown_text: str, query_text: str, *, locale: str, query_locales: list[str],
-                width: int = SNIPPET_WIDTH) -> list[Segment]:
-    """The segments of a result's snippet (matching words marked), from the chunk's Markdown."""
-    matches = query_matcher(query_text, query_locales)
-    return snippet_segments(readable_text(markdown_text), lambda word: matches(word, locale), width=width)
+                width: int = SNIPPET_WIDTH, readable: str = "") -> list[Segment]:
+    """The segments of a result's snippet (matching words marked), from the chunk's readable text
+    (`Chunk.readable`; rendered from its Markdown where a chunk has none yet)."""
+    matches = _matcher(query_text, tuple(query_locales))
+    return snippet_segments(readable or readable_text(markdown_text), lambda word: matches(word, locale), width=width)
+
+
+@lru_cache(maxsize=32)
+def _matcher(query_text: str, query_locales: tuple[str, ...]):
+    """One matcher per query, shared by its results (it remembers the words it has seen)."""
+    return query_matcher(query_text, list(query_locales))

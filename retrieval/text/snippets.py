@@ -33,8 +33,13 @@ def query_matcher(query: str, locales: list[str]) -> Callable[[str, str], bool]:
     words = [word for word in words if word not in QUESTION_FILLERS]
     query_terms = {term for language in languages for word in words for term in analyze(word, language)}
 
+    seen: dict[tuple[str, str], bool] = {}  # a result's words repeat: each is analysed once per query
+
     def matches(word: str, locale: str) -> bool:
-        return bool(query_terms) and any(term in query_terms for term in analyze(word.lower(), locale))
+        key = (word, locale)
+        if key not in seen:
+            seen[key] = bool(query_terms) and any(term in query_terms for term in analyze(word.lower(), locale))
+        return seen[key]
 
     return matches
 

@@ -389,3 +389,38 @@ def test_content_published_after_a_search_on_an_empty_index_is_found_by_keyword_
     publish("ruecklastschrift", body=V1, title="Rücklastschrift")
 
     assert slugs(run_search("Bearbeitungsgebühr Rücklastschrift", mode="keyword")) == ["ruecklastschrift"]
+
+
+# --- snippets from the readable text stored at indexing ------------------------------------------
+
+
+def test_indexing_stores_each_chunk_as_the_reader_sees_it(publish):
+    article = publish("versand", title="Versand", body="## Kosten\n\n| Land | Preis |\n|---|---|\n| **Schweiz** | 9,90 € |")
+
+    readable = Chunk.objects.filter(article=article).values_list("readable", flat=True)
+
+    assert readable and all(text for text in readable)
+    assert all(mark not in text for text in readable for mark in ("##", "**", "|"))
+    assert any("Schweiz 9,90 €" in text for text in readable)
+
+
+def test_a_chunk_without_a_stored_readable_text_still_gets_a_rendered_snippet(publish):
+    publish("versand", title="Versand", body="Der Versand in die **Schweiz** kostet 9,90 €.")
+    Chunk.objects.update(readable="")  # e.g. rows written before the column existed
+
+    [result] = run_search("Versand Schweiz", audiences=("public",), mode="keyword", locale="de")
+
+    assert "Schweiz" in result.snippet and "**" not in result.snippet
+
+
+def test_the_migration_fills_the_readable_text_of_existing_chunks(publish):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    publish("versand", title="Versand", body="Der Versand in die **Schweiz** kostet 9,90 €.")
+    Chunk.objects.update(readable="")
+
+    import_module("retrieval.migrations.0015_chunk_readable").fill_readable(apps, None)
+
+    assert all("**" not in text and "Schweiz" in text for text in Chunk.objects.values_list("readable", flat=True))
