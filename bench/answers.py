@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="model server threads (default: VERITY_LLM_THREADS)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"[answers] importing {args.kb} ...", file=sys.stderr, flush=True)
-    setup(Path(args.kb))
+    setup(Path(args.kb), database="verity_bench_answers")
     from retrieval.answers.pipeline import answer_question
     from retrieval.llm.client import ModelEndpoint, model_path
     from verity.core.embedded import data_dir

@@ -4,7 +4,7 @@
     python -m bench.changes --kb eval/holdout-nahverkehr/kb --changes eval/holdout-nahverkehr/changes.jsonl
     python -m bench.changes --verbose --contradictions
 
-Runs in the bench database (`verity_bench`, dropped and recreated, never the dev data): imports the
+Runs in its own bench database (`verity_bench_changes`, dropped and recreated, never the dev data): imports the
 knowledge base, creates each change through governance.services.change_event_create(assess=False)
 and runs retrieval.impact.assess_change on it. An article counts as flagged when
 change_event_record would flag it: the findings plus their live translations and sources.
@@ -26,11 +26,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.retrieval import BENCH_DATABASE, database_reset, percentile
+from bench.retrieval import database_reset, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RECALL = 0.95  # issue #15
 TARGET_NOT_FLAGGED_PER_CHANGE = 0.5  # issue #15
+# each benchmark has its own database, so that one can run beside another
+CHANGES_DATABASE = "verity_bench_changes"
 
 
 @dataclass
@@ -55,13 +57,13 @@ class ChangeResult:
         return self.flagged - self.expected - self.not_flagged
 
 
-def setup(kb: Path) -> None:
-    """A fresh bench database with the knowledge base imported (and indexed)."""
-    os.environ["VERITY_DATABASE_NAME"] = BENCH_DATABASE
+def setup(kb: Path, database: str = CHANGES_DATABASE) -> None:
+    """A fresh bench database (`database`, dropped and recreated) with the knowledge base imported (and indexed)."""
+    os.environ["VERITY_DATABASE_NAME"] = database
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verity.settings")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    database_reset()
+    database_reset(database)
     import django
 
     django.setup()
@@ -70,7 +72,7 @@ def setup(kb: Path) -> None:
 
     from governance.imports import kb_import
 
-    assert settings.DATABASES["default"]["NAME"] == BENCH_DATABASE
+    assert settings.DATABASES["default"]["NAME"] == database
     call_command("migrate", verbosity=0)
     report = kb_import(folder=kb)
     if report.errors:
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump", type=Path, help="write every judged section with its P(ja) as JSON lines")
     parser.add_argument("--only", help="comma-separated change ids (default: all)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    print(f"[changes] importing {args.kb} into {BENCH_DATABASE} ...", file=sys.stderr, flush=True)
+    print(f"[changes] importing {args.kb} into {CHANGES_DATABASE} ...", file=sys.stderr, flush=True)
     setup(Path(args.kb))
     from django.utils import timezone
 

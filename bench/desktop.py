@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.desktop", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
-    setup(ROOT / "demo" / "kb")
+    setup(ROOT / "demo" / "kb", database="verity_bench_desktop")
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.test import Client

@@ -8,7 +8,7 @@ reads first, and the sentences of an extractive answer) hold the asked fact, how
 article is an expected one, how many passages are chosen, how often the scorer is confident on
 answerable and on unanswerable questions, and on which questions the evidence changes at all. No
 model is involved: the figures are the same on every run. The knowledge base is imported into the
-bench database (`verity_bench`) first.
+bench database (`verity_bench_evidence`) first.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", default=str(ROOT / "demo" / "questions.jsonl"))
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"[evidence] importing {args.kb} ...", file=sys.stderr, flush=True)
-    setup(Path(args.kb))
+    setup(Path(args.kb), database="verity_bench_evidence")
     from retrieval.answers import evidence
     from retrieval.index.corpus import snapshot
     from retrieval.index.embeddings import active_embedder

@@ -112,17 +112,20 @@ def percentile(values: list[float], q: float) -> float:
 # --- set-up -----------------------------------------------------------------------------------
 
 
-def database_reset() -> None:
-    """Drop and recreate the bench database on the embedded server (never the dev database)."""
+def database_reset(name: str | None = None) -> None:
+    """Drop and recreate a bench database on the embedded server (never the dev database)."""
     import psycopg
 
     from verity.core import embedded
 
+    name = name or BENCH_DATABASE
+    if not re.fullmatch(r"verity_bench[a-z0-9_]*", name):
+        raise SystemExit(f"{name!r} is no bench database (verity_bench…): the bench drops it")
     location = embedded.ensure_postgres()
     params = {"host": str(location.socket_dir), "port": location.port, "user": location.user}
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def django_setup(args: argparse.Namespace) -> None:
