@@ -199,9 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--facts-only", action="store_true", help="without the language model's reading (also off unless VERITY_IMPACT_READING=1)")
     parser.add_argument("--dump", type=Path, help="write every judged section with its P(ja) as JSON lines")
     parser.add_argument("--only", help="comma-separated change ids (default: all)")
+    parser.add_argument("--database", default=CHANGES_DATABASE,
+                        help=f"bench database (verity_bench…, dropped and recreated; default {CHANGES_DATABASE})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    print(f"[changes] importing {args.kb} into {CHANGES_DATABASE} ...", file=sys.stderr, flush=True)
-    setup(Path(args.kb))
+    print(f"[changes] importing {args.kb} into {args.database} ...", file=sys.stderr, flush=True)
+    setup(Path(args.kb), database=args.database)
     from django.utils import timezone
 
     from kb.kbformat import days_since_reference, read_reference_date
