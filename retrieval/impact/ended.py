@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -50,15 +51,51 @@ CUE_WORDS = ("nicht mehr kein keine keinen keiner mehr entfällt entfallen einge
 STATED_CHARS = 140
 
 
+# what follows "sondern"/"but" is the new way, not what the clause ends
+CONTRAST = re.compile(r",?\s+(?:sondern|but)\s+|;\s+", re.IGNORECASE)
+# coordinated clauses each with their own ending ("setzt … nicht mehr zurück und ändert keine … mehr")
+COORDINATED = re.compile(r"(,?\s+(?:und|and)\s+)", re.IGNORECASE)
+MIN_PART_WORDS = 4
+
+
+def _ended_parts(text: str) -> list[str]:
+    """The parts of a clause measured on their own: the clause cut before "sondern"/"but" (what comes after
+    is the replacement), and its first part before "und"/"and" where both sides have at least MIN_PART_WORDS
+    words; only parts with a cue of ending count. A clause of one part gives none."""
+    ended = CONTRAST.split(text)[0]
+    pieces = COORDINATED.split(ended)  # text, separator, text, ...
+    parts = [pieces[0]]
+    for separator, piece in zip(pieces[1::2], pieces[2::2], strict=True):
+        if len(piece.split()) < MIN_PART_WORDS or len(parts[-1].split()) < MIN_PART_WORDS:
+            parts[-1] = f"{parts[-1]}{separator}{piece}"
+        else:
+            parts.append(piece)
+    # a later part has lost its subject ("… und ändert keine E-Mail-Adressen mehr"): alone, it would match
+    # any passage about e-mail addresses; it stays measured within the whole clause
+    parts = [part.strip(" ,.") for part in (ended, parts[0]) if ENDING.search(part)]
+    parts = list(dict.fromkeys(parts))
+    return [part for part in parts if part != text.strip(" ,.")]
+
+
 def ending_statements(statements: list[Statement]) -> list[Statement]:
     """Clauses that end something without ending a value: "bis 5.000 € statt bis 3.000 €" is a changed value,
-    which the fact comparison judges (by the value, not by the words around it)."""
-    return [s for s in statements if not s.unchanged and not s.old and ENDING.search(s.text)]
+    which the fact comparison judges (by the value, not by the words around it). A clause that ends two things
+    or names the replacement also counts by each part that ends something, so a passage describing one of
+    them is measured against that part alone."""
+    ending = [s for s in statements if not s.unchanged and not s.old and ENDING.search(s.text)]
+    parts = [replace(s, text=part, vector=None, terms_by_language={}) for s in ending for part in _ended_parts(s.text)]
+    return ending + parts
+
+
+# a date says when, not what: "Ab dem 1. März 2027" is in no passage that the clause ends
+MONTHS = re.compile(r"\b(?:januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+                    r"|january|february|march|may|june|july|october|december)\b", re.IGNORECASE)
 
 
 def _clause_terms(statement: Statement, language: str) -> frozenset[str]:
     cues = content_terms(CUE_WORDS, statement.language) | content_terms(CUE_WORDS, language)
-    return (content_terms(statement.text, statement.language) | content_terms(statement.text, language)) - cues
+    text = MONTHS.sub(" ", statement.text)
+    return (content_terms(text, statement.language) | content_terms(text, language)) - cues
 
 
 def _stated(passage: ArticlePassage) -> str:

@@ -23,7 +23,7 @@ from retrieval.search.fusion import fuse, semantic_weight
 from retrieval.search.keyword import keyword_hits
 from retrieval.search.query import ChunkHit, SearchQuery
 from retrieval.search.semantic import semantic_hits
-from retrieval.search.snippets import snippet_for
+from retrieval.search.snippets import snippets_for
 from retrieval.text.snippets import Segment, snippet_text
 
 
@@ -101,11 +101,11 @@ def _search(query: SearchQuery, *, embedder: Embedder | None = None) -> list[Art
     live_numbers = dict(Article.objects.filter(pk__in=[a.pk for _, a in chosen]).values_list("pk", "live_version__number"))
     query_locales = [query.locale] if query.locale else []
     query_locales += [loc for loc in ("de", "en") if loc not in query_locales]
+    snippets = snippets_for([(*chunk_text[by_article[article.pk][0].chunk_id], article.locale) for _, article in chosen],
+                            query.text, query_locales=query_locales)
     results = []
-    for score, article in chosen:
+    for (score, article), segments in zip(chosen, snippets, strict=True):
         top = by_article[article.pk]
-        text, readable = chunk_text[top[0].chunk_id]
-        segments = snippet_for(text, query.text, locale=article.locale, query_locales=query_locales, readable=readable)
         results.append(ArticleResult(
             article=article, version_number=live_numbers[article.pk], score=round(min(1.0, score), 4),
             snippet=snippet_text(segments), snippet_segments=segments, state=article_state(article, open_reasons.get(article.pk, set()), now=now),

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections import defaultdict
 
 from retrieval.index.readable import readable_text
-from retrieval.text.snippets import Segment, query_matcher, snippet_segments
+from retrieval.text.snippets import Segment, query_matcher, snippet_segments, text_words
 
 SNIPPET_WIDTH = 240
 
 
-def snippet_for(markdown_text: str, query_text: str, *, locale: str, query_locales: list[str],
-                width: int = SNIPPET_WIDTH, readable: str = "") -> list[Segment]:
-    """The segments of a result's snippet (matching words marked), from the chunk's readable text
-    (`Chunk.readable`; rendered from its Markdown where a chunk has none yet)."""
-    matches = _matcher(query_text, tuple(query_locales))
-    return snippet_segments(readable or readable_text(markdown_text), lambda word: matches(word, locale), width=width)
+def snippets_for(results: list[tuple[str, str, str]], query_text: str, *, query_locales: list[str],
+                 width: int = SNIPPET_WIDTH) -> list[list[Segment]]:
+    """The snippet segments (matching words marked) of each result, given as (Markdown, readable text,
+    locale): from the chunk's readable text (`Chunk.readable`; rendered from its Markdown where a chunk has
+    none yet). Every distinct word of all results is tested against the query once."""
+    texts = [(readable or readable_text(markdown), locale) for markdown, readable, locale in results]
+    matches = query_matcher(query_text, query_locales)
+    words: dict[str, set[str]] = defaultdict(set)
+    for text, locale in texts:
+        words[locale] |= text_words(text)
+    matching = {locale: {word for word in found if matches(word, locale)} for locale, found in words.items()}
+    return [snippet_segments(text, matching[locale], width=width) for text, locale in texts]
 
-
-@lru_cache(maxsize=32)
-def _matcher(query_text: str, query_locales: tuple[str, ...]):
-    """One matcher per query, shared by its results (it remembers the words it has seen)."""
-    return query_matcher(query_text, list(query_locales))

@@ -8,10 +8,12 @@ and wrap the matches in <mark>, and an API can join them into plain text.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from retrieval.text.tokens import QUESTION_FILLERS, analyze, language_of
+from retrieval.text.tokens import QUESTION_FILLERS, analyze, language_of, word_terms
 
 ELLIPSIS = "…"
 WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
@@ -33,25 +35,27 @@ def query_matcher(query: str, locales: list[str]) -> Callable[[str, str], bool]:
     words = [word for word in words if word not in QUESTION_FILLERS]
     query_terms = {term for language in languages for word in words for term in analyze(word, language)}
 
-    seen: dict[tuple[str, str], bool] = {}  # a result's words repeat: each is analysed once per query
-
     def matches(word: str, locale: str) -> bool:
-        key = (word, locale)
-        if key not in seen:
-            seen[key] = bool(query_terms) and any(term in query_terms for term in analyze(word.lower(), locale))
-        return seen[key]
+        return bool(query_terms) and not query_terms.isdisjoint(word_terms(word.lower(), locale))
 
     return matches
 
 
-def snippet_segments(text: str, is_match: Callable[[str], bool], *, width: int = 240) -> list[Segment]:
+def text_words(text: str) -> set[str]:
+    """The distinct words of a text, as snippet_segments tests them."""
+    return set(WORD.findall(SPACE.sub(" ", text)))
+
+
+def snippet_segments(text: str, is_match: Callable[[str], bool] | AbstractSet[str], *, width: int = 240) -> list[Segment]:
     """About `width` characters of `text` around the densest run of matching words, cut between words,
-    with an ellipsis where the text goes on; matching words as their own segments."""
+    with an ellipsis where the text goes on; matching words as their own segments. `is_match` is a test
+    of a word or the set of matching words (a search tests the words of all its results at once)."""
     text = SPACE.sub(" ", text).strip()
     if not text:
         return []
-    words = [(match.start(), match.end()) for match in WORD.finditer(text)]
-    matched = [(start, end) for start, end in words if is_match(text[start:end])]
+    words = set(WORD.findall(text))
+    matching = words & is_match if isinstance(is_match, AbstractSet) else {word for word in words if is_match(word)}
+    matched = [match.span() for match in WORD.finditer(text) if match.group(0) in matching] if matching else []
     start = _window_start(text, matched, width)
     end = _window_end(text, start, width)
     segments: list[Segment] = [Segment(ELLIPSIS)] if start > 0 else []
@@ -79,11 +83,7 @@ def _window_start(text: str, matched: list[tuple[int, int]], width: int) -> int:
     at the start of a word (or of the sentence, when that is close)."""
     if not matched or len(text) <= width:
         return 0
-    best, best_count = matched[0][0], 0
-    for anchor, _ in matched:
-        distinct = {text[s:e].lower() for s, e in matched if anchor <= s and e <= anchor + width * 2 // 3}
-        if len(distinct) > best_count:
-            best, best_count = anchor, len(distinct)
+    best = _densest_anchor(text, matched, width)
     if best < width // 3:
         return 0
     start = best - width // 4
@@ -94,6 +94,28 @@ def _window_start(text: str, matched: list[tuple[int, int]], width: int) -> int:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < best else best
     return start
+
+
+def _densest_anchor(text: str, matched: list[tuple[int, int]], width: int) -> int:
+    """The first matching word whose window (two thirds of `width` from it) holds the most different
+    matching words: one pass, the window's words counted as it moves."""
+    best, best_count = matched[0][0], 0
+    words = [text[s:e].lower() for s, e in matched]
+    reach = width * 2 // 3
+    inside: Counter[str] = Counter()  # the matching words of the window [anchor, anchor + reach]
+    last = 0  # matched[:last] have been added to the window
+    for first, (anchor, _) in enumerate(matched):
+        last = max(last, first)  # a word longer than the window never entered it
+        while last < len(matched) and matched[last][1] <= anchor + reach:
+            inside[words[last]] += 1
+            last += 1
+        if len(inside) > best_count:
+            best, best_count = anchor, len(inside)
+        if first < last:  # the anchor's word leaves the window before the next anchor
+            inside[words[first]] -= 1
+            if not inside[words[first]]:
+                del inside[words[first]]
+    return best
 
 
 def _window_end(text: str, start: int, width: int) -> int:

@@ -123,6 +123,12 @@ def tokens(text: str) -> list[str]:
     return [match.group(0).lower() for match in TOKEN.finditer(unicodedata.normalize("NFC", text))]
 
 
+@lru_cache(maxsize=100_000)
+def word_terms(word: str, locale: str) -> tuple[str, ...]:
+    """analyze() of one word, remembered: snippets test thousands of words per search, mostly the same ones."""
+    return tuple(analyze(word, locale))
+
+
 def analyze(text: str, locale: str) -> list[str]:
     """Index terms of a text in its language, in order (repeated terms repeat)."""
     language = language_of(locale)

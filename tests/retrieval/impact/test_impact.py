@@ -460,3 +460,37 @@ def test_without_an_ending_clause_the_ended_signal_adds_nothing(publish, setting
     publish("ueberweisung", body=TRANSFER, title="Überweisung")
     assert assess_change(announce("Keine Schecks mehr", "Ab dem 1. März 2027 nehmen wir keine Verrechnungsschecks mehr an.",
                                   "2027-03-01")) == []
+
+
+def test_a_clause_ending_two_things_and_naming_the_replacement_is_measured_part_by_part():
+    from retrieval.impact.ended import _ended_parts
+
+    clause = ("Die Hotline setzt die Zwei-Faktor-Anmeldung ab diesem Tag nicht mehr zurück und ändert keine "
+              "E-Mail-Adressen mehr, sondern begleitet Anrufende durch den Self-Service.")
+
+    # what follows "sondern" is the new way; the first part, with its subject, also counts on its own
+    assert _ended_parts(clause) == [
+        "Die Hotline setzt die Zwei-Faktor-Anmeldung ab diesem Tag nicht mehr zurück und ändert keine E-Mail-Adressen mehr",
+        "Die Hotline setzt die Zwei-Faktor-Anmeldung ab diesem Tag nicht mehr zurück"]
+    assert _ended_parts("The desk no longer exchanges coins and no longer cashes cheques, but refers callers to the app.") == [
+        "The desk no longer exchanges coins and no longer cashes cheques", "The desk no longer exchanges coins"]
+    # a clause of one part, and nouns joined by "und", are not cut
+    assert _ended_parts("Schecks und Wechsel nehmen wir nicht mehr an.") == []
+
+
+COINS = ("# Münzen einzahlen\n\nMünzgeld zahlen Sie am Schalter jeder Filiale ein; unsere Mitarbeitenden zählen es "
+         "für Sie. Bringen Sie das Münzgeld bitte gerollt mit.")
+CARD = "# Karte sperren\n\nIhre Bankkarte sperren Sie rund um die Uhr in der App unter Karten > Sperren."
+
+
+def test_a_passage_describing_one_of_two_ended_things_is_flagged(publish):
+    publish("muenzen", body=COINS, title="Münzen einzahlen")
+    publish("karte-sperren", body=CARD, title="Karte sperren")
+
+    findings = assess_change(announce(
+        "Filialen: neue Bargeldautomaten",
+        "Ab dem 1. März 2027 nehmen die Schalter der Filialen kein Münzgeld mehr zur Einzahlung an und zählen "
+        "kein Bargeld mehr, sondern verweisen auf die neuen Einzahlungsautomaten.", "2027-03-01"))
+
+    assert [finding.article.slug for finding in findings] == ["muenzen"]
+    assert "Schalter" in findings[0].evidence

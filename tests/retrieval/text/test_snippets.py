@@ -47,3 +47,32 @@ def test_without_a_match_the_snippet_is_the_beginning():
 def test_empty_text_and_a_query_of_stop_words_only():
     assert _snippet("Geräte", text="  ") == []
     assert not any(segment.match for segment in _snippet("wie kann ich das", width=400))
+
+
+
+def test_the_densest_window_is_found_as_by_counting_the_window_of_every_anchor():
+    """_densest_anchor keeps a running count of the distinct matching words in its window; it must choose
+    the anchor that counting the window of every anchor chooses."""
+    import random
+
+    from retrieval.text.snippets import WORD, _densest_anchor
+
+    def every_anchor(text, matched, width):
+        best, best_count = matched[0][0], 0
+        for anchor, _ in matched:
+            distinct = {text[s:e].lower() for s, e in matched if anchor <= s and e <= anchor + width * 2 // 3}
+            if len(distinct) > best_count:
+                best, best_count = anchor, len(distinct)
+        return best
+
+    rng = random.Random(7)
+    vocabulary = ["Rücksendung", "Etikett", "Frist", "Tage", "Kunde", "Konto", "Paket", "Versand", "gratis", "innerhalb"]
+    compared = 0
+    for _ in range(300):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(5, 120)))
+        wanted = set(rng.sample(vocabulary, rng.randint(1, 4)))
+        matched = [m.span() for m in WORD.finditer(text) if m.group(0) in wanted]
+        if matched:
+            assert _densest_anchor(text, matched, 240) == every_anchor(text, matched, 240)
+            compared += 1
+    assert compared > 250
