@@ -145,6 +145,8 @@ CONTRADICTION_JUDGE_MIN = _tuned("CONTRADICTION_JUDGE_MIN", 0.5)
 # content (idf-weighted) and this close in sentence vectors still describes what the clause ends
 ENDED_COVERAGE = _tuned("ENDED_COVERAGE", 0.4)
 ENDED_COSINE = _tuned("ENDED_COSINE", 0.4)
+# ... and share at least this many of the clause's words (one compound's parts count as one word)
+ENDED_MIN_WORDS = _tuned("ENDED_MIN_WORDS", 2)
 STRONG_MATCH = _tuned("STRONG_MATCH", 0.45)  # a match this good identifies the old value of a changed fact
 RESTATED_OLD_VALUE = _tuned("RESTATED_OLD_VALUE", 0.2)  # a passage repeating that old value, about the same thing nearby, is wrong from here on
 MIN_NEAR_SHARED = _tuned("MIN_NEAR_SHARED", 2)  # "about the same thing nearby": the two numbers stand next to at least two same words

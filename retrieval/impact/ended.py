@@ -37,7 +37,7 @@ from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery
 from retrieval.text.facts import content_terms
 from retrieval.text.tokens import language_of
-from retrieval.tuning import CHUNKS_PER_QUERY, ENDED_COSINE, ENDED_COVERAGE
+from retrieval.tuning import CHUNKS_PER_QUERY, ENDED_COSINE, ENDED_COVERAGE, ENDED_MIN_WORDS
 
 ENDING = re.compile(
     r"\bnicht\s+mehr\b|\bkein(?:e|en|er|em)?\b[^.;:]{0,80}?\bmehr\b|\bentf(?:ällt|allen)\b|\beingestellt\b|\babgeschafft\b"
@@ -92,10 +92,16 @@ MONTHS = re.compile(r"\b(?:januar|jänner|februar|märz|april|mai|juni|juli|augu
                     r"|january|february|march|may|june|july|october|december)\b", re.IGNORECASE)
 
 
-def _clause_terms(statement: Statement, language: str) -> frozenset[str]:
+def _clause_words(statement: Statement, language: str) -> list[frozenset[str]]:
+    """The content terms of each word of the clause (a compound gives several), cue words and dates aside."""
     cues = content_terms(CUE_WORDS, statement.language) | content_terms(CUE_WORDS, language)
-    text = MONTHS.sub(" ", statement.text)
-    return (content_terms(text, statement.language) | content_terms(text, language)) - cues
+    words = (content_terms(word, statement.language) | content_terms(word, language)
+             for word in MONTHS.sub(" ", statement.text).split())
+    return [terms - cues for terms in words if terms - cues]
+
+
+def _clause_terms(statement: Statement, language: str) -> frozenset[str]:
+    return frozenset().union(*_clause_words(statement, language))
 
 
 def _stated(passage: ArticlePassage) -> str:
@@ -127,14 +133,17 @@ def ended_findings(event: ChangeEvent, statements: list[Statement], today: dt.da
         return []
     vectors = embed(embedder, [s.match_text for s in ending] + [p.match_text for p in passages])
     clause_vectors, passage_vectors = vectors[: len(ending)], vectors[len(ending):]
-    terms = {s_index: _clause_terms(s, language) for s_index, s in enumerate(ending)}
+    words = {s_index: _clause_words(s, language) for s_index, s in enumerate(ending)}
+    terms = {s_index: frozenset().union(*found) for s_index, found in words.items()}
     idf = idf_weights(set().union(*terms.values(), *(p.terms for p in passages)))
     best: dict[int, tuple[float, ArticlePassage, Statement]] = {}
     for passage, vector in zip(passages, passage_vectors, strict=True):
         for index, statement in enumerate(ending):
-            share = coverage(terms[index], passage.terms | content_terms(passage.text, passage.article.locale), idf)
+            held = passage.terms | content_terms(passage.text, passage.article.locale)
+            share = coverage(terms[index], held, idf)
             cosine = float(np.dot(vector, clause_vectors[index]))
-            if share < ENDED_COVERAGE or cosine < ENDED_COSINE:
+            # one compound ("Zwei-Faktor-Anmeldung") gives several terms: a passage must share ENDED_MIN_WORDS words
+            if share < ENDED_COVERAGE or cosine < ENDED_COSINE or sum(1 for word in words[index] if word & held) < ENDED_MIN_WORDS:
                 continue
             score = (share + cosine) / 2
             article_id = passage.article.pk

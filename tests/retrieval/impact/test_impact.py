@@ -494,3 +494,17 @@ def test_a_passage_describing_one_of_two_ended_things_is_flagged(publish):
 
     assert [finding.article.slug for finding in findings] == ["muenzen"]
     assert "Schalter" in findings[0].evidence
+
+
+def test_a_compound_counts_as_one_word_of_an_ending_clause():
+    from retrieval.impact.ended import _clause_words
+    from retrieval.impact.statements import Statement
+
+    words = _clause_words(Statement(text="Ab dem 1. März 2027 setzt die Hotline die Zwei-Faktor-Anmeldung nicht mehr zurück",
+                                    unchanged=False, facts=[], language="de"), "de")
+
+    # "Zwei-Faktor-Anmeldung" is one word with several terms; the date and the cue words are no content
+    compound = [terms for terms in words if len(terms) > 1]
+    assert len(compound) == 1 and {"zwei", "faktor"} <= compound[0]
+    assert not any(term.startswith(("marz", "märz")) for terms in words for term in terms)
+    assert len(words) == 4  # Hotline, Zwei-Faktor-Anmeldung, setzt, zurück
