@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -59,6 +60,30 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+class _QueryVectors:
+    """The vectors of the last `size` queries of one model: an answer embeds its question for retrieval
+    and again for its evidence, and a desktop search is often followed by the same question's answer."""
+
+    size = 512
+
+    def __init__(self) -> None:
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, compute) -> np.ndarray:
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return vector.copy()
+        vector = compute(text)
+        with self._lock:
+            self._vectors[text] = vector.copy()
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+
 class _LocalEmbedder:
     """A model loaded lazily once per process (thread-safe) and fed in batches."""
 
@@ -69,6 +94,7 @@ class _LocalEmbedder:
         self._threads = threads or int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
         self._model = None
         self._lock = threading.Lock()
+        self._queries = _QueryVectors()
 
     def _load(self):
         raise NotImplementedError
@@ -93,7 +119,7 @@ class _LocalEmbedder:
         return _normalise(np.vstack(parts))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._encode_query(self._encoder(), text))[0]
+        return self._queries.get(text, lambda query: _normalise(self._encode_query(self._encoder(), query))[0])
 
 
 class UniversalSentenceEncoder(_LocalEmbedder):
@@ -239,6 +265,7 @@ class SentenceTransformerEmbedder:
         self._name = name or (Path(model).name if Path(model).exists() else model.split("/")[-1])
         self._model = None
         self._lock = threading.Lock()
+        self._queries = _QueryVectors()
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
         self.dtype = dtype
@@ -276,6 +303,9 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
+        return self._queries.get(text, self._embed_query)
+
+    def _embed_query(self, text: str) -> np.ndarray:
         vector = self._load().encode([self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False,
                                      convert_to_numpy=True)
         return _normalise(vector)[0]

@@ -58,3 +58,33 @@ def test_the_default_names_both_models_and_the_dimension():
 
     assert routed.key == "use-multilingual-v3+en.st:all-MiniLM-L6-v2:896"
     assert routed.dimension == 512 + 384
+
+
+def test_a_repeated_query_is_embedded_once_and_callers_cannot_change_the_remembered_vector():
+    from retrieval.index.embeddings import _QueryVectors
+
+    calls = []
+
+    def compute(text):
+        calls.append(text)
+        return np.array([1.0, 0.0], dtype=np.float32)
+
+    cache = _QueryVectors()
+    first = cache.get("Wie lange dauert der Versand?", compute)
+    first[0] = 99.0  # a caller changing its copy
+    again = cache.get("Wie lange dauert der Versand?", compute)
+
+    assert calls == ["Wie lange dauert der Versand?"]
+    assert again.tolist() == [1.0, 0.0]
+
+
+def test_the_query_cache_keeps_only_the_latest_queries():
+    from retrieval.index.embeddings import _QueryVectors
+
+    cache = _QueryVectors()
+    cache.size = 2
+    calls = []
+    for text in ("a", "b", "c", "a"):
+        cache.get(text, lambda t: calls.append(t) or np.zeros(2, dtype=np.float32))
+
+    assert calls == ["a", "b", "c", "a"]  # "a" was the oldest and had been dropped
