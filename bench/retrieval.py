@@ -5,6 +5,7 @@
     python -m bench.retrieval --embedder st:all-MiniLM-L6-v2 --semantic-weight 0.6
     python -m bench.retrieval --scale                          # + synthetic 100k-chunk index
     python -m bench.retrieval --scifact-split train            # for tuning: never tune on test
+    python -m bench.retrieval --datasets scifact --database verity_bench_scifact --reuse-index   # again, no re-embedding
 
 Data: BEIR folders under ../shared/data (or VERITY_BENCH_DATA). `--database verity_bench_x` runs
 beside another bench; `--embed-cache DIR` reuses document vectors of slow models between runs.
@@ -137,7 +138,8 @@ def django_setup(args: argparse.Namespace) -> None:
         os.environ["VERITY_EMBEDDER"] = args.embedder
     if args.semantic_weight is not None:
         os.environ["VERITY_SEMANTIC_WEIGHT"] = str(args.semantic_weight)
-    database_reset()
+    if not getattr(args, "reuse_index", False):
+        database_reset()
     import django
 
     django.setup()
@@ -456,7 +458,32 @@ def measuring_order(modes: list[str]) -> list[str]:
     return sorted(modes, key=lambda mode: (mode != "hybrid", MODES.index(mode)))
 
 
-def bench_beir(name: str, args: argparse.Namespace) -> tuple[IndexReport, list[ModeResult]]:
+def index_reused(name: str, data: BeirData) -> dict[str, str]:
+    """--reuse-index: the dataset's index that an earlier run left in the bench database, checked to be
+    complete and in the active embedder's vector space. Returns the map slug -> document id."""
+    from kb.models import Article
+    from retrieval.index.embeddings import active_embedder
+    from retrieval.models import Chunk, IndexState
+
+    slug_to_doc = {slug_for(doc["_id"]): doc["_id"] for doc in data.docs}
+    found = Article.objects.filter(space__slug=f"bench-{name}", slug__in=list(slug_to_doc), live_version__isnull=False).count()
+    state = IndexState.objects.first()
+    key = active_embedder().key
+    problems = []
+    if found != len(slug_to_doc):
+        problems.append(f"{found} of its {len(slug_to_doc)} documents are in {BENCH_DATABASE}")
+    if Chunk.objects.filter(article__space__slug=f"bench-{name}", is_indexed=False).exists():
+        problems.append("some of its chunks are not indexed")
+    if state is None or state.embedder_key != key:
+        problems.append(f"the vectors are {state.embedder_key if state else 'missing'}, not {key}")
+    if problems:
+        raise SystemExit(f"--reuse-index: no complete {name} index to reuse: {'; '.join(problems)} "
+                         "(run once without --reuse-index, with the same --database and --embedder)")
+    print(f"[{name}] reusing the index in {BENCH_DATABASE}: {found} docs, {len(data.queries)} queries", file=sys.stderr, flush=True)
+    return slug_to_doc
+
+
+def bench_beir(name: str, args: argparse.Namespace) -> tuple[IndexReport | None, list[ModeResult]]:
     from retrieval.index.corpus import stats_invalidate
 
     split = args.scifact_split if name == "scifact" else "test"
@@ -464,10 +491,14 @@ def bench_beir(name: str, args: argparse.Namespace) -> tuple[IndexReport, list[M
         data = paraphrase_load(args.limit_queries)
     else:
         data = beir_load(name, split=split, limit_docs=args.limit_docs, limit_queries=args.limit_queries)
-    print(f"[{name}] {len(data.docs)} docs, {len(data.queries)} {split} queries: loading ...", file=sys.stderr, flush=True)
-    index_clear()
-    version_ids, slug_to_doc = articles_bulk_publish(f"bench-{name}", data.locale, data.docs)
-    report = index_versions(name, version_ids)
+    if args.reuse_index:
+        report = None
+        slug_to_doc = index_reused(name, data)
+    else:
+        print(f"[{name}] {len(data.docs)} docs, {len(data.queries)} {split} queries: loading ...", file=sys.stderr, flush=True)
+        index_clear()
+        version_ids, slug_to_doc = articles_bulk_publish(f"bench-{name}", data.locale, data.docs)
+        report = index_versions(name, version_ids)
     results = []
     for mode in measuring_order(args.modes):
         stats_invalidate()  # each mode starts with cold statistics caches (then WARMUP_QUERIES)
@@ -867,6 +898,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="train: for tuning (never tune on test)")
     parser.add_argument("--json", help="also write all figures to this JSON file")
     parser.add_argument("--embed-cache", help="keep document vectors in this folder and reuse them (dev runs with slow models)")
+    parser.add_argument("--reuse-index", action="store_true",
+                        help="measure the queries against the index an earlier run of one dataset left in --database "
+                             "(no reset, no indexing): quality and latency again without re-embedding")
     parser.add_argument("--database", default=BENCH_DATABASE,
                         help=f"bench database name (must start with {BENCH_DATABASE}; dropped and recreated)")
     args = parser.parse_args(argv)
@@ -883,6 +917,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     missing = [str(folder) for folder in needed if not (folder / "corpus.jsonl").exists()]
     if missing:
         parser.error(f"BEIR data not found: {', '.join(missing)} (set VERITY_BENCH_DATA to the data folder)")
+    if args.reuse_index and (len(args.datasets) != 1 or args.datasets[0] not in DATASETS or args.scale):
+        parser.error("--reuse-index takes exactly one BEIR dataset (scifact, xquad-de, xquad-en, paraphrase-de), without --scale")
     if not args.database.startswith(BENCH_DATABASE) or not re.fullmatch(r"[a-z0-9_]+", args.database):
         parser.error(f"--database must start with {BENCH_DATABASE} (a-z 0-9 _): the bench drops it")
     return args
@@ -904,7 +940,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report, mode_results = bench_beir(name, args)
             results.extend(mode_results)
-        indexing.append(report)
+        if report is not None:
+            indexing.append(report)
     scale = bench_scale(args) if args.scale else None
     print_report(args, indexing, results, demo, scale, time.perf_counter() - started)
     if args.json:
