@@ -64,16 +64,14 @@ def _ended_parts(text: str) -> list[str]:
     words; only parts with a cue of ending count. A clause of one part gives none."""
     ended = CONTRAST.split(text)[0]
     pieces = COORDINATED.split(ended)  # text, separator, text, ...
-    parts = [pieces[0]]
+    first = pieces[0]
     for separator, piece in zip(pieces[1::2], pieces[2::2], strict=True):
-        if len(piece.split()) < MIN_PART_WORDS or len(parts[-1].split()) < MIN_PART_WORDS:
-            parts[-1] = f"{parts[-1]}{separator}{piece}"
-        else:
-            parts.append(piece)
+        if len(first.split()) >= MIN_PART_WORDS and len(piece.split()) >= MIN_PART_WORDS:
+            break
+        first = f"{first}{separator}{piece}"
     # a later part has lost its subject ("… und ändert keine E-Mail-Adressen mehr"): alone, it would match
     # any passage about e-mail addresses; it stays measured within the whole clause
-    parts = [part.strip(" ,.") for part in (ended, parts[0]) if ENDING.search(part)]
-    parts = list(dict.fromkeys(parts))
+    parts = dict.fromkeys(part.strip(" ,.") for part in (ended, first) if ENDING.search(part))
     return [part for part in parts if part != text.strip(" ,.")]
 
 
@@ -99,9 +97,6 @@ def _clause_words(statement: Statement, language: str) -> list[frozenset[str]]:
              for word in MONTHS.sub(" ", statement.text).split())
     return [terms - cues for terms in words if terms - cues]
 
-
-def _clause_terms(statement: Statement, language: str) -> frozenset[str]:
-    return frozenset().union(*_clause_words(statement, language))
 
 
 def _stated(passage: ArticlePassage) -> str:
