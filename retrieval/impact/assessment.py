@@ -290,12 +290,19 @@ def _path_conflict(passage: ArticlePassage, fact: Fact, statements: list[Stateme
     """A menu path to the same item as a path of the change, but another way: the item moved."""
     changed = [(s, p) for s in statements if not s.unchanged for p in s.facts if p.type == "path" and not s.is_old(p)]
     kept = [p for s in statements if s.unchanged for p in s.facts if p.type == "path"]
-    if any(same_value(fact, p) for _, p in changed) or any(same_value(fact, p) for p in kept):
+    if any(same_value(fact, p) or _tail_of(fact, p) for _, p in changed) or any(same_value(fact, p) for p in kept):
         return None
     for statement, path in changed:
         if path.value[-1] == fact.value[-1] and len(fact.value) > 1:
             return Match(passage, fact, statement, path, 1.0, 1.0, 1.0, 0)
     return None
+
+
+def _tail_of(a: Fact, b: Fact) -> bool:
+    """One path is the other without its first sections ("Verbrauch > Daten nachbuchen" in "Mein Alpenfunk
+    (Verbrauch > Daten nachbuchen)"): the same path, written from a section on, not a moved item."""
+    shorter, longer = sorted((a.value, b.value), key=len)
+    return len(shorter) >= 2 and len(shorter) < len(longer) and longer[-len(shorter):] == shorter
 
 
 def _reason(match: Match, event: ChangeEvent) -> ImpactReason:

@@ -35,9 +35,9 @@ from retrieval.impact.statements import Statement
 from retrieval.index.embeddings import Embedder
 from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery
-from retrieval.text.facts import content_terms
+from retrieval.text.facts import PATH_SEPARATOR, Fact, content_terms, path_segment
 from retrieval.text.tokens import language_of
-from retrieval.tuning import CHUNKS_PER_QUERY, ENDED_COSINE, ENDED_COVERAGE, ENDED_MIN_WORDS
+from retrieval.tuning import CHUNKS_PER_QUERY, ENDED_COSINE, ENDED_COVERAGE, ENDED_MIN_WORDS, PATH_SCORE
 
 ENDING = re.compile(
     r"\bnicht\s+mehr\b|\bkein(?:e|en|er|em)?\b[^.;:]{0,80}?\bmehr\b|\bentf(?:ällt|allen)\b|\beingestellt\b|\babgeschafft\b"
@@ -99,6 +99,22 @@ def _clause_words(statement: Statement, language: str) -> list[frozenset[str]]:
 
 
 
+def _ended_path(passage: ArticlePassage, statement: Statement, language: str, roots: set[str]) -> Fact | None:
+    """A menu path of the passage whose item and one of whose sections the clause names as what it ends (before
+    "sondern"/"but"): "Der Chat ist kein Menüeintrag im Bereich „Hilfe“ mehr" ends "Mein Alpenfunk > Hilfe > Chat".
+    The first section of a path the change itself names (the app's name) is no section the clause ends."""
+    ended = CONTRAST.split(statement.text)[0]
+    named = content_terms(ended, statement.language) | content_terms(ended, language)
+    for fact in passage.facts:
+        if fact.type != "path":
+            continue
+        sections = [(path_segment(part), content_terms(part, passage.article.locale)) for part in PATH_SEPARATOR.split(fact.text)]
+        *before, (_, item) = sections
+        if item and item <= named and any(terms and terms <= named for folded, terms in before if folded not in roots):
+            return fact
+    return None
+
+
 def _stated(passage: ArticlePassage) -> str:
     text = " ".join(passage.text.split())
     if len(text) <= STATED_CHARS:
@@ -132,8 +148,15 @@ def ended_findings(event: ChangeEvent, statements: list[Statement], today: dt.da
     terms = {s_index: frozenset().union(*found) for s_index, found in words.items()}
     idf = idf_weights(set().union(*terms.values(), *(p.terms for p in passages)))
     best: dict[int, tuple[float, ArticlePassage, Statement]] = {}
+    roots = {fact.value[0] for s in statements for fact in s.facts if fact.type == "path"}
     for passage, vector in zip(passages, passage_vectors, strict=True):
         for index, statement in enumerate(ending):
+            path = _ended_path(passage, statement, language, roots)
+            if path is not None:  # "kein Menüeintrag im Bereich „Hilfe“ mehr" ends "Mein Alpenfunk > Hilfe > Chat"
+                article_id = passage.article.pk
+                if article_id not in best or best[article_id][0] < PATH_SCORE:
+                    best[article_id] = (PATH_SCORE, replace(passage, text=path.text), statement)
+                continue
             held = passage.terms | content_terms(passage.text, passage.article.locale)
             share = coverage(terms[index], held, idf)
             cosine = float(np.dot(vector, clause_vectors[index]))

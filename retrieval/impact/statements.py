@@ -39,6 +39,9 @@ REMOVED = re.compile(r"\bentf(?:ällt|allen)\b|\babgeschafft|\bgestrichen|\being
 # "von 4,50 € auf 3,00 €", "from €4.50 to €3.00": the first is the old value
 FROM_TO = re.compile(r"^\s*(?:auf|to)\s*$", re.IGNORECASE)
 FROM_BEFORE = re.compile(r"\b(?:von|from)\s*$", re.IGNORECASE)
+# a comma piece opening with the finite verb of staying (German verb-second: its subject is what came before)
+STAYING_VERB_FIRST = re.compile(r"\s*(?:bleib(?:t|en)|ändert\s+sich|ändern\s+sich|gilt|gelten|remains?|stays?)\b",
+                                re.IGNORECASE)
 MIN_CLAUSE_WORDS = 4  # shorter comma pieces ("Ab Montag", an enumeration item) belong to the next clause
 
 
@@ -123,6 +126,12 @@ def _clauses(sentence: str) -> list[tuple[str, bool]]:
                 parts[-1] = f"{parts[-1]}, {part}"
             else:
                 parts.append(part)
+        # "Upgrades, die Gebühr und der Termin, bleiben unverändert": a part opening with the verb of staying has
+        # its subject before the comma, so the parts before it stay as they are too
+        for index, part in enumerate(parts):
+            if index and _unchanged(part) and STAYING_VERB_FIRST.match(part):
+                parts[: index + 1] = [", ".join(parts[: index + 1])]
+                break
         changed = [part for part in parts if not _unchanged(part)]
         clauses.extend((part, True) for part in parts if _unchanged(part))
         if changed:

@@ -86,10 +86,11 @@ FREE_WORDS = r"kostenlos|kostenfrei|gratis|gebührenfrei|unentgeltlich|free\s+of
 PATH_SEPARATOR = re.compile(r"\s+[>›]\s+")
 FUNCTION_WORDS = STOP_WORDS["de"] | STOP_WORDS["en"]
 PATH_STOP = {"oder", "und", "or", "and", "mit", "with", "to", "zu", "in", "an", "auf", "bei", "for", "für", "via",
-             "per", "unter", "under", "at", "im", "from", "von", "aus", "then", "dann", "sowie", "wo", "where"}
+             "per", "unter", "under", "at", "im", "from", "von", "aus", "then", "dann", "sowie", "bzw", "wo", "where"}
 PHONE = re.compile(r"(?<![\w+,.])(?:\+\d{1,3}[\s/-]?\(?0?\)?\s?|\b0)\d{1,5}(?:[\s/-]\d{2,}){1,4}(?![\w,.]\d)")
 EXTENSION = re.compile(r"\b(?:durchwahl(?:en)?|nebenstelle|apparat|extension|ext\.)\s*:?\s*(\d{2,6})\b", re.IGNORECASE)
 SHORT_CODE = re.compile(r"\b(?:an|to)\s+(\d{4,6})\b")
+NAMED_SHORT_CODE = re.compile(r"\b(?:kurzwahl|kurznummer|short\s*code)\s+(\d{4,6})\b", re.IGNORECASE)
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2}(?!\d))?(?![\d,])")
 DE_DATE = re.compile(rf"\b(\d{{1,2}})\.\s?({MONTH})\b\.?(?:\s+(\d{{4}}))?", re.IGNORECASE)
@@ -99,6 +100,13 @@ DAY_OF_MONTH = re.compile(
     r"\b(\d{1,2})\.\s+(?:des|eines|jedes|jeden)\s+(?:\w*monats|\w*monat)\b"
     r"|\b(?:am|zum|bis\s+zum|ab\s+dem|vom|zum)\s+(\d{1,2})\.(?=\s|$)(?!\s*(?:\d|[A-ZÄÖÜ]\w*tag\b))"
     r"|\b(?:the|on\s+the|by\s+the)\s+(\d{1,2})(?:st|nd|rd|th)\b(?:\s+(?:day\s+)?of\s+(?:the|each|every|a)\s+(?:\w+\s+)?month)?",
+    re.IGNORECASE,
+)
+# "bis zum letzten Tag des Monats", "zum Monatsende", "by the end of the month": a day of the month in words
+LAST_DAY_OF_MONTH = re.compile(
+    r"\bletzt\w*\s+(?:kalender)?tag\w*\s+(?:des|eines|jedes|im)\s+\w*monat\w*|\bmonatsende\w*|\bmonatsletzt\w*"
+    r"|\bende\s+(?:des|eines|jedes)\s+\w*monats\b|\blast\s+day\s+of\s+(?:the|each|every|a)\s+(?:\w+\s+)?month\b"
+    r"|\bend\s+of\s+(?:the|each|every|a)\s+(?:\w+\s+)?month\b",
     re.IGNORECASE,
 )
 CLOCK_TIME = r"(?:2[0-4]|[01]?\d)(?::[0-5]\d|\.[0-5]\d(?=\s*uhr))?(?!\d)\s*(?:a\.?m\.?|p\.?m\.?)?"
@@ -227,7 +235,7 @@ def comparable_values(a: Fact, b: Fact) -> bool:
 # --- menu paths --------------------------------------------------------------------------------
 
 
-def _segment(text: str) -> str:
+def path_segment(text: str) -> str:
     text = re.sub(r"[*_`„“”\"'‚‘’«»]", "", text)
     text = re.sub(r"\s+", " ", text).strip(" .,;:")
     folded = text.lower()
@@ -293,8 +301,28 @@ def _paths(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
         if not last_words:
             continue
         segments.append(" ".join(last_words))
-        found.append((start, end, tuple(_segment(segment) for segment in segments)))
+        found.extend(_restarted(text, start, end, segments, [chain[i - 1].end() for i in range(1, len(chain))]))
     return found
+
+
+# "A > B > C und A > B > D": a middle segment holding a conjunction and the first segment again starts a second path
+RESTART = re.compile(r"^(?P<end>.+?)\s*(?:,|\s(?:und|oder|sowie|bzw\.?|and|or))\s+(?P<root>.+)$", re.IGNORECASE)
+
+
+def _restarted(text: str, start: int, end: int, segments: list[str],
+               offsets: list[int]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The path, or the paths it joins: "Konto > Netz > Status und Konto > Netz > Melden" is two paths.
+    `offsets`: where each middle segment starts in `text`."""
+    root = path_segment(segments[0])
+    for i in range(1, len(segments) - 1):
+        match = RESTART.match(segments[i])
+        if match and path_segment(match.group("root")) == root:
+            first = (start, offsets[i - 1] + match.end("end"),
+                     tuple(path_segment(segment) for segment in [*segments[:i], match.group("end")]))
+            rest = _restarted(text, offsets[i - 1] + match.start("root"), end, [match.group("root"), *segments[i + 1:]],
+                              offsets[i:])
+            return [first, *rest]
+    return [(start, end, tuple(path_segment(segment) for segment in segments))]
 
 
 # --- extraction --------------------------------------------------------------------------------
@@ -383,6 +411,8 @@ def _spans(text: str, language: str) -> list[_Span]:
     if re.search(r"\bsms\b|\btext\b", text, re.IGNORECASE):
         for match in SHORT_CODE.finditer(text):
             spans.append(_Span("identifier", (match.group(1),), "shortcode", match.start(1), match.end(1)))
+    for match in NAMED_SHORT_CODE.finditer(text):
+        spans.append(_Span("identifier", (match.group(1),), "shortcode", match.start(1), match.end(1)))
     for match in ISO_DATE.finditer(text):
         spans.append(_Span("date", (int(match.group(1)), int(match.group(2)), int(match.group(3))), "date", match.start(), match.end()))
     for match in NUMERIC_DATE.finditer(text):
@@ -402,6 +432,8 @@ def _spans(text: str, language: str) -> list[_Span]:
         day = next(group for group in match.groups() if group)
         if 1 <= int(day) <= 31:
             spans.append(_Span("day_of_month", (int(day),), "day_of_month", match.start(), match.end()))
+    for match in LAST_DAY_OF_MONTH.finditer(text):  # the last day is the 31st as a deadline ("bis zum Monatsende")
+        spans.append(_Span("day_of_month", (31,), "day_of_month", match.start(), match.end()))
     for match in ALWAYS.finditer(text):
         spans.append(_Span("clock", (0, 1440), "clock", match.start(), match.end()))
     for match in CLOCK_RANGE.finditer(text):
