@@ -508,3 +508,95 @@ def test_a_compound_counts_as_one_word_of_an_ending_clause():
     assert len(compound) == 1 and {"zwei", "faktor"} <= compound[0]
     assert not any(term.startswith(("marz", "märz")) for terms in words for term in terms)
     assert len(words) == 4  # Hotline, Zwei-Faktor-Anmeldung, setzt, zurück
+
+
+# --- paths, days of the month, short codes, what stays (2026-12-06) ---------------------------------
+
+
+def test_two_paths_joined_by_a_conjunction_are_two_paths():
+    first, second = extract_facts("Sie liegen künftig unter Online-Banking > Karten > Limits und Online-Banking > "
+                                  "Karten > Sperren, wie bisher.")
+    assert (first.value, second.value) == (("online-banking", "karten", "limits"), ("online-banking", "karten", "sperren"))
+    # "bzw." ends an item; a section named "Rechnung und Zahlung" stays one section
+    first, second = extract_facts("im Online-Banking (Karten > Limits bzw. Konto > Sperren)")
+    assert (first.value, second.value) == (("karten", "limits"), ("konto", "sperren"))
+    assert only("unter Konto > Rechnung und Zahlung > Belege.", kind="path").value == ("konto", "rechnung und zahlung", "belege")
+
+
+@pytest.mark.parametrize(("text", "locale"), [
+    ("Sie können die Überweisung bis zum letzten Tag des Monats widerrufen.", "de"),
+    ("Bis zum Monatsende können Sie den Auftrag zurücknehmen.", "de"),
+    ("You can cancel the order until the end of the month.", "en"),
+])
+def test_the_last_day_of_the_month_is_a_day_of_the_month(text, locale):
+    last = only(text, locale, "day_of_month")
+    assert comparable_values(last, only("bis zum 20. des Monats", kind="day_of_month"))
+    assert not same_value(last, only("bis zum 20. des Monats", kind="day_of_month"))
+
+
+def test_a_named_short_code_is_an_identifier_without_the_word_sms():
+    assert only("Die Kurzwahl 44844 bleibt in Betrieb.", kind="identifier").value == ("44844",)
+    assert only("nicht mehr per SMS-Stichwort an die Kurzwahl 44844", kind="identifier").value == ("44844",)
+
+
+def test_a_piece_opening_with_the_verb_of_staying_keeps_its_subject_unchanged():
+    statements = change_statements(
+        "Überweisungen nur bis zum 20. widerrufbar",
+        "Ab dem 1. Juli 2027 kann ein Dauerauftrag nur noch bis zum 20. des Monats geändert werden. "
+        "Einmalige Überweisungen, die Gebührenfreiheit und der Ausführungstag (1. des Folgemonats), bleiben unverändert.",
+        dt.date(2027, 7, 1))
+    kinds = {s.text: s.unchanged for s in statements}
+    assert kinds["Einmalige Überweisungen, die Gebührenfreiheit und der Ausführungstag (1. des Folgemonats), bleiben "
+                 "unverändert."] is True
+    assert not any(s.unchanged is False and any(f.value == (1,) for f in s.facts) for s in statements)
+
+
+STANDING_ORDER = ("# Dauerauftrag ändern\n\nEinen Dauerauftrag ändern Sie im Online-Banking. Eine Änderung "
+                  "können Sie bis zum letzten Tag des Monats wieder zurücknehmen.")
+
+
+def test_a_deadline_at_the_end_of_the_month_is_flagged_when_it_moves_to_a_day(publish):
+    publish("dauerauftrag", body=STANDING_ORDER, title="Dauerauftrag ändern")
+    (finding,) = assess_change(announce(
+        "Änderung eines Dauerauftrags nur noch bis zum 20. zurücknehmbar",
+        "Ab dem 1. Juli 2027 kann die Änderung eines Dauerauftrags nur noch bis einschließlich zum 20. des laufenden "
+        "Monats zurückgenommen werden.", "2027-07-01"))
+    assert finding.article.slug == "dauerauftrag"
+    assert "letzten Tag des Monats" in finding.reason and "20." in finding.reason
+
+
+CONTACT = ("# Kontakt\n\n| Kanal | Erreichbarkeit |\n|---|---|\n| Chat im Online-Banking (Online-Banking > Service > Chat) "
+           "| Mo–Fr 8–20 Uhr |\n| Telefon 0800 111 2222 | rund um die Uhr |")
+COMPLAINT = "# Beschwerde\n\nEine Beschwerde reichen Sie unter Online-Banking > Service > Beschwerde ein."
+TOP_UP = ("# Guthaben per SMS\n\nGuthaben laden Sie auf, indem Sie eine SMS mit AUFLADEN an 44844 senden.")
+
+
+def test_an_ending_clause_naming_a_paths_item_and_section_ends_the_path_only(publish):
+    publish("kontakt", body=CONTACT, title="Kontakt")
+    publish("beschwerde", body=COMPLAINT, title="Beschwerde")
+    findings = assess_change(announce(
+        "Online-Banking 7: Chat auf der Startseite",
+        "Ab dem 1. Mai 2027 ist der Chat kein Menüeintrag im Bereich „Service“ mehr, sondern startet über die "
+        "Schaltfläche „Chat starten“ auf der Startseite. Die Beschwerde bleibt im Bereich „Service“.", "2027-05-01"))
+    (finding,) = findings
+    assert finding.article.slug == "kontakt"
+    assert finding.reason.startswith("nennt „Online-Banking > Service > Chat“; das ändert sich ab 2027-05-01: „")
+
+
+def test_a_short_code_an_ending_clause_names_flags_the_passage_using_it(publish):
+    publish("guthaben", body=TOP_UP, title="Guthaben per SMS")
+    (finding,) = assess_change(announce(
+        "Aufladen per SMS wird eingestellt",
+        "Ab dem 1. März 2027 lässt sich Guthaben nicht mehr per SMS an die Kurzwahl 44844 aufladen.", "2027-03-01"))
+    assert finding.article.slug == "guthaben" and "44844" in finding.reason
+
+
+def test_a_path_written_from_a_section_on_is_the_same_path(publish):
+    publish("belege", body="# Belege\n\nIhre Belege finden Sie unter Konto > Rechnungen > Belege.", title="Belege")
+    moved = announce("Neuer Bereich Dokumente", "Ab dem 1. Mai 2027 liegen die Belege unter Konto > Dokumente > Belege.",
+                     "2027-05-01")
+    same = announce("Belege im neuen Design",
+                    "Ab dem 1. Mai 2027 zeigt der Bereich (Rechnungen > Belege) Ihre Belege im neuen Design.",
+                    "2027-05-01")
+    assert [finding.article.slug for finding in assess_change(moved)] == ["belege"]
+    assert assess_change(same) == []
