@@ -80,7 +80,9 @@ def ending_statements(statements: list[Statement]) -> list[Statement]:
     which the fact comparison judges (by the value, not by the words around it). A clause that ends two things
     or names the replacement also counts by each part that ends something, so a passage describing one of
     them is measured against that part alone."""
-    ending = [s for s in statements if not s.unchanged and not s.old and ENDING.search(s.text)]
+    # a date is when, not what ends ("Rollout ab 15. Februar 2027" where the effective date differs)
+    ending = [s for s in statements if not s.unchanged and ENDING.search(s.text)
+              and not any(s.is_old(fact) for fact in s.facts if fact.type != "date")]
     parts = [replace(s, text=part, vector=None, terms_by_language={}) for s in ending for part in _ended_parts(s.text)]
     return ending + parts
 
@@ -99,18 +101,44 @@ def _clause_words(statement: Statement, language: str) -> list[frozenset[str]]:
 
 
 
+# a menu item or section the clause removes by its quoted name: "entfällt der Hauptmenüpunkt „Zählerstand“", "der
+# Eintrag „Dokumente“ im Menü „Verträge“ entfällt" (the menu it stands in is where, not what), "the “Offers” tab is
+# discontinued"
+REMOVAL = re.compile(r"\b(?:entf(?:ällt|allen)|f(?:ällt|allen)\s+(?:\w+\s+)?weg|wegf(?:ällt|allen)|gestrichen|abgeschafft"
+                     r"|eingestellt|discontinued|withdrawn|removed|retired|dropped)\b", re.IGNORECASE)
+QUOTED = re.compile(r"[„“\"‚‘](?P<name>[^„“”\"‚‘’]{2,40})[“”\"‘’]")
+_MENU_NOUN = r"(?:[\w-]*(?:menüpunkt|menü|bereich|eintrag|reiter|kachel|rubrik)|(?:menu\s+)?(?:item|section|tab|menu))"
+MENU_WORD = re.compile(rf"\b{_MENU_NOUN}\b", re.IGNORECASE)  # the clause speaks of a menu
+LOCATED = re.compile(rf"\b(?:im|in|ins|unter|aus|vom|von|zum|zur|under|from|into|to)\s+(?:(?:der|die|das|den|dem|the)\s+)?"
+                     rf"(?:{_MENU_NOUN}\s+)?$", re.IGNORECASE)
+
+
+def removed_names(clause: str) -> set[str]:
+    """The quoted names (as path sections) a clause removes: every quoted name of a clause with a cue of
+    removal, except one that says where something stands ("im Menü „Verträge“")."""
+    if not REMOVAL.search(clause):
+        return set()
+    return {path_segment(match.group("name")) for match in QUOTED.finditer(clause)
+            if not LOCATED.search(clause[: match.start()])}
+
+
 def _ended_path(passage: ArticlePassage, statement: Statement, language: str, roots: set[str]) -> Fact | None:
-    """A menu path of the passage whose item and one of whose sections the clause names as what it ends (before
-    "sondern"/"but"): "Der Chat ist kein Menüeintrag im Bereich „Hilfe“ mehr" ends "Mein Alpenfunk > Hilfe > Chat".
+    """A menu path of the passage that the clause ends (before "sondern"/"but"): one through a section or item it
+    removes by name (removed_names), or one whose item and one of whose sections a clause speaking of a menu
+    names: "Der Chat ist kein Menüeintrag im Bereich „Hilfe“ mehr" ends "Mein Alpenfunk > Hilfe > Chat".
     The first section of a path the change itself names (the app's name) is no section the clause ends."""
     ended = CONTRAST.split(statement.text)[0]
     named = content_terms(ended, statement.language) | content_terms(ended, language)
+    removed = removed_names(ended)
     for fact in passage.facts:
         if fact.type != "path":
             continue
         sections = [(path_segment(part), content_terms(part, passage.article.locale)) for part in PATH_SEPARATOR.split(fact.text)]
+        if any(folded in removed for folded, _ in sections if folded not in roots):
+            return fact  # "entfällt der Hauptmenüpunkt „Zählerstand“": every path through it
         *before, (_, item) = sections
-        if item and item <= named and any(terms and terms <= named for folded, terms in before if folded not in roots):
+        if (item and item <= named and MENU_WORD.search(ended)
+                and any(terms and terms <= named for folded, terms in before if folded not in roots)):
             return fact
     return None
 

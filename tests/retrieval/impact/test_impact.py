@@ -600,3 +600,48 @@ def test_a_path_written_from_a_section_on_is_the_same_path(publish):
                     "2027-05-01")
     assert [finding.article.slug for finding in assess_change(moved)] == ["belege"]
     assert assess_change(same) == []
+
+
+METER = ("# Zählerstand melden\n\nIhren Zählerstand melden Sie online unter Kundenportal > Zählerstand > Zählerstand "
+         "erfassen.\n\nDie Smart-Meter-Daten sehen Sie unter Kundenportal > Verbrauch > Smart-Meter-Daten.")
+
+
+@pytest.mark.parametrize("effective", ["2027-02-15", "2027-03-01"])  # the rollout date in the text, or another day
+def test_a_removed_menu_section_flags_every_path_through_it(publish, effective):
+    publish("zaehlerstand", body=METER, title="Zählerstand melden")
+    (finding,) = assess_change(announce(
+        "Kundenportal 5.0: Zählerstand wandert in den Bereich „Verbrauch“",
+        "Mit Version 5.0 des Kundenportals (Rollout ab 15. Februar 2027) entfällt der Hauptmenüpunkt „Zählerstand“. "
+        "Die Smart-Meter-Daten bleiben unter Verbrauch > Smart-Meter-Daten.", effective))
+    assert finding.article.slug == "zaehlerstand"
+    assert finding.reason.startswith("nennt „Kundenportal > Zählerstand > Zählerstand erfassen“")
+    assert "Smart-Meter" not in finding.evidence
+
+
+PORTAL = ("# Kundenportal\n\n| Anliegen | Menüpfad |\n|---|---|\n| Belege | Kundenportal > Verträge > Dokumente |\n"
+          "| Zahlweise ändern | Kundenportal > Verträge > Zahlweise ändern |")
+
+
+def test_the_menu_a_removed_entry_stands_in_is_where_not_what():
+    from retrieval.impact.ended import removed_names
+
+    assert removed_names("Der Eintrag „Dokumente“ im Menü „Verträge“ entfällt.") == {"dokumente"}
+    assert removed_names("Der Chat ist kein Menüeintrag im Bereich „Hilfe“ mehr") == set()
+    assert removed_names("The “Offers” tab is discontinued.") == {"offers"}
+
+
+def test_only_the_paths_through_a_removed_entry_are_flagged(publish):
+    publish("portal", body=PORTAL, title="Kundenportal")
+    (finding,) = assess_change(announce("Kundenportal 6", "Ab dem 1. Mai 2027 entfällt der Eintrag „Dokumente“ im Menü "
+                                        "„Verträge“; Belege kommen künftig per Post.", "2027-05-01"))
+    assert "Dokumente" in finding.evidence and "Zahlweise" not in finding.evidence
+
+
+CLAIMS = "# Schaden melden\n\nMelden Sie einen Schaden unter Kundenportal > Schäden > Schaden melden."
+
+
+def test_a_clause_that_speaks_of_no_menu_ends_no_path_by_its_words(publish):
+    publish("schaden", body=CLAIMS, title="Schaden melden")
+    # the clause names "Schäden" and "Schadenmeldungen" (the path's section and item), but a channel, not a menu, ends
+    assert assess_change(announce("Kein Schadenpostfach mehr", "Ab dem 1. April 2027 nehmen wir Schadenmeldungen und "
+                                  "Unterlagen zu Schäden nicht mehr per E-Mail entgegen.", "2027-04-01")) == []
