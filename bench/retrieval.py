@@ -429,6 +429,7 @@ class ModeResult:
 
 
 def run_queries(data: BeirData, slug_to_doc: dict[str, str], mode: str) -> ModeResult:
+    from retrieval.index.embeddings import forget_query_vectors
     from retrieval.search.hybrid import search
     from retrieval.search.query import SearchQuery
 
@@ -439,6 +440,8 @@ def run_queries(data: BeirData, slug_to_doc: dict[str, str], mode: str) -> ModeR
     qids = sorted(data.queries)
     for qid in qids[:WARMUP_QUERIES]:
         ask(data.queries[qid])
+    # every query is measured as new: the vectors of the warm-up and of an earlier mode's run are forgotten
+    forget_query_vectors()
     ndcgs, recalls, latencies, per_query = [], [], [], {}
     for qid in qids:
         started = time.perf_counter()

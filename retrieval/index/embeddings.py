@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -65,10 +66,16 @@ class _QueryVectors:
     and again for its evidence, and a desktop search is often followed by the same question's answer."""
 
     size = 512
+    everywhere: weakref.WeakSet[_QueryVectors] = weakref.WeakSet()
 
     def __init__(self) -> None:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        _QueryVectors.everywhere.add(self)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
 
     def get(self, text: str, compute) -> np.ndarray:
         with self._lock:
@@ -82,6 +89,12 @@ class _QueryVectors:
             while len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
         return vector
+
+
+def forget_query_vectors() -> None:
+    """Forget every remembered query vector (a benchmark measures what a new query costs)."""
+    for vectors in list(_QueryVectors.everywhere):
+        vectors.clear()
 
 
 class _LocalEmbedder:

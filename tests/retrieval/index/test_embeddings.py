@@ -88,3 +88,17 @@ def test_the_query_cache_keeps_only_the_latest_queries():
         cache.get(text, lambda t: calls.append(t) or np.zeros(2, dtype=np.float32))
 
     assert calls == ["a", "b", "c", "a"]  # "a" was the oldest and had been dropped
+
+
+def test_forgetting_query_vectors_makes_every_query_new_again():
+    from retrieval.index.embeddings import _QueryVectors, forget_query_vectors
+
+    first, second = _QueryVectors(), _QueryVectors()
+    calls = []
+    for cache in (first, second):
+        cache.get("Versand", lambda t: calls.append(t) or np.zeros(2, dtype=np.float32))
+    forget_query_vectors()  # what bench.retrieval does after its warm-up, so no mode profits from another's vectors
+    for cache in (first, second):
+        cache.get("Versand", lambda t: calls.append(t) or np.zeros(2, dtype=np.float32))
+
+    assert calls == ["Versand"] * 4
