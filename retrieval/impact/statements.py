@@ -40,7 +40,8 @@ REMOVED = re.compile(r"\bentf(?:ällt|allen)\b|\babgeschafft|\bgestrichen|\being
 FROM_TO = re.compile(r"^\s*(?:auf|to)\s*$", re.IGNORECASE)
 FROM_BEFORE = re.compile(r"\b(?:von|from)\s*$", re.IGNORECASE)
 # a comma piece opening with the finite verb of staying (German verb-second: its subject is what came before)
-STAYING_VERB_FIRST = re.compile(r"\s*(?:bleib(?:t|en)|ändert\s+sich|ändern\s+sich|gilt|gelten|remains?|stays?)\b",
+# and nothing else ("bleiben unverändert", "ändern sich nicht"; not "gilt aber weiterhin nur für Neukunden")
+STAYING_VERB_FIRST = re.compile(r"\s*(?:bleib(?:t|en)|ändert\s+sich|ändern\s+sich|remains?|stays?)(?:\s+\S+){0,2}\s*\.?\s*$",
                                 re.IGNORECASE)
 MIN_CLAUSE_WORDS = 4  # shorter comma pieces ("Ab Montag", an enumeration item) belong to the next clause
 

@@ -645,3 +645,9 @@ def test_a_clause_that_speaks_of_no_menu_ends_no_path_by_its_words(publish):
     # the clause names "Schäden" and "Schadenmeldungen" (the path's section and item), but a channel, not a menu, ends
     assert assess_change(announce("Kein Schadenpostfach mehr", "Ab dem 1. April 2027 nehmen wir Schadenmeldungen und "
                                   "Unterlagen zu Schäden nicht mehr per E-Mail entgegen.", "2027-04-01")) == []
+
+
+def test_a_verb_of_staying_with_its_own_content_does_not_take_the_change_before_it():
+    statements = change_statements("Neue Gebühr", "Ab dem 1. Mai 2027 sinkt die Gebühr auf 3,00 €, gilt aber weiterhin nur "
+                                   "für Neukunden, bleibt aber weiterhin nur für Neukunden buchbar.", dt.date(2027, 5, 1))
+    assert any(not s.unchanged and any(f.type == "money" for f in s.facts) for s in statements)
