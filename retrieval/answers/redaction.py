@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from retrieval.text.addresses import EMAIL
 from retrieval.text.letters import (
     GREETED_NAME,
     INTRODUCED_NAME,
@@ -131,8 +132,6 @@ _UPPER = "A-ZÄÖÜ"
 _LOWER = "a-zäöüß"
 _LABEL_GAP = r"\s*(?:[:#]|\bist\b|\blautet\b|\bis\b|\bnr\.?|\bno\.?)?\s*(?:[:#]\s*)?"
 
-# bounded repetitions (a local part has at most 64 characters, a domain label 63): linear time on any input
-EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,5}\.[A-Za-z]{2,24}\b")
 
 # spelled out: "max punkt muster at gmail punkt com", "max.muster (at) gmx.de", "anna [at] web [dot] de"
 _SPOKEN_DOT = r"(?:\s*\.\s*|\s+(?:punkt|dot)\s+|\s*[(\[{<]\s*(?:punkt|dot|\.)\s*[)\]}>]\s*)"

@@ -35,6 +35,7 @@ from retrieval.impact.statements import Statement
 from retrieval.index.embeddings import Embedder
 from retrieval.search.hybrid import chunk_hits
 from retrieval.search.query import SearchQuery
+from retrieval.text.addresses import EMAIL
 from retrieval.text.facts import PATH_SEPARATOR, Fact, content_terms, path_segment
 from retrieval.text.tokens import language_of
 from retrieval.tuning import CHUNKS_PER_QUERY, ENDED_COSINE, ENDED_COVERAGE, ENDED_MIN_WORDS, PATH_SCORE
@@ -143,6 +144,33 @@ def _ended_path(passage: ArticlePassage, statement: Statement, language: str, ro
     return None
 
 
+# a contact channel a clause ends: "nehmen … nicht mehr per E-Mail entgegen", "no longer by email"
+EMAIL_CHANNEL = re.compile(r"\b(?:e-?mail|mail)\b", re.IGNORECASE)
+_ADDRESS_LEAD = re.compile(r"[^;,:|()]*$")  # the words before an address, back to the last separator
+
+
+def _ended_address(passage: ArticlePassage, statement: Statement, language: str, kept: set[str]) -> str | None:
+    """An e-mail address of the passage that the clause ends: the clause ends the e-mail channel (before
+    "sondern"/"but") and the address is for what the clause is about, by its name or the words right before
+    it ("für Schäden schaden@…"). An address the clause names is the one it ends; one the change names
+    elsewhere (`kept`: "service@… bleibt für Vertragsanliegen") stays."""
+    ended = CONTRAST.split(statement.text)[0]
+    if not EMAIL_CHANNEL.search(ended):
+        return None
+    named = {address.lower() for address in EMAIL.findall(ended)}
+    about = {term for terms in _clause_words(replace(statement, text=EMAIL_CHANNEL.sub(" ", ended)), language)
+             for term in terms}
+    for match in EMAIL.finditer(passage.text):
+        address = match.group(0).lower()
+        if address in kept or (named and address not in named):
+            continue
+        local = re.sub(r"[._+-]", " ", address.split("@")[0])
+        lead = _ADDRESS_LEAD.search(passage.text[: match.start()]).group(0)
+        if named or (content_terms(f"{local} {lead}", passage.article.locale) & about):
+            return match.group(0)
+    return None
+
+
 def _stated(passage: ArticlePassage) -> str:
     text = " ".join(passage.text.split())
     if len(text) <= STATED_CHARS:
@@ -177,13 +205,17 @@ def ended_findings(event: ChangeEvent, statements: list[Statement], today: dt.da
     idf = idf_weights(set().union(*terms.values(), *(p.terms for p in passages)))
     best: dict[int, tuple[float, ArticlePassage, Statement]] = {}
     roots = {fact.value[0] for s in statements for fact in s.facts if fact.type == "path"}
+    ended_text = " ".join(CONTRAST.split(s.text)[0] for s in ending)
+    kept = {address.lower() for s in statements for address in EMAIL.findall(s.text)} - {
+        address.lower() for address in EMAIL.findall(ended_text)}
     for passage, vector in zip(passages, passage_vectors, strict=True):
         for index, statement in enumerate(ending):
             path = _ended_path(passage, statement, language, roots)
-            if path is not None:  # "kein Menüeintrag im Bereich „Hilfe“ mehr" ends "Mein Alpenfunk > Hilfe > Chat"
+            named = path.text if path is not None else _ended_address(passage, statement, language, kept)
+            if named is not None:  # "kein Menüeintrag im Bereich „Hilfe“ mehr" ends "Mein Alpenfunk > Hilfe > Chat"
                 article_id = passage.article.pk
                 if article_id not in best or best[article_id][0] < PATH_SCORE:
-                    best[article_id] = (PATH_SCORE, replace(passage, text=path.text), statement)
+                    best[article_id] = (PATH_SCORE, replace(passage, text=named), statement)
                 continue
             held = passage.terms | content_terms(passage.text, passage.article.locale)
             share = coverage(terms[index], held, idf)
