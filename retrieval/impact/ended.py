@@ -145,7 +145,8 @@ def _ended_path(passage: ArticlePassage, statement: Statement, language: str, ro
 
 
 # a contact channel a clause ends: "nehmen … nicht mehr per E-Mail entgegen", "no longer by email"
-EMAIL_CHANNEL = re.compile(r"\b(?:e-?mail|mail)\b", re.IGNORECASE)
+# (as the means: "per/via/über E-Mail", "by email"; not "keinen Zugriff mehr auf ihre E-Mail-Adresse")
+EMAIL_CHANNEL = re.compile(r"\b(?:per|via|über|by|through)\s+(?:e-?mail|mail)\b(?!-)", re.IGNORECASE)
 _ADDRESS_LEAD = re.compile(r"[^;,:|()]*$")  # the words before an address, back to the last separator
 
 

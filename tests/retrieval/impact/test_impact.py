@@ -651,3 +651,26 @@ def test_a_verb_of_staying_with_its_own_content_does_not_take_the_change_before_
     statements = change_statements("Neue Gebühr", "Ab dem 1. Mai 2027 sinkt die Gebühr auf 3,00 €, gilt aber weiterhin nur "
                                    "für Neukunden, bleibt aber weiterhin nur für Neukunden buchbar.", dt.date(2027, 5, 1))
     assert any(not s.unchanged and any(f.type == "money" for f in s.facts) for s in statements)
+
+
+BANK_CONTACT = ("# Kontakt\n\n- E-Mail: info@bank.example, für Reklamationen reklamation@bank.example.\n"
+                "- Post: Bank AG, Hauptstraße 1, 10115 Berlin.")
+BANK_PROFILE = ("# Online-Zugang\n\nHaben Sie keinen Zugriff mehr auf Ihr Postfach, schreiben Sie an zugang@bank.example.")
+
+
+def test_a_clause_ending_the_e_mail_channel_flags_the_address_for_its_subject_only(publish):
+    publish("kontakt", body=BANK_CONTACT, title="Kontakt")
+    (finding,) = assess_change(announce(
+        "Reklamationen nur noch online",
+        "Ab dem 1. April 2027 nehmen wir Reklamationen nicht mehr per E-Mail entgegen, sondern im Online-Banking. "
+        "Die Adresse info@bank.example bleibt für alle anderen Anliegen.", "2027-04-01"))
+    assert finding.article.slug == "kontakt"
+    assert finding.reason.startswith("nennt „reklamation@bank.example“")
+
+
+def test_an_e_mail_address_is_no_channel_that_ends(publish):
+    publish("zugang", body=BANK_PROFILE, title="Online-Zugang")
+    # "keinen Zugriff mehr auf ihre E-Mail-Adresse" is a case, not the e-mail channel ending
+    assert assess_change(announce(
+        "Zugang selbst wiederherstellen", "Ab dem 1. Juni 2027 stellen Kunden ihren Zugang selbst wieder her, wenn sie "
+        "keinen Zugriff mehr auf ihre hinterlegte E-Mail-Adresse haben.", "2027-06-01")) == []
