@@ -54,6 +54,7 @@ DATASETS = {
 PARAPHRASE_SETS = ("demo", "eval/dev-energie", "eval/dev-versicherung")  # development sets, never the held-out one
 MODES = ("keyword", "semantic", "hybrid")
 WARMUP_QUERIES = 5
+API_LIMIT = 10  # the default `limit` of GET /api/v1/search
 INDEX_BATCH = 256
 
 TARGETS = {
@@ -426,15 +427,22 @@ class ModeResult:
     p50_ms: float
     p95_ms: float
     per_query: dict[str, float] = field(default_factory=dict)
+    # the same queries timed again as the API serves them by default (limit API_LIMIT)
+    api_p50_ms: float = 0.0
+    api_p95_ms: float = 0.0
 
 
 def run_queries(data: BeirData, slug_to_doc: dict[str, str], mode: str) -> ModeResult:
+    """Quality at limit 100 (Recall@100 needs it), and latency both there and at the API's default limit.
+
+    The API answers 10 results unless asked for more (at most 50); a search at limit 100 also renders
+    100 snippets and loads 100 articles' flags, so its latency is reported beside the API's."""
     from retrieval.index.embeddings import forget_query_vectors
     from retrieval.search.hybrid import search
     from retrieval.search.query import SearchQuery
 
-    def ask(text: str) -> list[str]:
-        results = search(SearchQuery(text=text, audiences=("public",), locale=data.locale, limit=100, mode=mode))
+    def ask(text: str, limit: int = 100) -> list[str]:
+        results = search(SearchQuery(text=text, audiences=("public",), locale=data.locale, limit=limit, mode=mode))
         return [slug_to_doc.get(result.article.slug, "") for result in results]
 
     qids = sorted(data.queries)
@@ -450,9 +458,17 @@ def run_queries(data: BeirData, slug_to_doc: dict[str, str], mode: str) -> ModeR
         ndcgs.append(ndcg_at_k(ranking, data.qrels[qid], 10))
         recalls.append(recall_at_k(ranking, data.qrels[qid], 100))
         per_query[qid] = ndcgs[-1]
+    forget_query_vectors()
+    api_latencies = []
+    for qid in qids:
+        started = time.perf_counter()
+        ask(data.queries[qid], API_LIMIT)
+        api_latencies.append((time.perf_counter() - started) * 1000)
+    forget_query_vectors()
     return ModeResult(
         data.name, mode, len(qids), statistics.fmean(ndcgs), statistics.fmean(recalls),
         percentile(latencies, 50), percentile(latencies, 95), per_query,
+        percentile(api_latencies, 50), percentile(api_latencies, 95),
     )
 
 
@@ -507,7 +523,8 @@ def bench_beir(name: str, args: argparse.Namespace) -> tuple[IndexReport | None,
         stats_invalidate()  # each mode starts with cold statistics caches (then WARMUP_QUERIES)
         results.append(run_queries(data, slug_to_doc, mode))
         r = results[-1]
-        print(f"  {mode}: nDCG@10 {r.ndcg10:.4f}  R@100 {r.recall100:.4f}  p95 {r.p95_ms:.1f} ms", file=sys.stderr, flush=True)
+        print(f"  {mode}: nDCG@10 {r.ndcg10:.4f}  R@100 {r.recall100:.4f}  p95 {r.p95_ms:.1f} ms "
+              f"(limit {API_LIMIT}: {r.api_p95_ms:.1f} ms)", file=sys.stderr, flush=True)
     return report, sorted(results, key=lambda r: MODES.index(r.mode))
 
 
@@ -821,10 +838,11 @@ def print_report(args, indexing: list[IndexReport], results: list[ModeResult], d
                + f". Total run {seconds / 60:.1f} min.\n")
     if results:
         out.append("## Retrieval quality and latency (one client, warm; latency = the whole `search()` call)\n")
-        out.append("| dataset | mode | queries | nDCG@10 | Recall@100 | p50 ms | p95 ms |")
+        out.append(f"| dataset | mode | queries | nDCG@10 | Recall@100 | p50 / p95 ms (limit 100) | p50 / p95 ms (limit {API_LIMIT}, the API's default) |")
         out.append("|---|---|---|---|---|---|---|")
         for r in results:
-            out.append(f"| {r.dataset} | {r.mode} | {r.queries} | {r.ndcg10:.4f} | {r.recall100:.4f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} |")
+            out.append(f"| {r.dataset} | {r.mode} | {r.queries} | {r.ndcg10:.4f} | {r.recall100:.4f} | {r.p50_ms:.1f} / {r.p95_ms:.1f} "
+                       f"| {r.api_p50_ms:.1f} / {r.api_p95_ms:.1f} |")
         out.append("")
     if demo:
         out.append("## Demo knowledge base (answerable questions, each with its audience and locale)\n")
@@ -867,7 +885,9 @@ def print_report(args, indexing: list[IndexReport], results: list[ModeResult], d
         r = by[("scifact", "hybrid")]
         label = "SciFact" + ("" if args.scifact_split == "test" else f" ({args.scifact_split} split)")
         out.append(f"| {label} nDCG@10 (hybrid, the default) >= {TARGETS['scifact_ndcg']} | {r.ndcg10:.4f} | {_ok(r.ndcg10 >= TARGETS['scifact_ndcg'])} |")
-        out.append(f"| search p95 <= {TARGETS['p95_ms_scifact']:.0f} ms at SciFact size (hybrid) | {r.p95_ms:.1f} ms | {_ok(r.p95_ms <= TARGETS['p95_ms_scifact'])} |")
+        out.append(f"| search p95 <= {TARGETS['p95_ms_scifact']:.0f} ms at SciFact size (hybrid, limit {API_LIMIT} as the API serves it) "
+                   f"| {r.api_p95_ms:.1f} ms | {_ok(r.api_p95_ms <= TARGETS['p95_ms_scifact'])} |")
+        out.append(f"| the same at limit 100 (100 snippets and flags) | {r.p95_ms:.1f} ms | {_ok(r.p95_ms <= TARGETS['p95_ms_scifact'])} |")
     if ("xquad-de", "hybrid") in by:
         r = by[("xquad-de", "hybrid")]
         out.append(f"| XQuAD-de nDCG@10 (hybrid) >= {TARGETS['xquad_de_ndcg']} | {r.ndcg10:.4f} | {_ok(r.ndcg10 >= TARGETS['xquad_de_ndcg'])} |")
