@@ -25,10 +25,12 @@ from retrieval.text.numbers import (
     NUM,
     NUMBER,
     QUANTITY_WORD,
+    SCALE,
     TIMES_WORDS,
     WEEKDAY,
     WEEKDAYS,
     parse_number,
+    scale_factor,
 )
 from retrieval.text.tokens import STOP_WORDS, analyze, language_of
 
@@ -140,11 +142,14 @@ COUNT_PER_PERIOD = re.compile(
     re.IGNORECASE,
 )
 MONEY_RANGE = re.compile(
-    rf"(?:(€|eur|chf|\$|£)\s?)?({NUM}){DASH}(€|eur|chf|\$|£)?\s?({NUM})\s?(€|eur\b|euro\b|chf\b|ct\b|cent\b|cents\b)?",
+    rf"(?:(€|eur|chf|\$|£)\s?)?({NUM})(?:\s?({SCALE}))?{DASH}(€|eur|chf|\$|£)?\s?({NUM})\s?(?:({SCALE})\s?)?"
+    rf"(€|eur\b|euro\b|chf\b|ct\b|cent\b|cents\b)?",
     re.IGNORECASE,
 )
+# an amount, with its scale word where it has one ("50 Mio. €", "EUR 2 million")
 MONEY = re.compile(
-    rf"(€|\beur\b|\bchf\b|\$|£)\s?({NUM})|\b({NUM})\s?(€|eur\b|euro\b|chf\b|ct\b|cent\b|cents\b|\$|£)", re.IGNORECASE
+    rf"(€|\beur\b|\bchf\b|\$|£)\s?({NUM})(?:\s?({SCALE}))?|\b({NUM})(?:\s?({SCALE}))?\s?(€|eur\b|euro\b|chf\b|ct\b|cent\b|cents\b|\$|£)",
+    re.IGNORECASE,
 )
 FREE = re.compile(rf"\b(?:{FREE_WORDS})\b", re.IGNORECASE)
 RATE = re.compile(rf"^\s*(?:[^\W\d_][\w-]*\s+)?(?:/|pro\s+|per\s+|je\s+|im\s+|a\s+|an\s+|each\s+)({RATE_UNIT})\b", re.IGNORECASE)
@@ -470,21 +475,28 @@ def _spans(text: str, language: str) -> list[_Span]:
         family, size = _duration_unit(re.sub(r"^(?:kalender|abrechnungs|calendar\s+)", "", period))
         spans.append(_Span("frequency", (number, size * PERIOD_DAYS[family]), "frequency", match.start(), match.end()))
     for match in MONEY_RANGE.finditer(text):
-        currency = (match.group(1) or match.group(3) or match.group(5) or "").lower()
+        currency = (match.group(1) or match.group(4) or match.group(7) or "").lower()
         if not currency or not re.search(r"\d", match.group(2)):
             continue
-        low, high = parse_number(match.group(2), language), parse_number(match.group(4), language)
-        if low is None or high is None or low >= high:
+        # "1–2 Mio. €": the scale of the upper bound is the lower one's too
+        high_scale = scale_factor(match.group(6), language)
+        low_scale = scale_factor(match.group(3), language) if match.group(3) else high_scale
+        low, high = parse_number(match.group(2), language), parse_number(match.group(5), language)
+        if low is None or high is None:
+            continue
+        low, high = low * low_scale, high * high_scale
+        if low >= high:
             continue
         factor = 0.01 if currency in HUNDREDTHS else 1.0
         rate, taken = _rate_unit(text[match.end():], language)
         unit = f"money:{CURRENCY[currency]}" + (f"/{rate}" if rate else "")
         spans.append(_Span("money", (round(low * factor, 4), round(high * factor, 4)), unit, match.start(), match.end() + taken))
     for match in MONEY.finditer(text):
-        currency = (match.group(1) or match.group(4)).lower()
-        amount = parse_number(match.group(2) or match.group(3), language)
+        currency = (match.group(1) or match.group(6)).lower()
+        amount = parse_number(match.group(2) or match.group(4), language)
         if amount is None:
             continue
+        amount *= scale_factor(match.group(3) or match.group(5), language)
         factor = 0.01 if currency in HUNDREDTHS else 1.0
         rate, taken = _rate_unit(text[match.end():], language)
         unit = f"money:{CURRENCY[currency]}" + (f"/{rate}" if rate else "")
@@ -523,12 +535,14 @@ def _spans(text: str, language: str) -> list[_Span]:
         prev = previous[0].strip("(„\"")
         if prev and (prev[0].isupper() and prev.lower() not in _STOPS and not re.search(r"[.:!?]$", prev)) or re.fullmatch(r"\d+[.,]?", prev):
             continue  # a label or name ("Stufe 2", "iOS 16") or a part of a longer number
-        nouns = [w for w in words.split() if w.lower() not in _STOPS]
+        scale = scale_factor(words.split()[0], language) if re.fullmatch(SCALE, words.split()[0], re.IGNORECASE) else 1.0
+        nouns = [w for w in words.split() if w.lower() not in _STOPS and not re.fullmatch(SCALE, w, re.IGNORECASE)]
         if not nouns:
-            continue
+            continue  # "50 Mio." alone: a number of nothing named
         value = parse_number(number_text, language)
         if value is None:
             continue
+        value *= scale
         # the counted thing: the capitalised word in German, the last of the two words in English
         noun = nouns[-1] if language == "en" or not any(w[0].isupper() for w in nouns) else next(w for w in nouns if w[0].isupper())
         shown_end = match.start(2) + words.find(noun) + len(noun)

@@ -28,6 +28,21 @@ TIMES_WORDS = {"einmal": 1, "zweimal": 2, "dreimal": 3, "viermal": 4, "fünfmal"
                "once": 1, "twice": 2, "thrice": 3}
 QUANTITY_WORD = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
 NUMBER = rf"(?:{NUM}|\b(?:{QUANTITY_WORD})\b)"
+# Scale words after a number: "50 Mio. €", "1,5 Millionen Euro", "EUR 2 million", "3 Mrd.".
+# German "Billion" is 10^12, English "billion" 10^9.
+SCALE = r"(?:(?:mio|mrd|tsd)(?:\.|\b)|(?:tausend|thousand|millionen|millions?|milliarden?|billionen|billions?|bn)\b)"
+SCALES = {"tsd": 1e3, "tausend": 1e3, "thousand": 1e3, "mio": 1e6, "million": 1e6, "millionen": 1e6, "millions": 1e6,
+          "mrd": 1e9, "milliarde": 1e9, "milliarden": 1e9, "bn": 1e9, "billionen": 1e12}
+
+
+def scale_factor(word: str | None, language: str = "de") -> float:
+    """The factor of a scale word ("Mio." 10^6), 1 for none; "billion" by the text's language."""
+    if not word:
+        return 1.0
+    word = word.lower().rstrip(".")
+    if word in {"billion", "billions"}:
+        return 1e12 if language == "de" and word == "billion" else 1e9
+    return SCALES.get(word, 1.0)
 
 
 def parse_number(token: str, language: str = "de") -> float | None:

@@ -57,3 +57,26 @@ def test_facts_use_the_same_reader():
 def test_numbers_in_is_a_notation_free_comparison_key():
     assert numbers_in("14,95 € und 1.000 Minuten") == {"14.95", "1000"}
     assert numbers_in("€14.95 and 1,000 minutes") == {"14.95", "1000"}
+
+
+@pytest.mark.parametrize(("sentence", "language", "expected"), [
+    ("Die Deckungssumme beträgt 50 Mio. € pauschal.", "de", (50_000_000.0,)),
+    ("Versicherungssumme: 10 Millionen Euro", "de", (10_000_000.0,)),
+    ("bis 1,5 Mio. EUR je Schadenfall", "de", (1_500_000.0,)),
+    ("Deckung bis 3 Mrd. €", "de", (3_000_000_000.0,)),
+    ("Cover of EUR 2 million per claim.", "en", (2_000_000.0,)),
+    ("Cover up to EUR 1 billion.", "en", (1_000_000_000.0,)),
+    ("Deckung 1–2 Mio. € je Fall", "de", (1_000_000.0, 2_000_000.0)),
+    ("Die Gebühr beträgt 150 €.", "de", (150.0,)),
+])
+def test_amounts_are_read_with_their_scale_word(sentence, language, expected):
+    # "50 Mio. €" is fifty million, not a count of 50 "Mio" or a fee of 50 €
+    (amount,) = [fact for fact in extract_facts(sentence, language) if fact.type == "money"]
+    assert amount.value == expected
+    assert amount.unit.startswith("money:EUR")
+
+
+def test_a_count_is_read_with_its_scale_word():
+    (count,) = [fact for fact in extract_facts("Wir betreuen 2 Millionen Kunden.", "de") if fact.type == "count"]
+    assert count.value == (2_000_000.0,)
+    assert not [fact for fact in extract_facts("Die Summe liegt bei 50 Mio.", "de") if fact.type == "count"]
