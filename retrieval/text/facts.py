@@ -258,6 +258,9 @@ def paths_equal(a: tuple, b: tuple) -> bool:
     return a[0] == b[0] or a[0].endswith(" " + b[0]) or b[0].endswith(" " + a[0])
 
 
+ROOT_CONJUNCTIONS = {"und", "and", "oder", "or"}
+
+
 def _paths(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
     """Menu paths "A > B > C": their span and normalised segments."""
     found: list[tuple[int, int, tuple[str, ...]]] = []
@@ -276,7 +279,14 @@ def _paths(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
         before = text[:chain[0].start()]
         words = re.findall(r"[^\s]+", before)[-4:]
         first: list[str] = []
-        for word in reversed(words):
+        for position in range(len(words) - 1, -1, -1):
+            word = words[position]
+            # "Rechnung und Zahlung > Zahlungsart": a conjunction between two capitalised words is the item's own
+            joined = (word.lower() in ROOT_CONJUNCTIONS and first and position > 0
+                      and words[position - 1][:1].isupper() and not re.search(r"[.;:,()|\n]$", words[position - 1]))
+            if joined:
+                first.insert(0, word)
+                continue
             if re.search(r"[.;:,()|\n]$", word) or (word[0].islower() and word not in {"&"}) or word.startswith("("):
                 if word.startswith("(") and len(word) > 1 and not re.search(r"[.;:,)]$", word):
                     first.insert(0, word[1:])

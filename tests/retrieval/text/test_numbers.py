@@ -80,3 +80,13 @@ def test_a_count_is_read_with_its_scale_word():
     (count,) = [fact for fact in extract_facts("Wir betreuen 2 Millionen Kunden.", "de") if fact.type == "count"]
     assert count.value == (2_000_000.0,)
     assert not [fact for fact in extract_facts("Die Summe liegt bei 50 Mio.", "de") if fact.type == "count"]
+
+
+@pytest.mark.parametrize(("sentence", "language", "root"), [
+    ("Sie finden die Option unter Rechnung und Zahlung > Zahlungsart.", "de", "rechnung und zahlung"),
+    ("Open Billing and Payments > Payment method.", "en", "billing and payments"),
+    ("Gehen Sie zu Profil und dann Einstellungen > Datenschutz.", "de", "einstellungen"),
+])
+def test_a_menu_item_named_with_a_conjunction_is_one_item(sentence, language, root):
+    (path,) = [fact for fact in extract_facts(sentence, language) if fact.type == "path"]
+    assert path.value[0].endswith(root)  # not only its last word ("zahlung")
