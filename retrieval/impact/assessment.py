@@ -192,8 +192,10 @@ class FactReview:
         return max(self.agreeing.values(), default=0.0)
 
 
-def change_fact_key(match: Match) -> tuple[int, int]:
-    return id(match.statement), id(match.other)
+def change_fact_key(match: Match) -> tuple:
+    """One new value of the change, however often it says it: the title "Express-Regulierung bis 2.000 €" and the
+    description's "Sachschäden bis 2.000 € (bisher bis 1.500 €)" state one change fact."""
+    return match.other.type, match.other.unit, match.other.value
 
 
 def _review(passage: ArticlePassage, fact: Fact, statements: list[Statement], idf: dict[str, float],
@@ -255,12 +257,16 @@ def _decide(reviews: list[FactReview]) -> list[Match]:
     for review in reviews:
         for key, score in review.agreeing.items():
             best_equal[key] = max(best_equal[key], score)
+    # the old value of a change fact: the best-ranked match among the article facts that are about it (their
+    # best-ranked change fact). A fact about another change fact is no candidate ("bis 15.000 €" for children's
+    # damage is the old value of "bis 25.000 €", not of the favour damage's "bis 100.000 €" in the same table),
+    # and among equal subject matches the closer value wins, as in `Match.rank`.
     old: dict[tuple[int, int], Match] = {}
     for review in open_reviews:
-        for match in review.differing:
-            key = change_fact_key(match)
-            if key not in old or match.score > old[key].score:
-                old[key] = match
+        match = review.differing[0]
+        key = change_fact_key(match)
+        if key not in old or match.rank > old[key].rank:
+            old[key] = match
     conditions = {key for key, match in old.items() if best_equal[key] >= match.score + AGREEMENT_MARGIN}
     decided = [r.restating[0] for r in reviews
                if r.restating and (r.restating[0].score >= FLAG_THRESHOLD or _repeats_nearby(r.restating[0]))]
@@ -269,7 +275,7 @@ def _decide(reviews: list[FactReview]) -> list[Match]:
         if not candidates:
             continue
         match = candidates[0]
-        top = old[change_fact_key(match)]
+        top = old.get(change_fact_key(match), match)
         restates_old = top.score >= STRONG_MATCH and same_value(match.fact, top.fact) and _repeats_nearby(match)
         if not restates_old and (
             match.score < FLAG_THRESHOLD or id(match) in review.protected

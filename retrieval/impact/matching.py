@@ -55,7 +55,7 @@ def article_passages(articles: list[Article], *, facts_only: bool = True) -> lis
         article = by_article[chunk.article_id]
         parts = split_passages(chunk.text)
         for index, part in enumerate(parts):
-            facts = extract_facts(part.text, article.locale)
+            facts = extract_facts(part.text, article.locale, row=part.kind == "row")
             if not facts and facts_only:
                 continue
             heading = part.heading or chunk.heading_path.split(" > ")[-1]

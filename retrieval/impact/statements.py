@@ -43,6 +43,16 @@ FROM_BEFORE = re.compile(r"\b(?:von|from)\s*$", re.IGNORECASE)
 # and nothing else ("bleiben unverändert", "ändern sich nicht"; not "gilt aber weiterhin nur für Neukunden")
 STAYING_VERB_FIRST = re.compile(r"\s*(?:bleib(?:t|en)|ändert\s+sich|ändern\s+sich|remains?|stays?)(?:\s+\S+){0,2}\s*\.?\s*$",
                                 re.IGNORECASE)
+# a piece opening with staying, the verb right after it ("Unverändert bleiben der Tarif Basis, die Leistungen
+# für …, … sowie die Meldefrist"): what follows, comma by comma, is the list of what stays
+STAYING_FIRST = re.compile(
+    r"^\s*(?:unverändert|weiterhin|gleich|ebenso|nicht\s+betroffen|unberührt|unchanged|unaffected|still)\s+"
+    r"(?:bleib(?:t|en)|gilt|gelten|sind|ist|are|is|remains?|stay)\b",
+    re.IGNORECASE,
+)
+# ... up to a piece that turns to something else ("…, aber …", "…, neu ist …")
+TURN = re.compile(r"\b(?:aber|jedoch|dagegen|hingegen|but|however|whereas)\b|\bneu\w*|\bnew\b|\bändert\s+sich\b(?!\s+nicht)"
+                  r"|\bsteig\w*|\bsink\w*|\bstatt\b|\binstead\b", re.IGNORECASE)
 MIN_CLAUSE_WORDS = 4  # shorter comma pieces ("Ab Montag", an enumeration item) belong to the next clause
 
 
@@ -127,6 +137,11 @@ def _clauses(sentence: str) -> list[tuple[str, bool]]:
                 parts[-1] = f"{parts[-1]}, {part}"
             else:
                 parts.append(part)
+        if parts and STAYING_FIRST.match(parts[0]):
+            listed = 1
+            while listed < len(parts) and not (TURN.search(parts[listed]) or NOVELTY.search(parts[listed])):
+                listed += 1
+            parts[:listed] = [", ".join(parts[:listed])]
         # "Upgrades, die Gebühr und der Termin, bleiben unverändert": a part opening with the verb of staying has
         # its subject before the comma, so the parts before it stay as they are too
         for index, part in enumerate(parts):

@@ -610,8 +610,26 @@ def _near_words(words: list[str], language: str, count: int) -> list[str]:
     return chosen
 
 
-def extract_facts(sentence: str, locale: str = "de") -> list[Fact]:
-    """The facts a sentence states, each with the sentence's subject terms and the words next to it."""
+ROW_CELL = re.compile(r"[^;]+")
+
+
+def _row_context(masked: str, position: int) -> str | None:
+    """In a table row read as "Label: value; Label: value" (`passages.split_passages`), what a value at
+    `position` is about: its column's label, its own cell and the row's first cell (what the row names).
+    "Tarif: Plus; Deckungssumme: 50 Mio. €; Selbstbeteiligung: 0 €": the 0 € is the Plus tariff's
+    deductible, not a neighbour of its cover sum."""
+    cells = list(ROW_CELL.finditer(masked))
+    cell = next((c for c in cells if c.start() <= position < c.end()), None)
+    if cell is None or len(cells) < 2:
+        return None
+    return f"{cells[0].group(0)} {cell.group(0)}" if cell is not cells[0] else cell.group(0)
+
+
+def extract_facts(sentence: str, locale: str = "de", *, row: bool = False) -> list[Fact]:
+    """The facts a sentence states, each with the sentence's subject terms and the words next to it.
+
+    `row`: the sentence is a table row read as "Label: value; …"; a value's neighbours are then its
+    column's label, its cell and the row's first cell, not the cells beside it."""
     language = language_of(locale) or "de"
     spans = _resolve(_spans(sentence, language))
     if not spans:
@@ -620,6 +638,13 @@ def extract_facts(sentence: str, locale: str = "de") -> list[Fact]:
     subject = content_terms(masked, language)
     facts = []
     for span in spans:
+        around = _row_context(masked, span.start) if row else None
+        if around is not None:
+            words = re.findall(r"[^\W\d_][\w-]*", around)
+            near = content_terms(" ".join(words), language)
+            facts.append(Fact(span.type, span.value, span.unit, sentence[span.start:span.shown_end or span.end].strip(),
+                              span.start, span.end, subject, near, near, span.qualifier))
+            continue
         before = _near_words(list(reversed(re.findall(r"[^\W\d_][\w-]*", masked[:span.start]))), language, NEAR_WORDS)
         after = _near_words(re.findall(r"[^\W\d_][\w-]*", masked[span.end:]), language, NEAR_WORDS)
         near = content_terms(" ".join(before + after), language)

@@ -551,6 +551,23 @@ def test_a_piece_opening_with_the_verb_of_staying_keeps_its_subject_unchanged():
     assert not any(s.unchanged is False and any(f.value == (1,) for f in s.facts) for s in statements)
 
 
+def test_a_piece_opening_with_staying_keeps_the_whole_list_after_it_unchanged():
+    # "Unverändert bleiben A, B, C sowie D": the comma pieces after the verb are its subjects, not a change
+    statements = change_statements(
+        "Girokonto Plus: neue Kontoführung",
+        "Ab dem 1. Juli 2027 sinkt die Kontoführungsgebühr auf 4,90 €. Unverändert bleiben das Girokonto Basis, "
+        "die Karten für Partner, das Verwahrentgelt und der Dispozins von 9,9 %.",
+        dt.date(2027, 7, 1))
+    kinds = {s.text: s.unchanged for s in statements}
+    assert kinds["Unverändert bleiben das Girokonto Basis, die Karten für Partner, das Verwahrentgelt und der Dispozins "
+                 "von 9,9 %."] is True
+    assert not any(not s.unchanged and any(f.type == "percent" for f in s.facts) for s in statements)
+    # ... up to a piece that turns to something new
+    (changed,) = [s for s in change_statements("Konto", "Weiterhin gilt der Dispozins von 9,9 %, neu ist die Gebühr von 5 €.",
+                                               dt.date(2027, 7, 1)) if not s.unchanged and s.facts]
+    assert changed.text == "neu ist die Gebühr von 5 €."
+
+
 STANDING_ORDER = ("# Dauerauftrag ändern\n\nEinen Dauerauftrag ändern Sie im Online-Banking. Eine Änderung "
                   "können Sie bis zum letzten Tag des Monats wieder zurücknehmen.")
 
@@ -674,3 +691,35 @@ def test_an_e_mail_address_is_no_channel_that_ends(publish):
     assert assess_change(announce(
         "Zugang selbst wiederherstellen", "Ab dem 1. Juni 2027 stellen Kunden ihren Zugang selbst wieder her, wenn sie "
         "keinen Zugriff mehr auf ihre hinterlegte E-Mail-Adresse haben.", "2027-06-01")) == []
+
+
+BIKE_TABLE = ("# Fahrradversicherung\n\n## Leistungen\n\n| Leistung | Kompakt | Premium |\n|---|---|---|\n"
+              "| Tarif | 3,50 € pro Monat | 6,90 € pro Monat |\n"
+              "| Diebstahl des Fahrrads | bis 1.000 € | bis 3.000 € |\n"
+              "| Akku-Schäden | nicht versichert | bis 800 € |\n"
+              "| Selbstbeteiligung | 100 € | 0 € |\n")
+BIKE_SHOP = ("# Fahrrad im Urlaub\n\n## Unterwegs\n\nWird Ihr Akku auf der Reise beschädigt, zahlt die Premium-Versicherung "
+             "bis 800 € für Akku-Schäden.")
+
+
+def test_a_table_cell_is_read_with_its_row_and_column_and_its_old_value_found_elsewhere(publish):
+    # The change raises two limits of one table. Each new limit's old value is the cell about the same thing
+    # (its row and column), not a number of another row that only stands near the same words: the 0 € deductible
+    # is not the old battery limit, and an article repeating the old battery limit in its own words is flagged too.
+    publish("fahrradversicherung", body=BIKE_TABLE, title="Fahrradversicherung")
+    publish("fahrrad-urlaub", body=BIKE_SHOP, title="Fahrrad im Urlaub")
+    findings = {f.article.slug: f for f in assess_change(announce(
+        "Fahrradversicherung Premium: neue Leistungen",
+        "Ab dem 1. April 2027 zahlt der Tarif Premium bei Diebstahl des Fahrrads bis 4.000 €. Akku-Schäden sind im Tarif "
+        "Premium bis 1.200 € versichert. Unverändert bleiben der Tarif Kompakt, die Beiträge und die Selbstbeteiligung.",
+        "2027-04-01"))}
+    assert set(findings) == {"fahrradversicherung", "fahrrad-urlaub"}
+    assert "800 €" in findings["fahrrad-urlaub"].reason and "1.200 €" in findings["fahrrad-urlaub"].reason
+    assert "nennt 0 €" not in findings["fahrradversicherung"].reason  # the deductible is not the old limit
+
+
+def test_a_table_cell_is_about_its_row_and_column():
+    facts = extract_facts("Tarif: Plus; Deckungssumme: 50 Mio. €; Selbstbeteiligung: 0 €", "de", row=True)
+    deductible = next(f for f in facts if f.value == (0.0,))
+    assert {"selbstbeteil", "plus"} <= deductible.near
+    assert "deckungssumm" not in deductible.near  # the cell beside it is another column
