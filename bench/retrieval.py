@@ -472,6 +472,59 @@ def run_queries(data: BeirData, slug_to_doc: dict[str, str], mode: str) -> ModeR
     )
 
 
+@dataclass
+class LatencyPart:
+    dataset: str
+    part: str
+    p50_ms: float
+    p95_ms: float
+
+
+LATENCY_PARTS: list[LatencyPart] = []
+
+
+def latency_parts(data: BeirData) -> list[LatencyPart]:
+    """Each part of a hybrid search at the API's default limit, timed alone over the same queries: where the
+    time goes (the query's vector, BM25, the HNSW scan at several ef_search)."""
+    from django.utils import timezone
+
+    from retrieval import tuning
+    from retrieval.index.embeddings import active_embedder, forget_query_vectors
+    from retrieval.search import semantic
+    from retrieval.search.keyword import keyword_hits
+    from retrieval.search.query import SearchQuery
+
+    embedder, today = active_embedder(), timezone.localdate()
+    texts = [data.queries[qid] for qid in sorted(data.queries)]
+    locales = [data.locale] + [other for other in ("de", "en") if other != data.locale]
+
+    def query(text: str) -> SearchQuery:
+        return SearchQuery(text=text, audiences=("public",), locale=data.locale, limit=API_LIMIT)
+
+    def timed(label: str, run) -> LatencyPart:
+        run(texts[0])  # warm
+        values = []
+        for text in texts:
+            started = time.perf_counter()
+            run(text)
+            values.append((time.perf_counter() - started) * 1000)
+        return LatencyPart(data.name, label, percentile(values, 50), percentile(values, 95))
+
+    parts = [timed("the query's vector", lambda text: (embedder.embed_query(text), forget_query_vectors()))]
+    parts.append(timed("keyword (BM25), computed while the vector is", lambda text: keyword_hits(query(text), today, locales)))
+    vectors = {text: embedder.embed_query(text) for text in texts}
+    configured = semantic.EF_SEARCH
+    try:
+        for ef in sorted({100, 200, configured}):
+            semantic.EF_SEARCH = ef
+            label = f"HNSW, top {tuning.CANDIDATES} at ef_search {ef}" + (" (configured)" if ef == configured else "")
+            parts.append(timed(label, lambda text: semantic.semantic_hits(query(text), today, embedder, vectors[text])))
+    finally:
+        semantic.EF_SEARCH = configured
+    forget_query_vectors()
+    return parts
+
+
 def measuring_order(modes: list[str]) -> list[str]:
     """The default (hybrid) first, so that its latency does not profit from the other modes' runs."""
     return sorted(modes, key=lambda mode: (mode != "hybrid", MODES.index(mode)))
@@ -525,6 +578,8 @@ def bench_beir(name: str, args: argparse.Namespace) -> tuple[IndexReport | None,
         r = results[-1]
         print(f"  {mode}: nDCG@10 {r.ndcg10:.4f}  R@100 {r.recall100:.4f}  p95 {r.p95_ms:.1f} ms "
               f"(limit {API_LIMIT}: {r.api_p95_ms:.1f} ms)", file=sys.stderr, flush=True)
+    if args.latency_parts:
+        LATENCY_PARTS.extend(latency_parts(data))
     return report, sorted(results, key=lambda r: MODES.index(r.mode))
 
 
@@ -844,6 +899,13 @@ def print_report(args, indexing: list[IndexReport], results: list[ModeResult], d
             out.append(f"| {r.dataset} | {r.mode} | {r.queries} | {r.ndcg10:.4f} | {r.recall100:.4f} | {r.p50_ms:.1f} / {r.p95_ms:.1f} "
                        f"| {r.api_p50_ms:.1f} / {r.api_p95_ms:.1f} |")
         out.append("")
+    if LATENCY_PARTS:
+        out.append(f"## Where a hybrid search's time goes (limit {API_LIMIT}; each part alone, same queries)\n")
+        out.append("| dataset | part | p50 ms | p95 ms |")
+        out.append("|---|---|---|---|")
+        for part in LATENCY_PARTS:
+            out.append(f"| {part.dataset} | {part.part} | {part.p50_ms:.1f} | {part.p95_ms:.1f} |")
+        out.append("")
     if demo:
         out.append("## Demo knowledge base (answerable questions, each with its audience and locale)\n")
         out.append("| mode | questions | Recall@5 | p50 ms | p95 ms | misses |")
@@ -924,6 +986,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reuse-index", action="store_true",
                         help="measure the queries against the index an earlier run of one dataset left in --database "
                              "(no reset, no indexing): quality and latency again without re-embedding")
+    parser.add_argument("--latency-parts", action="store_true",
+                        help="also time each part of a hybrid search alone (query vector, BM25, HNSW at several ef_search)")
     parser.add_argument("--database", default=BENCH_DATABASE,
                         help=f"bench database name (must start with {BENCH_DATABASE}; dropped and recreated)")
     args = parser.parse_args(argv)
