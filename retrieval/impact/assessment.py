@@ -261,7 +261,7 @@ def _decide(reviews: list[FactReview]) -> list[Match]:
     # best-ranked change fact). A fact about another change fact is no candidate ("bis 15.000 €" for children's
     # damage is the old value of "bis 25.000 €", not of the favour damage's "bis 100.000 €" in the same table),
     # and among equal subject matches the closer value wins, as in `Match.rank`.
-    old: dict[tuple[int, int], Match] = {}
+    old: dict[tuple, Match] = {}
     for review in open_reviews:
         match = review.differing[0]
         key = change_fact_key(match)

@@ -640,15 +640,12 @@ def extract_facts(sentence: str, locale: str = "de", *, row: bool = False) -> li
     for span in spans:
         around = _row_context(masked, span.start) if row else None
         if around is not None:
-            words = re.findall(r"[^\W\d_][\w-]*", around)
-            near = content_terms(" ".join(words), language)
-            facts.append(Fact(span.type, span.value, span.unit, sentence[span.start:span.shown_end or span.end].strip(),
-                              span.start, span.end, subject, near, near, span.qualifier))
-            continue
-        before = _near_words(list(reversed(re.findall(r"[^\W\d_][\w-]*", masked[:span.start]))), language, NEAR_WORDS)
-        after = _near_words(re.findall(r"[^\W\d_][\w-]*", masked[span.end:]), language, NEAR_WORDS)
-        near = content_terms(" ".join(before + after), language)
-        head = content_terms(" ".join(before[:HEAD_WORDS] + after[:HEAD_WORDS]), language)
+            near = head = content_terms(" ".join(re.findall(r"[^\W\d_][\w-]*", around)), language)
+        else:
+            before = _near_words(list(reversed(re.findall(r"[^\W\d_][\w-]*", masked[:span.start]))), language, NEAR_WORDS)
+            after = _near_words(re.findall(r"[^\W\d_][\w-]*", masked[span.end:]), language, NEAR_WORDS)
+            near = content_terms(" ".join(before + after), language)
+            head = content_terms(" ".join(before[:HEAD_WORDS] + after[:HEAD_WORDS]), language)
         shown = sentence[span.start:span.shown_end or span.end].strip()
         facts.append(Fact(span.type, span.value, span.unit, shown, span.start, span.end, subject, near, head, span.qualifier))
     return facts
