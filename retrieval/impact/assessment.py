@@ -207,7 +207,7 @@ def _review(passage: ArticlePassage, fact: Fact, statements: list[Statement], id
         lexical = weighted_overlap(passage.terms, statement.terms(passage.language), idf)
         cosine = float(np.dot(passage.vector, statement.vector))
         for other in statement.facts:
-            if not comparable_values(fact, other):
+            if not comparable_values(fact, other) or _other_column(fact, other):
                 continue
             match = Match(passage, fact, statement, other, lexical, weighted_overlap(fact.near, other.near, idf), cosine,
                           shared_identifiers(passage, statement))
@@ -235,6 +235,12 @@ def _review(passage: ArticlePassage, fact: Fact, statements: list[Statement], id
                for u in kept)
     }
     return FactReview(differing, agreeing, protected, restating)
+
+
+def _other_column(fact: Fact, other: Fact) -> bool:
+    """A table cell's value and a change fact that names another of the table's value columns, not the cell's own:
+    "Tarif Premium … bis 4.000 €" is not about the Kompakt column's "bis 1.000 €"."""
+    return bool(fact.other_columns & other.near) and not fact.column & other.near
 
 
 def _decide(reviews: list[FactReview]) -> list[Match]:

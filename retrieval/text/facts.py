@@ -175,6 +175,9 @@ class Fact:
     near: frozenset[str] = field(default=frozenset(), compare=False)  # content stems next to the fact
     head: frozenset[str] = field(default=frozenset(), compare=False)  # the closest of them: what the number measures
     qualifier: frozenset[int] = field(default=frozenset(), compare=False)  # weekdays a time range applies to
+    # in a table row: the content stems of the value's column label, and of the other value columns' labels
+    column: frozenset[str] = field(default=frozenset(), compare=False)
+    other_columns: frozenset[str] = field(default=frozenset(), compare=False)
 
     def comparable(self, other: Fact) -> bool:
         """Same type and unit class (and, for ranges on weekdays, the same weekdays when both say)."""
@@ -613,7 +616,14 @@ def _near_words(words: list[str], language: str, count: int) -> list[str]:
 ROW_CELL = re.compile(r"[^;]+")
 
 
-def _row_context(masked: str, position: int) -> str | None:
+@dataclass(frozen=True)
+class _RowCell:
+    context: str  # the row's first cell and the value's own cell
+    column: str  # the value's column label ("" in the first cell)
+    other_columns: tuple[str, ...]  # the labels of the row's other value columns
+
+
+def _row_context(masked: str, position: int) -> _RowCell | None:
     """In a table row read as "Label: value; Label: value" (`passages.split_passages`), what a value at
     `position` is about: its column's label, its own cell and the row's first cell (what the row names).
     "Tarif: Plus; Deckungssumme: 50 Mio. €; Selbstbeteiligung: 0 €": the 0 € is the Plus tariff's
@@ -622,7 +632,12 @@ def _row_context(masked: str, position: int) -> str | None:
     cell = next((c for c in cells if c.start() <= position < c.end()), None)
     if cell is None or len(cells) < 2:
         return None
-    return f"{cells[0].group(0)} {cell.group(0)}" if cell is not cells[0] else cell.group(0)
+    if cell is cells[0]:
+        return _RowCell(cell.group(0), "", ())
+    labels = [c.group(0).split(":", 1)[0] if ":" in c.group(0) else "" for c in cells]
+    own = labels[cells.index(cell)]
+    others = tuple(label for c, label in zip(cells[1:], labels[1:], strict=True) if c is not cell and label)
+    return _RowCell(f"{cells[0].group(0)} {cell.group(0)}", own, others)
 
 
 def extract_facts(sentence: str, locale: str = "de", *, row: bool = False) -> list[Fact]:
@@ -639,13 +654,18 @@ def extract_facts(sentence: str, locale: str = "de", *, row: bool = False) -> li
     facts = []
     for span in spans:
         around = _row_context(masked, span.start) if row else None
+        column = other_columns = frozenset()
         if around is not None:
-            near = head = content_terms(" ".join(re.findall(r"[^\W\d_][\w-]*", around)), language)
+            near = head = content_terms(" ".join(re.findall(r"[^\W\d_][\w-]*", around.context)), language)
+            column = content_terms(around.column, language)
+            # whole-word stems only: a compound's suffix part ("ung" of "Deckungssumme") names no column
+            other_columns = frozenset(t for t in content_terms(" ".join(around.other_columns), language) if len(t) >= 4) - column
         else:
             before = _near_words(list(reversed(re.findall(r"[^\W\d_][\w-]*", masked[:span.start]))), language, NEAR_WORDS)
             after = _near_words(re.findall(r"[^\W\d_][\w-]*", masked[span.end:]), language, NEAR_WORDS)
             near = content_terms(" ".join(before + after), language)
             head = content_terms(" ".join(before[:HEAD_WORDS] + after[:HEAD_WORDS]), language)
         shown = sentence[span.start:span.shown_end or span.end].strip()
-        facts.append(Fact(span.type, span.value, span.unit, shown, span.start, span.end, subject, near, head, span.qualifier))
+        facts.append(Fact(span.type, span.value, span.unit, shown, span.start, span.end, subject, near, head, span.qualifier,
+                          column, other_columns))
     return facts

@@ -723,3 +723,14 @@ def test_a_table_cell_is_about_its_row_and_column():
     deductible = next(f for f in facts if f.value == (0.0,))
     assert {"selbstbeteil", "plus"} <= deductible.near
     assert "deckungssumm" not in deductible.near  # the cell beside it is another column
+
+
+def test_a_change_naming_another_column_of_a_table_is_not_about_this_cell():
+    kompakt, premium = extract_facts("Leistung: Diebstahl des Fahrrads; Kompakt: bis 1.000 €; Premium: bis 3.000 €", "de",
+                                     row=True)
+    (new,) = [f for f in extract_facts("Im Tarif Premium zahlen wir bei Diebstahl bis 4.000 €.", "de") if f.type == "money"]
+    assert impact._other_column(kompakt, new)
+    assert not impact._other_column(premium, new)
+    # a change that names no column is about every cell
+    (plain,) = [f for f in extract_facts("Bei Diebstahl zahlen wir bis 4.000 €.", "de") if f.type == "money"]
+    assert not impact._other_column(kompakt, plain)
