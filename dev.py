@@ -58,6 +58,10 @@ def ensure_model() -> None:
     if code:
         sys.exit("The models could not be installed (see above); VERITY_SKIP_MODEL=1 skips them "
                  "(answers then use VERITY_GENERATOR=extractive, search the embedder use+en).")
+    # the search embedder compiled for OpenVINO (about a minute, once): queries 2x faster than torch
+    if subprocess.call([str(PYTHON), "-m", "verity.core.embedder_ir", "--quiet"], cwd=ROOT):
+        print("The search embedder could not be converted for OpenVINO (see above): search computes its "
+              "vectors with torch, about 2x slower per query.", flush=True)
 
 
 def ensure_browser() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import logging
 
 import numpy as np
@@ -17,6 +18,7 @@ from django.core.management import call_command
 from retrieval.index import embeddings, indexing
 from retrieval.models import ChunkEmbedding, IndexState
 from tests.retrieval.helpers import run_search, slugs
+from verity.core import embedder_ir
 from verity.core.modelfiles import default_embedder_path, embedder_installed
 
 GEMMA_KEY = "embeddinggemma-300m:768"
@@ -85,3 +87,67 @@ def test_switching_to_gemma_reindexes_and_finds_a_paraphrase(publish, settings, 
     assert vector.shape == (768,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
     # no word of the question is in the article: only the meaning leads there
     assert slugs(run_search("Was passiert, wenn ich meine Rechnung zu spät bezahle?", mode="semantic"))[0] == "mahnung"
+
+
+def test_the_openvino_runtime_gives_torchs_vectors_for_queries_and_padded_batches(monkeypatch):
+    """The converted model (dev.py install) against torch: one query, and passages of very different
+    lengths in one batch, whose padding once turned every vector of the batch into NaN."""
+    if not embedder_ir.converted(default_embedder_path()):
+        pytest.fail("EmbeddingGemma is not converted for OpenVINO: python3 dev.py install")
+    monkeypatch.setenv("VERITY_EMBEDDER_RUNTIME", "openvino")
+    fast = embeddings.GemmaEmbedder()
+    monkeypatch.setenv("VERITY_EMBEDDER_RUNTIME", "torch")
+    reference = embeddings.GemmaEmbedder()
+    assert (fast.runtime, reference.runtime, fast.key) == ("openvino", "torch", reference.key)
+
+    query = "Was passiert, wenn ich meine Rechnung zu spät bezahle?"
+    passages = ["Kurz.", "Eine Mahnung kostet 2,50 Euro. " * 3,
+                "Den Zählerstand melden Sie online im Kundenportal unter Zählerstand > Zählerstand erfassen. " * 40]
+    fast_documents, reference_documents = fast.embed_documents(passages), reference.embed_documents(passages)
+
+    assert not np.isnan(fast_documents).any()
+    assert np.allclose(np.linalg.norm(fast_documents, axis=1), 1.0, atol=1e-3)
+    assert np.all(np.sum(fast_documents * reference_documents, axis=1) > 0.999)
+    assert float(fast.embed_query(query) @ reference.embed_query(query)) > 0.999
+    assert fast.embed_documents([]).shape == (0, 768)
+
+
+def test_a_wrong_runtime_or_a_missing_conversion_is_named_and_auto_falls_back_to_torch(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("VERITY_EMBEDDER_RUNTIME", "onnx")
+    with pytest.raises(ValueError, match="VERITY_EMBEDDER_RUNTIME: 'onnx' is not one of auto, openvino, torch"):
+        embeddings.GemmaEmbedder(default_embedder_path())
+
+    # a model folder whose conversion is missing: openvino asked for is an error, auto says it and uses torch
+    folder = tmp_path / "embeddinggemma-300m"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]")
+    monkeypatch.setenv("VERITY_EMBEDDER_RUNTIME", "openvino")
+    with pytest.raises(ValueError, match="VERITY_EMBEDDER_RUNTIME=openvino: the converted model is missing or stale in "
+                                         f"{tmp_path / 'embeddinggemma-300m-openvino'}"):
+        embeddings.GemmaEmbedder(folder)
+    monkeypatch.setenv("VERITY_EMBEDDER_RUNTIME", "auto")
+    with caplog.at_level(logging.WARNING, logger="retrieval.index.embeddings"):
+        assert embeddings.GemmaEmbedder(folder).runtime == "torch"
+    assert "EmbeddingGemma runs on torch" in caplog.text
+
+
+def test_a_conversion_of_another_model_or_runtime_version_is_stale(tmp_path):
+    folder = tmp_path / "embeddinggemma-300m"
+    folder.mkdir()
+    (tmp_path / "embeddinggemma-300m.sha256").write_text("a" * 64 + "\n")
+    converted = embedder_ir.ir_folder(folder)
+    converted.mkdir()
+    (converted / embedder_ir.IR_FILE).write_text("<net/>")
+    stamp = embedder_ir.wanted_stamp(folder)
+    (converted / embedder_ir.STAMP_FILE).write_text(json.dumps(stamp))
+    assert embedder_ir.converted(folder) is True
+
+    (converted / embedder_ir.STAMP_FILE).write_text(json.dumps({**stamp, "torch": "0.1"}))
+    assert embedder_ir.converted(folder) is True  # torch only converts: a newer one leaves the file usable
+    (converted / embedder_ir.STAMP_FILE).write_text(json.dumps({**stamp, "openvino": "2020.1"}))
+    assert embedder_ir.converted(folder) is False
+    (tmp_path / "embeddinggemma-300m.sha256").write_text("b" * 64 + "\n")  # the model itself was replaced
+    (converted / embedder_ir.STAMP_FILE).write_text(json.dumps(stamp))
+    assert embedder_ir.converted(folder) is False
+    (converted / embedder_ir.STAMP_FILE).write_text("{not json")
+    assert embedder_ir.converted(folder) is False
