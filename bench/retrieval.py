@@ -486,6 +486,7 @@ LATENCY_PARTS: list[LatencyPart] = []
 def latency_parts(data: BeirData) -> list[LatencyPart]:
     """Each part of a hybrid search at the API's default limit, timed alone over the same queries: where the
     time goes (the query's vector, BM25, the HNSW scan at several ef_search)."""
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from retrieval import tuning
@@ -513,12 +514,41 @@ def latency_parts(data: BeirData) -> list[LatencyPart]:
     parts = [timed("the query's vector", lambda text: (embedder.embed_query(text), forget_query_vectors()))]
     parts.append(timed("keyword (BM25), computed while the vector is", lambda text: keyword_hits(query(text), today, locales)))
     vectors = {text: embedder.embed_query(text) for text in texts}
+
+    def chunk_ids(text: str) -> list[int]:
+        return [hit.chunk_id for hit in semantic.semantic_hits(query(text), today, embedder, vectors[text])]
+
+    def exact_ids(text: str) -> list[int]:
+        with transaction.atomic(), connection.cursor() as cursor:  # a sequential scan: the true nearest chunks
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            return chunk_ids(text)
+
+    def planned_scan(ef: int) -> str:
+        """What PostgreSQL's planner does at this ef_search: pgvector's cost of an HNSW scan grows with
+        it, and over a few thousand vectors a sequential scan (exact, every vector) can look cheaper."""
+        literal = "[" + ",".join(f"{value:.6f}" for value in vectors[texts[0]].tolist()) + "]"
+        dim = int(embedder.dimension)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+            cursor.execute(f"EXPLAIN SELECT e.chunk_id FROM retrieval_chunkembedding e WHERE e.embedder_key = %s "  # noqa: S608 - dim is an int
+                           f"ORDER BY (e.embedding::halfvec({dim})) <=> %s::halfvec({dim}) LIMIT %s",
+                           [embedder.key, literal, tuning.CANDIDATES])
+            plan = " ".join(row[0] for row in cursor.fetchall()).lower()
+        return "HNSW" if "hnsw" in plan else "a sequential scan of every vector (the planner's choice)"
+
+    truth = {text: exact_ids(text) for text in texts}
     configured = semantic.EF_SEARCH
     try:
-        for ef in sorted({100, 200, configured}):
+        for ef in sorted({100, 200, 400, configured}):
             semantic.EF_SEARCH = ef
-            label = f"HNSW, top {tuning.CANDIDATES} at ef_search {ef}" + (" (configured)" if ef == configured else "")
-            parts.append(timed(label, lambda text: semantic.semantic_hits(query(text), today, embedder, vectors[text])))
+            found = {text: chunk_ids(text) for text in texts}
+            recall10 = statistics.fmean(len(set(found[t][:10]) & set(truth[t][:10])) / max(1, len(truth[t][:10])) for t in texts)
+            recall100 = statistics.fmean(len(set(found[t]) & set(truth[t])) / max(1, len(truth[t])) for t in texts)
+            label = (f"nearest {tuning.CANDIDATES} at ef_search {ef}" + (" (configured)" if ef == configured else "")
+                     + f", by {planned_scan(ef)}"
+                     + f"; recall@10 {recall10:.3f}, recall@{tuning.CANDIDATES} {recall100:.3f} against an exact scan")
+            parts.append(timed(label, chunk_ids))
     finally:
         semantic.EF_SEARCH = configured
     forget_query_vectors()
