@@ -3,8 +3,10 @@
     VERITY_EMBEDDER=default                   EmbeddingGemma-300M where `dev.py install` installed it
                                               (.models/embeddinggemma-300m), else `use+en` (logged)
     VERITY_EMBEDDER=gemma                     EmbeddingGemma-300M (Google; 100+ languages, German and
-                                              English queries on German text; bf16, ~12-17 passages/s
-                                              and ~60 ms a query on one core here; 768 dimensions)
+                                              English queries on German text; 768 dimensions); run by
+                                              OpenVINO where `dev.py install` converted it (bf16 on 2
+                                              threads: ~25 ms a query, 11-39 passages/s here), else by
+                                              torch (~60 ms a query, 4-15 passages/s on one core)
     VERITY_EMBEDDER=use+en                    Universal Sentence Encoder multilingual v3
                                               for every text, plus all-MiniLM-L6-v2 (packaged) for
                                               English text (see EnglishRoutedEmbedder); offline;
