@@ -45,7 +45,9 @@ PRESELECT = _tuned("PRESELECT", 1000)
 SEMANTIC_WEIGHT = _tuned("SEMANTIC_WEIGHT", 0.5)
 # HNSW candidate list: top-10 recall against exact search on the 100k-chunk synthetic index of
 # `bench --scale` (SciFact claims as queries) was 0.85 at 100, 0.94 at 200, 0.98 at 400, for
-# about 7 ms per query at 400.
+# about 7 ms per query at 400. On a few thousand vectors PostgreSQL's planner reads them all instead (exact;
+# SciFact test, 5,681 chunks: 15 ms against 3.4 ms for HNSW at 200 with recall@100 0.993; bench.retrieval
+# --latency-parts says which scan ran).
 EF_SEARCH = _tuned("EF_SEARCH", 400)
 # Weight of query terms that only another language's analysis produces (a German query meeting
 # English stems, and the reverse). Tuned on SciFact's *train* split and checked on the demo set
