@@ -106,7 +106,7 @@ class _LocalEmbedder:
     batch_size: int
 
     def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads or int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
+        self._threads = threads or _configured_threads(1)
         self._model = None
         self._lock = threading.Lock()
         self._queries = _QueryVectors()
@@ -263,10 +263,20 @@ def packaged_model_path(name: str) -> str:
     return name
 
 
+def _configured_threads(default: int) -> int:
+    """VERITY_EMBEDDER_THREADS where set (checked), else `default`."""
+    configured = os.environ.get("VERITY_EMBEDDER_THREADS", "").strip()
+    if not configured:
+        return default
+    if not configured.isdigit() or int(configured) < 1:
+        raise ValueError(f"VERITY_EMBEDDER_THREADS: '{configured}' is not a whole number of threads (1 or more).")
+    return int(configured)
+
+
 def _torch_threads() -> int:
     """One thread unless VERITY_EMBEDDER_THREADS says otherwise: workers share two cores, and torch with
     two threads slowed down several times over whenever another process was busy."""
-    return int(os.environ.get("VERITY_EMBEDDER_THREADS", "1"))
+    return _configured_threads(1)
 
 
 class SentenceTransformerEmbedder:
@@ -330,11 +340,11 @@ class OpenVinoGemma:
     """EmbeddingGemma as converted for OpenVINO by `verity.core.embedder_ir` (transformer, pooling, dense
     layers and normalisation in one compiled graph), run on the CPU.
 
-    bfloat16 on the AMX units where there are two threads or more: a query's vector in 30 ms against
+    bfloat16 on the AMX units where there are two threads or more: a query's vector in 23-30 ms against
     62 ms for torch on one thread, and still 81 / 90 ms p50 / p95 against 92 / 135 ms with both cores
-    busy (README "Search latency"). OpenVINO 2026.4 dies with SIGFPE when it compiles a bfloat16
-    matrix product for one thread on this CPU, so one thread computes in float32. The vectors agree
-    with torch's float32 ones to a cosine of 1.0000 and with its bfloat16 ones to 0.998-1.002.
+    busy (README "EmbeddingGemma on OpenVINO"). OpenVINO 2026.4 dies with SIGFPE when it compiles a
+    bfloat16 matrix product for one thread on this CPU, so one thread computes in float32. The vectors
+    agree with torch's bfloat16 model to a cosine of 0.9999 (tests/retrieval/index/test_gemma.py).
     """
 
     def __init__(self, embedder_folder: Path, ir_folder: Path, threads: int) -> None:
@@ -352,7 +362,7 @@ class OpenVinoGemma:
         self._requests = threading.local()
 
     def encode(self, texts: list[str], max_tokens: int) -> np.ndarray:
-        """Unit vectors of `texts` (each cut at `max_tokens` tokens), in batches of similar length."""
+        """Unit vectors of `texts`, one batch padded to its longest text (each cut at `max_tokens` tokens)."""
         request = getattr(self._requests, "request", None)
         if request is None:
             request = self._requests.request = self._compiled.create_infer_request()
@@ -363,8 +373,7 @@ class OpenVinoGemma:
 
 def _openvino_threads() -> int:
     """VERITY_EMBEDDER_THREADS where set, else two where the process may use two cores."""
-    configured = os.environ.get("VERITY_EMBEDDER_THREADS", "").strip()
-    return int(configured) if configured else min(2, len(os.sched_getaffinity(0)))
+    return _configured_threads(min(2, len(os.sched_getaffinity(0))))
 
 
 GEMMA_QUERY_PROMPT = "task: search result | query: "

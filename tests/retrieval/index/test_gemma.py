@@ -10,6 +10,7 @@ import functools
 import io
 import json
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -151,3 +152,15 @@ def test_a_conversion_of_another_model_or_runtime_version_is_stale(tmp_path):
     assert embedder_ir.converted(folder) is False
     (converted / embedder_ir.STAMP_FILE).write_text("{not json")
     assert embedder_ir.converted(folder) is False
+
+
+def test_the_thread_count_is_checked_and_openvino_takes_two_by_default(monkeypatch):
+    monkeypatch.delenv("VERITY_EMBEDDER_THREADS", raising=False)
+    assert embeddings._openvino_threads() == min(2, len(os.sched_getaffinity(0)))
+    assert embeddings._torch_threads() == 1
+    monkeypatch.setenv("VERITY_EMBEDDER_THREADS", "3")
+    assert (embeddings._openvino_threads(), embeddings._torch_threads()) == (3, 3)
+    for wrong in ("zwei", "0", "-1"):
+        monkeypatch.setenv("VERITY_EMBEDDER_THREADS", wrong)
+        with pytest.raises(ValueError, match=f"VERITY_EMBEDDER_THREADS: '{wrong}' is not a whole number of threads"):
+            embeddings._openvino_threads()
