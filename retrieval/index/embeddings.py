@@ -440,18 +440,27 @@ class GemmaEmbedder(SentenceTransformerEmbedder):
         logger.warning("EmbeddingGemma runs on torch, about 2x slower per query: %s.", problem)
         return "torch"
 
-    def _openvino_model(self) -> OpenVinoGemma:
+    def _openvino_model(self) -> OpenVinoGemma | None:
+        """The compiled model; None, said in the log, when OpenVINO cannot compile it here: then this process
+        computes with torch (the same vector space), so search keeps working."""
         with self._lock:
-            if self._openvino is None:
+            if self._openvino is None and self.runtime == "openvino":
                 from verity.core.embedder_ir import ir_folder
 
-                self._openvino = OpenVinoGemma(self.folder, ir_folder(self.folder), _openvino_threads())
+                try:
+                    self._openvino = OpenVinoGemma(self.folder, ir_folder(self.folder), _openvino_threads())
+                except ValueError:
+                    raise  # a wrong setting (VERITY_EMBEDDER_THREADS) is the admin's to fix, not to hide
+                except Exception:
+                    logger.exception("OpenVINO could not load EmbeddingGemma from %s; this process uses torch "
+                                     "(about 2x slower per query).", ir_folder(self.folder))
+                    self.runtime = "torch"
             return self._openvino
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if self.runtime != "openvino" or not texts:
+        model = self._openvino_model() if texts else None
+        if model is None:
             return super().embed_documents(texts)
-        model = self._openvino_model()
         # similar lengths in one batch, as sentence-transformers does: padding costs as much as text
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -461,9 +470,10 @@ class GemmaEmbedder(SentenceTransformerEmbedder):
         return vectors
 
     def _embed_query(self, text: str) -> np.ndarray:
-        if self.runtime != "openvino":
+        model = self._openvino_model()
+        if model is None:
             return super()._embed_query(text)
-        return self._openvino_model().encode([self.query_prefix + text], GEMMA_MAX_TOKENS)[0]
+        return model.encode([self.query_prefix + text], GEMMA_MAX_TOKENS)[0]
 
 
 def default_spec() -> str:

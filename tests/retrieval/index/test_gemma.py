@@ -164,3 +164,21 @@ def test_the_thread_count_is_checked_and_openvino_takes_two_by_default(monkeypat
         monkeypatch.setenv("VERITY_EMBEDDER_THREADS", wrong)
         with pytest.raises(ValueError, match=f"VERITY_EMBEDDER_THREADS: '{wrong}' is not a whole number of threads"):
             embeddings._openvino_threads()
+
+
+def test_a_model_that_openvino_cannot_load_is_logged_and_torch_computes_instead(monkeypatch, caplog):
+    if not embedder_ir.converted(default_embedder_path()):
+        pytest.fail("EmbeddingGemma is not converted for OpenVINO: python3 dev.py install")
+    monkeypatch.setenv("VERITY_EMBEDDER_RUNTIME", "auto")
+    embedder = embeddings.GemmaEmbedder()
+    assert embedder.runtime == "openvino"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Exception from src/inference/src/cpp/core.cpp: no CPU plugin")
+
+    monkeypatch.setattr(embeddings, "OpenVinoGemma", broken)
+    with caplog.at_level(logging.ERROR, logger="retrieval.index.embeddings"):
+        vector = embedder.embed_query("Wie melde ich meinen Zählerstand?")
+
+    assert embedder.runtime == "torch" and vector.shape == (768,)
+    assert "OpenVINO could not load EmbeddingGemma" in caplog.text and "no CPU plugin" in caplog.text
