@@ -348,8 +348,11 @@ class OpenVinoGemma:
     """
 
     def __init__(self, embedder_folder: Path, ir_folder: Path, threads: int) -> None:
-        import openvino as ov
         from transformers import AutoTokenizer
+
+        from verity.core.embedder_ir import import_openvino
+
+        ov = import_openvino()  # never `import openvino` directly: that sends a usage report to Intel
 
         self.threads = max(1, threads)
         self.precision = "bf16" if self.threads >= 2 and len(os.sched_getaffinity(0)) >= 2 else "f32"
@@ -423,14 +426,14 @@ class GemmaEmbedder(SentenceTransformerEmbedder):
         """openvino where `dev.py install` converted the model (and asked or auto), else torch."""
         if wanted == "torch":
             return "torch"
-        from verity.core.embedder_ir import converted, ir_folder
+        from verity.core.embedder_ir import converted, import_openvino, ir_folder
 
         problem = ""
         if not converted(self.folder):
             problem = f"the converted model is missing or stale in {ir_folder(self.folder)} (python -m verity.core.embedder_ir)"
         else:
             try:
-                import openvino  # noqa: F401
+                import_openvino()
             except ImportError as error:
                 problem = f"OpenVINO cannot be imported ({error})"
         if not problem:

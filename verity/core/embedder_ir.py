@@ -34,6 +34,19 @@ STAMP_FILE = "verity-stamp.json"
 MAX_TOKENS = 2048
 
 
+def import_openvino():
+    """`import openvino`, with its usage reports to Intel turned off for this process.
+
+    Importing openvino imports its model converter, which sends an "import" event to Intel's analytics
+    (and keeps a client id and a counter in ~/intel) unless the `openvino_telemetry` package, a
+    dependency it installs, cannot be imported: then it uses a stub that sends nothing. The package is
+    made unimportable here, before openvino is first imported."""
+    sys.modules.setdefault("openvino_telemetry", None)
+    import openvino
+
+    return openvino
+
+
 def ir_folder(embedder_folder: Path) -> Path:
     return embedder_folder.with_name(embedder_folder.name + IR_SUFFIX)
 
@@ -106,10 +119,7 @@ def _register_nan_safe_attention() -> None:
 
 def convert(embedder_folder: Path) -> Path:
     """Export the sentence-transformers model with torch.export and save it as OpenVINO IR (float16 weights)."""
-    # OpenVINO's converter reports usage to Intel unless its telemetry package is missing (then it uses
-    # a stub): it is made missing for this process, so converting never calls out
-    sys.modules.setdefault("openvino_telemetry", None)
-    import openvino as ov
+    ov = import_openvino()
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging

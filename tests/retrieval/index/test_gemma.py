@@ -11,6 +11,9 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,3 +185,16 @@ def test_a_model_that_openvino_cannot_load_is_logged_and_torch_computes_instead(
 
     assert embedder.runtime == "torch" and vector.shape == (768,)
     assert "OpenVINO could not load EmbeddingGemma" in caplog.text and "no CPU plugin" in caplog.text
+
+
+def test_openvino_is_imported_without_its_usage_reports(tmp_path):
+    """`import openvino` sends an event to Intel's analytics and writes a client id into ~/intel;
+    import_openvino() makes the telemetry package unimportable first. Run in a fresh interpreter with
+    its own HOME (the plain import is not run here: it would try to call out)."""
+    script = "from verity.core.embedder_ir import import_openvino; import sys; import_openvino(); " \
+             "assert sys.modules['openvino_telemetry'] is None; print('imported')"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "HOME": str(tmp_path)}, cwd=str(Path(embedder_ir.__file__).parents[2]))
+
+    assert result.returncode == 0 and "imported" in result.stdout, result.stderr
+    assert not (tmp_path / "intel").exists()
